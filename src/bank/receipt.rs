@@ -1,0 +1,216 @@
+//! [`ReceiptClient`]: the Invoice Receipt Service.
+//!
+//! `POST {base}/invoices/invoicereceipt` with `ApiKey`/`SecretKey` headers;
+//! the answer says `result`, `resultCode`, `resultMessage`.
+
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::{BankError, client::CallObserver, wire};
+use crate::{config::ReceiptConfig, money::Amount};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Merchant {
+    #[serde(default)]
+    pub merchant_code: String,
+    #[serde(default)]
+    pub merchant_name: String,
+    #[serde(default)]
+    pub merchant_address: String,
+    #[serde(default)]
+    pub merchant_phone: String,
+}
+
+/// One entry of `invoiceReceiptList`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptItem {
+    #[serde(default)]
+    pub reference_no: String,
+    #[serde(default)]
+    pub transaction_date: String,
+    #[serde(default)]
+    pub soot_type: String,
+    #[serde(default)]
+    pub soot_name: String,
+    #[serde(default)]
+    pub invoice_no: String,
+    #[serde(default)]
+    pub subscriber_no: String,
+    #[serde(default)]
+    pub customer_name: String,
+    #[serde(default)]
+    pub last_date: String,
+    #[serde(default)]
+    pub payment_type: String,
+    #[serde(default)]
+    pub invoice_amount: Option<Amount>,
+    #[serde(default)]
+    pub profit: Option<Amount>,
+    #[serde(default)]
+    pub operation_profit: Option<Amount>,
+    #[serde(default)]
+    pub total_amount: Option<Amount>,
+    #[serde(default)]
+    pub qr_code: String,
+}
+
+/// The receipt of one payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub merchant: Merchant,
+    pub item: ReceiptItem,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReceiptResponse {
+    result: Option<bool>,
+    #[serde(default)]
+    result_code: Option<serde_json::Value>,
+    #[serde(default)]
+    result_message: Option<String>,
+    #[serde(default)]
+    merchant_data: Option<Merchant>,
+    #[serde(default)]
+    invoice_receipt_list: Option<Vec<ReceiptItem>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReceiptRequest {
+    invoice_payment_list: [PaymentId; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PaymentId {
+    invoice_payment_id: i64,
+}
+
+#[derive(Clone)]
+pub struct ReceiptClient {
+    http: reqwest::Client,
+    url: Url,
+    api_key: SecretString,
+    secret_key: SecretString,
+    timeout: Duration,
+    observer: Option<CallObserver>,
+}
+
+impl std::fmt::Debug for ReceiptClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptClient")
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReceiptClient {
+    pub fn new(config: &ReceiptConfig) -> Result<Self, BankError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("faturabot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BankError::Unreachable { reason: e.to_string() })?;
+        let mut url = config.url.clone();
+        let path = format!("{}/invoices/invoicereceipt", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        Ok(ReceiptClient {
+            http,
+            url,
+            api_key: config.api_key.clone(),
+            secret_key: config.secret_key.clone(),
+            timeout: config.timeout,
+            observer: None,
+        })
+    }
+
+    pub fn with_observer(mut self, observer: CallObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The receipt of payment `payment_id` (the bank's `TransactionId`).
+    /// A read: tried once more when the service is unreachable or fails 5xx.
+    pub async fn receipt(&self, payment_id: i64) -> Result<Receipt, BankError> {
+        match self.fetch(payment_id).await {
+            Err(e) if e.retryable_read() => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                self.fetch(payment_id).await
+            }
+            other => other,
+        }
+    }
+
+    async fn fetch(&self, payment_id: i64) -> Result<Receipt, BankError> {
+        let started = Instant::now();
+        let result = self.fetch_once(payment_id).await;
+        let elapsed = started.elapsed();
+        if let Some(observe) = &self.observer {
+            observe("invoicereceipt", elapsed, result.is_ok());
+        }
+        if let Err(e) = &result {
+            tracing::warn!(payment_id, ms = elapsed.as_millis() as u64, error = %e, "receipt call failed");
+        }
+        result
+    }
+
+    async fn fetch_once(&self, payment_id: i64) -> Result<Receipt, BankError> {
+        let body = ReceiptRequest {
+            invoice_payment_list: [PaymentId { invoice_payment_id: payment_id }],
+        };
+        let response = self
+            .http
+            .post(self.url.clone())
+            .header("ApiKey", self.api_key.expose_secret())
+            .header("SecretKey", self.secret_key.expose_secret())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| BankError::from_reqwest(e, self.timeout))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| BankError::from_reqwest(e, self.timeout))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| BankError::malformed("body is not UTF-8"))?;
+        if !status.is_success() {
+            return Err(BankError::Status { status: status.as_u16() });
+        }
+        parse_receipt(text)
+    }
+}
+
+/// A receipt-service answer: the first receipt, or why there is none.
+pub fn parse_receipt(text: &str) -> Result<Receipt, BankError> {
+    let r: ReceiptResponse = wire::parse("receipt", text)?;
+    let code = match &r.result_code {
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    match r.result {
+        Some(true) => {}
+        Some(false) => {
+            return Err(BankError::Refused {
+                code,
+                message: r.result_message.filter(|m| !m.trim().is_empty()),
+            });
+        }
+        None => return Err(BankError::malformed("receipt answer without `result`")),
+    }
+    let item = r
+        .invoice_receipt_list
+        .and_then(|list| list.into_iter().next())
+        .ok_or_else(|| BankError::malformed("receipt answer with an empty invoiceReceiptList"))?;
+    Ok(Receipt {
+        merchant: r.merchant_data.unwrap_or_default(),
+        item,
+    })
+}

@@ -1,0 +1,156 @@
+//! [`Ctx`]: who sent this update, in which language to answer, and the
+//! reply helpers every handler uses.
+//!
+//! Handlers run their body through [`Ctx::guard`]: an error nobody handled
+//! still ends in a polite message in the user's language, and in the log.
+
+use std::sync::Arc;
+
+use teloxide::{
+    ApiError, RequestError,
+    prelude::*,
+    types::{InlineKeyboardMarkup, InputFile, MessageId, ReplyMarkup},
+};
+
+use super::{App, HandlerResult, TgBot};
+use crate::{bank::BankError, i18n::Lang, money::Amount, text};
+
+/// Telegram's limits.
+pub const MAX_TEXT_CHARS: usize = 4096;
+pub const MAX_CAPTION_CHARS: usize = 1024;
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub bot: TgBot,
+    pub user_id: u64,
+    pub chat_id: ChatId,
+    pub lang: Lang,
+    pub is_agent: bool,
+}
+
+impl Ctx {
+    /// Builds the context of an update from a private chat; `None` for
+    /// updates the bot does not serve (groups, channels, no sender).
+    pub fn load(app: Arc<App>, bot: TgBot, update: &Update) -> Option<Ctx> {
+        let user = update.from()?;
+        let chat = update.chat()?;
+        if !chat.is_private() {
+            return None;
+        }
+        let user_id = user.id.0;
+        let record = app.store.users.get(user_id).unwrap_or_default();
+        let lang = record
+            .lang
+            .unwrap_or_else(|| Lang::from_code(user.language_code.as_deref()));
+        Some(Ctx {
+            is_agent: app.is_agent(user_id),
+            app,
+            bot,
+            user_id,
+            chat_id: chat.id,
+            lang,
+        })
+    }
+
+    pub fn t(&self, key: &'static str) -> &str {
+        self.app.i18n.get(self.lang, key)
+    }
+
+    pub fn f(&self, key: &'static str, args: &[(&str, &str)]) -> String {
+        self.app.i18n.fmt(self.lang, key, args)
+    }
+
+    pub fn money(&self, amount: Amount, currency: &str) -> String {
+        self.app.i18n.money(self.lang, amount, currency)
+    }
+
+    /// Runs a handler body; an unhandled error is logged and the user told.
+    pub async fn guard(&self, body: impl Future<Output = HandlerResult>) -> HandlerResult {
+        if let Err(error) = body.await {
+            tracing::error!(user_id = self.user_id, error = %format!("{error:#}"), "handler failed");
+            let _ = self.send(self.t("error.internal"), None).await;
+        }
+        Ok(())
+    }
+
+    pub async fn send(
+        &self,
+        text: impl Into<String>,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Result<Message, RequestError> {
+        let text = text::truncate(&text.into(), MAX_TEXT_CHARS);
+        let mut req = self.bot.send_message(self.chat_id, text);
+        if let Some(m) = markup {
+            req = req.reply_markup(ReplyMarkup::InlineKeyboard(m));
+        }
+        req.await
+    }
+
+    /// Replaces the text (and buttons) of `message`, or sends a new message
+    /// when there is none to edit or it cannot be edited any more.
+    pub async fn show(
+        &self,
+        message: Option<MessageId>,
+        text: impl Into<String>,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), RequestError> {
+        let text = text::truncate(&text.into(), MAX_TEXT_CHARS);
+        if let Some(id) = message {
+            let mut req = self.bot.edit_message_text(self.chat_id, id, text.clone());
+            if let Some(m) = markup.clone() {
+                req = req.reply_markup(m);
+            }
+            match req.await {
+                Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
+                Err(e) => tracing::debug!(error = %e, "edit failed, sending anew"),
+            }
+        }
+        self.send(text, markup).await.map(|_| ())
+    }
+
+    /// Removes the buttons of `message` (best effort: it may be gone).
+    pub async fn strip_buttons(&self, message: MessageId) {
+        let _ = self
+            .bot
+            .edit_message_reply_markup(self.chat_id, message)
+            .await;
+    }
+
+    pub async fn send_photo(&self, png: Vec<u8>, caption: &str) -> Result<(), RequestError> {
+        let fits = caption.chars().count() <= MAX_CAPTION_CHARS;
+        let mut req = self
+            .bot
+            .send_photo(self.chat_id, InputFile::memory(png).file_name("receipt.png"));
+        if fits {
+            req = req.caption(caption.to_owned());
+        }
+        req.await?;
+        if !fits {
+            self.send(caption, None).await?;
+        }
+        Ok(())
+    }
+
+    /// The message a user sees for a failed bank call.
+    pub fn bank_error(&self, error: &BankError) -> String {
+        match error {
+            BankError::Rejected { description, .. } if !description.trim().is_empty() => self.f(
+                "bank.rejected",
+                &[("reason", &text::esc(description))],
+            ),
+            BankError::Rejected { .. } => self.t("bank.rejected_plain").to_owned(),
+            BankError::Refused { message: Some(m), .. } => {
+                self.f("bank.refused", &[("reason", &text::esc(m))])
+            }
+            BankError::Refused { message: None, code } => {
+                self.f("bank.refused_code", &[("code", &text::esc(code))])
+            }
+            BankError::NotCompleted { .. } => self.t("bank.not_completed").to_owned(),
+            BankError::Status { .. } => self.t("bank.unavailable").to_owned(),
+            BankError::Malformed { .. } => self.t("bank.malformed").to_owned(),
+            BankError::Unreachable { .. } => self.t("bank.unreachable").to_owned(),
+            BankError::Timeout(_) => self.t("bank.timeout").to_owned(),
+        }
+    }
+}

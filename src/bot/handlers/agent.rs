@@ -1,0 +1,277 @@
+//! Agents' commands: `/invite`, `/cancelpayment`, `/payments`. The schema
+//! lets only agents reach them; everyone else gets [`refuse`].
+
+use teloxide::types::MessageId;
+
+use crate::{
+    bank::{Account, CancelRequest, RequestId},
+    bot::{
+        Ctx, HandlerResult, PayDialogue, State,
+        callbacks::{Action, CallbackData},
+        handlers::receipts::{state_label, status_text},
+        keyboards::{self, back_cancel, markup, step_button},
+        state::Step,
+    },
+    money::Amount,
+    storage::{PaymentState, payments::AuditEntry},
+    text::esc,
+};
+
+/// Payments per `/payments` page.
+pub const PAYMENTS_PAGE: usize = 10;
+
+pub async fn refuse(ctx: Ctx) -> HandlerResult {
+    tracing::warn!(user_id = ctx.user_id, "agent command refused to a non-agent");
+    ctx.clone()
+        .guard(async move {
+            ctx.send(ctx.t("agent.refused"), None).await?;
+            Ok(())
+        })
+        .await
+}
+
+/// `<customer_no> <branch_code> <account_suffix> [currency]`.
+pub fn parse_invite(args: &str) -> Option<Account> {
+    let parts: Vec<&str> = args.split_whitespace().collect();
+    let (customer, branch, suffix, currency) = match parts.as_slice() {
+        [c, b, s] => (*c, *b, *s, "TRY"),
+        [c, b, s, cur] => (*c, *b, *s, *cur),
+        _ => return None,
+    };
+    let currency = currency.to_ascii_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    Some(Account {
+        customer_no: customer.parse().ok().filter(|n| *n > 0)?,
+        branch_code: branch.parse().ok()?,
+        suffix: suffix.parse().ok()?,
+        currency,
+    })
+}
+
+pub async fn invite(ctx: Ctx, args: String) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            let Some(account) = parse_invite(&args) else {
+                ctx.send(ctx.t("invite.usage"), None).await?;
+                return Ok(());
+            };
+            let now = ctx.app.clock.now();
+            let token = ctx.app.store.invites.create(account.clone(), ctx.user_id, now).await?;
+            ctx.app
+                .store
+                .ledger
+                .audit(AuditEntry {
+                    at: now,
+                    agent: ctx.user_id,
+                    action: "invite".into(),
+                    details: format!("account {}", account.masked()),
+                })
+                .await?;
+            let link = format!("https://t.me/{}?start={token}", ctx.app.bot_username);
+            let text = ctx.f(
+                "invite.done",
+                &[
+                    ("account", &esc(&account.masked())),
+                    ("link", &esc(&link)),
+                    ("hours", &crate::storage::invites::INVITE_TTL_HOURS.to_string()),
+                ],
+            );
+            ctx.send(text, None).await?;
+            Ok(())
+        })
+        .await
+}
+
+pub async fn cancel_payment(ctx: Ctx, dialogue: PayDialogue, args: String) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            let Ok(id) = args.trim().trim_start_matches('#').parse::<i64>() else {
+                ctx.send(ctx.t("cancelpay.usage"), None).await?;
+                return Ok(());
+            };
+            let Some(record) = ctx.app.store.ledger.by_transaction(id)? else {
+                ctx.send(ctx.f("cancelpay.not_found", &[("id", &id.to_string())]), None).await?;
+                return Ok(());
+            };
+            if let Some(reason) = cancel_refusal(&ctx, &record) {
+                ctx.send(reason, None).await?;
+                return Ok(());
+            }
+            let step = Step::new();
+            dialogue
+                .update(State::ConfirmingCancel { step, intent: record.intent.clone() })
+                .await?;
+            let text = format!("{}\n\n{}", status_text(&ctx, &record), ctx.t("cancelpay.ask"));
+            let rows = vec![
+                vec![step_button(ctx.t("button.confirm_cancel"), step, Action::Confirm)],
+                back_cancel(&ctx.app.i18n, ctx.lang, step),
+            ];
+            ctx.send(text, Some(markup(rows))).await?;
+            Ok(())
+        })
+        .await
+}
+
+/// Why this payment cannot be cancelled now, if it cannot.
+fn cancel_refusal(ctx: &Ctx, record: &crate::storage::PaymentRecord) -> Option<String> {
+    let key = match record.state {
+        PaymentState::Cancelled => "cancelpay.already",
+        PaymentState::Completed if record.day() != ctx.app.clock.today_istanbul() => "cancelpay.not_today",
+        PaymentState::Completed => return None,
+        PaymentState::Unknown | PaymentState::InFlight => "cancelpay.unknown",
+        PaymentState::Refused => "cancelpay.not_completed",
+    };
+    Some(ctx.t(key).to_owned())
+}
+
+/// The agent confirmed: `CancelPayment`, once, however often pressed.
+pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>) -> HandlerResult {
+    let ledger = &ctx.app.store.ledger;
+    let Some(record) = ledger.get(intent)? else {
+        ctx.show(message, ctx.t("button.expired"), None).await?;
+        return Ok(());
+    };
+    if let Some(reason) = cancel_refusal(ctx, &record) {
+        ctx.show(message, reason, None).await?;
+        return Ok(());
+    }
+    let now = ctx.app.clock.now();
+    // Claim the cancellation: only one press moves Completed → InFlight.
+    let claimed = ledger
+        .transition(intent, PaymentState::Completed, PaymentState::InFlight, Some("cancelling".into()), now)
+        .await?;
+    if !claimed {
+        ctx.show(message, ctx.t("cancelpay.in_progress"), None).await?;
+        return Ok(());
+    }
+    ctx.show(message, ctx.t("cancelpay.processing"), None).await?;
+    let request = CancelRequest {
+        association_code: record.association_code.clone(),
+        subscriber_number: record.subscriber.clone(),
+        invoice_number: record.invoice_number.clone(),
+        payment_date: record.day(),
+        amount: record.amount,
+        customer_no: record.account.customer_no,
+    };
+    let outcome = ctx.app.bank().cancel(&record.session, &RequestId::new(), &request).await;
+    let at = ctx.app.clock.now();
+    let (state, note, details) = match &outcome {
+        Ok(()) => (PaymentState::Cancelled, None, "cancelled".to_owned()),
+        // Not cancelled (or not known to be): the payment stands as paid.
+        Err(e) => (PaymentState::Completed, Some(format!("cancellation failed: {e}")), format!("failed: {e}")),
+    };
+    let updated = ledger.set_state(intent, state, None, note, at).await?.unwrap_or(record);
+    ledger
+        .audit(AuditEntry {
+            at,
+            agent: ctx.user_id,
+            action: "cancel".into(),
+            details: format!("payment {:?} {details}", updated.transaction_id),
+        })
+        .await?;
+    match outcome {
+        Ok(()) => {
+            ctx.show(message, status_text(ctx, &updated), None).await?;
+            notify_payer(ctx, &updated).await;
+        }
+        Err(e) => {
+            let text = ctx.f("cancelpay.failed", &[("reason", &ctx.bank_error(&e))]);
+            ctx.show(message, text, None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Tells the payer, in their language, that an agent cancelled the payment.
+async fn notify_payer(ctx: &Ctx, record: &crate::storage::PaymentRecord) {
+    let lang = ctx
+        .app
+        .store
+        .users
+        .get(record.payer)
+        .ok()
+        .and_then(|u| u.lang)
+        .unwrap_or(ctx.lang);
+    let payer_ctx = Ctx { lang, chat_id: teloxide::types::ChatId(record.chat_id), ..ctx.clone() };
+    let text = payer_ctx.f(
+        "cancelpay.payer_notice",
+        &[
+            ("institution", &esc(&record.association_name)),
+            ("amount", &payer_ctx.money(record.amount, &record.currency)),
+            ("id", &record.transaction_id.map(|t| t.to_string()).unwrap_or_default()),
+        ],
+    );
+    if let Err(e) = payer_ctx.send(text, None).await {
+        tracing::warn!(payer = record.payer, error = %e, "could not notify payer of cancellation");
+    }
+}
+
+pub async fn payments(ctx: Ctx) -> HandlerResult {
+    ctx.clone().guard(async move { show_payments(&ctx, 0, None).await }).await
+}
+
+/// Today's payments (Europe/Istanbul), their states and totals, paged.
+pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -> HandlerResult {
+    let today = ctx.app.clock.today_istanbul();
+    let records = ctx.app.store.ledger.for_day(today)?;
+    let day = today.format("%d.%m.%Y").to_string();
+    if records.is_empty() {
+        ctx.show(message, ctx.f("payments.empty", &[("day", &day)]), None).await?;
+        return Ok(());
+    }
+    let sum = |state: PaymentState| {
+        records
+            .iter()
+            .filter(|r| r.state == state)
+            .try_fold(Amount::ZERO, |acc, r| acc.checked_add(r.amount))
+            .unwrap_or_default()
+    };
+    let pages = records.len().div_ceil(PAYMENTS_PAGE);
+    let page = page.min(pages - 1);
+    let mut lines = vec![ctx.f(
+        "payments.title",
+        &[
+            ("day", &day),
+            ("count", &records.len().to_string()),
+            ("completed", &ctx.money(sum(PaymentState::Completed), "TRY")),
+            ("cancelled", &ctx.money(sum(PaymentState::Cancelled), "TRY")),
+            ("page", &(page + 1).to_string()),
+            ("pages", &pages.to_string()),
+        ],
+    )];
+    for r in records.iter().skip(page * PAYMENTS_PAGE).take(PAYMENTS_PAGE) {
+        let time = r.created_at.with_timezone(&crate::clock::istanbul()).format("%H:%M");
+        lines.push(ctx.f(
+            "payments.line",
+            &[
+                ("time", &time.to_string()),
+                ("id", &r.transaction_id.map(|t| t.to_string()).unwrap_or_else(|| "-".into())),
+                ("institution", &esc(&r.association_name)),
+                ("subscriber", &esc(&r.subscriber)),
+                ("amount", &ctx.money(r.amount, &r.currency)),
+                ("state", &state_label(ctx, r.state)),
+                ("payer", &r.payer.to_string()),
+            ],
+        ));
+    }
+    let rows = vec![keyboards::pager(&ctx.app.i18n, ctx.lang, page, pages, CallbackData::PaymentsPage)];
+    ctx.show(message, lines.join("\n"), Some(markup(rows))).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invite_arguments() {
+        let a = parse_invite("3488017 9142 357").expect("valid");
+        assert_eq!((a.customer_no, a.branch_code, a.suffix, a.currency.as_str()), (3488017, 9142, 357, "TRY"));
+        assert_eq!(parse_invite("3488017 9142 357 usd").map(|a| a.currency), Some("USD".into()));
+        for bad in ["", "1 2", "a 2 3", "1 2 3 EURO", "0 1 1", "1 2 3 T1L", "1 2 3 TRY x"] {
+            assert_eq!(parse_invite(bad), None, "{bad}");
+        }
+    }
+}

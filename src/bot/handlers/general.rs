@@ -1,0 +1,176 @@
+//! `/start` (and invite links), `/help`, `/language`, and the routing of
+//! button presses.
+
+use teloxide::{prelude::*, types::CallbackQueryId};
+
+use crate::{
+    bot::{
+        Ctx, HandlerResult, PayDialogue, State,
+        callbacks::CallbackData,
+        commands::{Audience, COMMANDS},
+        handlers::{agent, pay, receipts},
+        keyboards,
+    },
+    i18n::Lang,
+    storage::InviteError,
+    text::esc,
+};
+
+/// A state stored by an older version cannot be read: say so, start over.
+pub async fn reset_unreadable(ctx: Ctx, dialogue: PayDialogue, state: State) {
+    if state == State::Unreadable {
+        let _ = dialogue.exit().await;
+        let _ = ctx.send(ctx.t("state.reset"), None).await;
+    }
+}
+
+pub async fn start(ctx: Ctx, dialogue: PayDialogue, arg: String) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            let token = arg.trim();
+            if token.is_empty() {
+                return welcome(&ctx, None).await;
+            }
+            link_account(&ctx, &dialogue, token).await
+        })
+        .await
+}
+
+pub async fn welcome(ctx: &Ctx, message: Option<teloxide::types::MessageId>) -> HandlerResult {
+    let user = ctx.app.store.users.get(ctx.user_id)?;
+    let key = if user.accounts.is_empty() {
+        "start.welcome_unlinked"
+    } else {
+        "start.welcome"
+    };
+    let markup = (!user.accounts.is_empty()).then(|| keyboards::pay_button(&ctx.app.i18n, ctx.lang));
+    ctx.show(message, ctx.t(key), markup).await?;
+    Ok(())
+}
+
+async fn link_account(ctx: &Ctx, dialogue: &PayDialogue, token: &str) -> HandlerResult {
+    // Tokens are ours (hex); anything else is not worth a database look-up.
+    if token.len() > 64 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        ctx.send(ctx.t("link.invalid"), None).await?;
+        return Ok(());
+    }
+    let now = ctx.app.clock.now();
+    match ctx.app.store.invites.redeem(token, now).await {
+        Ok(invite) => {
+            ctx.app.store.users.link(ctx.user_id, &invite.account).await?;
+            dialogue.exit().await?;
+            tracing::info!(user_id = ctx.user_id, agent = invite.agent_id, "account linked");
+            let text = ctx.f("link.done", &[("account", &esc(&invite.account.masked()))]);
+            ctx.send(text, Some(keyboards::pay_button(&ctx.app.i18n, ctx.lang)))
+                .await?;
+        }
+        Err(InviteError::Unknown) => {
+            ctx.send(ctx.t("link.invalid"), None).await?;
+        }
+        Err(InviteError::Expired) => {
+            ctx.send(ctx.t("link.expired"), None).await?;
+        }
+        Err(InviteError::Store(e)) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// The commands this user may use, in their language.
+pub fn help_text(ctx: &Ctx) -> String {
+    let mut lines = vec![ctx.t("help.title").to_owned()];
+    for (name, key, audience) in COMMANDS {
+        if *audience == Audience::Agents && !ctx.is_agent {
+            continue;
+        }
+        lines.push(format!("/{name} — {}", ctx.app.i18n.get(ctx.lang, key)));
+    }
+    lines.join("\n")
+}
+
+pub async fn help(ctx: Ctx) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            ctx.send(help_text(&ctx), None).await?;
+            Ok(())
+        })
+        .await
+}
+
+pub async fn language(ctx: Ctx) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            ctx.send(ctx.t("language.choose"), Some(keyboards::language_buttons()))
+                .await?;
+            Ok(())
+        })
+        .await
+}
+
+async fn receive_language(mut ctx: Ctx, lang: Lang, message: Option<teloxide::types::MessageId>) -> HandlerResult {
+    ctx.app.store.users.set_lang(ctx.user_id, lang).await?;
+    ctx.lang = lang;
+    ctx.show(message, ctx.t("language.set"), None).await?;
+    Ok(())
+}
+
+/// Answers a callback query; `text` shows as a small notice.
+pub async fn answer(ctx: &Ctx, id: &CallbackQueryId, text: Option<&str>) {
+    let mut req = ctx.bot.answer_callback_query(id.clone());
+    if let Some(t) = text {
+        req = req.text(t.to_owned());
+    }
+    if let Err(e) = req.await {
+        tracing::debug!(error = %e, "answerCallbackQuery failed");
+    }
+}
+
+/// Every button press lands here and is routed by what it carries.
+pub async fn receive_button(
+    ctx: Ctx,
+    dialogue: PayDialogue,
+    state: State,
+    q: CallbackQuery,
+) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            let message = q.message.as_ref().map(|m| m.id());
+            let data = q.data.as_deref().and_then(CallbackData::decode);
+            match data {
+                None => {
+                    answer(&ctx, &q.id, Some(ctx.t("button.expired"))).await;
+                }
+                Some(CallbackData::StartPayment) => {
+                    answer(&ctx, &q.id, None).await;
+                    if let Some(m) = message {
+                        ctx.strip_buttons(m).await;
+                    }
+                    pay::begin(&ctx, &dialogue, None).await?;
+                }
+                Some(CallbackData::SetLanguage(lang)) => {
+                    answer(&ctx, &q.id, None).await;
+                    receive_language(ctx.clone(), lang, message).await?;
+                }
+                Some(CallbackData::Receipt(id)) => {
+                    answer(&ctx, &q.id, None).await;
+                    receipts::receipt_by_id(&ctx, id).await?;
+                }
+                Some(CallbackData::HistoryPage(page)) => {
+                    answer(&ctx, &q.id, None).await;
+                    receipts::show_history(&ctx, page as usize, message).await?;
+                }
+                Some(CallbackData::PaymentsPage(page)) => {
+                    answer(&ctx, &q.id, None).await;
+                    if ctx.is_agent {
+                        agent::show_payments(&ctx, page as usize, message).await?;
+                    } else {
+                        ctx.send(ctx.t("agent.refused"), None).await?;
+                    }
+                }
+                Some(CallbackData::Dialogue(step, action)) => {
+                    pay::receive_button(&ctx, &dialogue, state, &q.id, message, step, action).await?;
+                }
+            }
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,231 @@
+//! Building the bot and its dispatcher, and running it.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret;
+use teloxide::{
+    adaptors::throttle::Limits,
+    dispatching::{Dispatcher, DefaultKey},
+    prelude::*,
+    types::{BotCommand, BotCommandScope, ParseMode, Recipient},
+};
+
+use super::{App, TgBot, commands::{Audience, COMMANDS}, schema};
+use crate::{
+    bank::{BankClient, Catalog, ReceiptClient},
+    clock::Clock,
+    config::{BankConfig, Config, ReceiptConfig, Upstream},
+    i18n::{I18n, Lang},
+    sandbox::{RunningSandbox, Sandbox, SandboxConfig},
+    storage::Store,
+};
+
+/// The bot for `token`, at `api_url` when given (tests, local Bot API).
+pub fn build_bot(token: &str, api_url: Option<url::Url>) -> TgBot {
+    let mut bot = teloxide::Bot::new(token);
+    if let Some(url) = api_url {
+        bot = bot.set_api_url(url);
+    }
+    bot.parse_mode(ParseMode::Html).throttle(Limits::default())
+}
+
+/// Where the bank is, once the embedded sandbox (if any) is up.
+pub struct Upstreams {
+    pub bank: BankConfig,
+    pub receipt: ReceiptConfig,
+    /// Kept alive as long as the bot runs.
+    pub sandbox: Option<RunningSandbox>,
+}
+
+pub async fn upstreams(config: &Config) -> anyhow::Result<Upstreams> {
+    use secrecy::SecretString;
+    match &config.upstream {
+        Upstream::Real { bank, receipt } => Ok(Upstreams {
+            bank: bank.clone(),
+            receipt: receipt.clone(),
+            sandbox: None,
+        }),
+        Upstream::Sandbox {
+            subscription_key,
+            channel,
+            app_key,
+            receipt_api_key,
+            receipt_secret_key,
+            dealer_code,
+            sub_dealer_code,
+            timeout,
+        } => {
+            let expose = |s: &Option<SecretString>| s.as_ref().map(|s| s.expose_secret().to_owned());
+            let sandbox = Sandbox::new(SandboxConfig {
+                subscription_key: expose(subscription_key),
+                channel: channel.clone(),
+                app_key: expose(app_key),
+                receipt_api_key: expose(receipt_api_key),
+                receipt_secret_key: expose(receipt_secret_key),
+                ..SandboxConfig::default()
+            })
+            .spawn()
+            .await
+            .context("starting the embedded sandbox bank")?;
+            let url: url::Url = sandbox.url.parse().context("sandbox URL")?;
+            let or = |s: &Option<SecretString>, d: &str| s.clone().unwrap_or_else(|| SecretString::from(d.to_owned()));
+            tracing::info!(url = %sandbox.url, "embedded sandbox bank started");
+            Ok(Upstreams {
+                bank: BankConfig {
+                    url: url.clone(),
+                    subscription_key: or(subscription_key, "sandbox"),
+                    channel: channel.clone().unwrap_or_else(|| "SANDBOX".into()),
+                    app_key: or(app_key, "sandbox"),
+                    dealer_code: dealer_code.clone(),
+                    sub_dealer_code: sub_dealer_code.clone(),
+                    timeout: *timeout,
+                },
+                receipt: ReceiptConfig {
+                    url,
+                    api_key: or(receipt_api_key, "sandbox"),
+                    secret_key: or(receipt_secret_key, "sandbox"),
+                    timeout: *timeout,
+                },
+                sandbox: Some(sandbox),
+            })
+        }
+    }
+}
+
+/// Everything a dispatcher needs, built from parts (tests supply their own).
+pub struct Parts {
+    pub bank: BankConfig,
+    pub receipt: ReceiptConfig,
+    pub store: Store,
+    pub agents: std::collections::BTreeSet<u64>,
+    pub catalog_ttl: std::time::Duration,
+    pub clock: Clock,
+}
+
+/// Asks Telegram who we are, and builds the shared [`App`].
+pub async fn build_app(bot: &TgBot, parts: Parts) -> anyhow::Result<(Arc<App>, teloxide::types::Me)> {
+    let me = bot.get_me().await.context("getMe: is TELOXIDE_TOKEN right and Telegram reachable?")?;
+    let bank = BankClient::new(&parts.bank)?;
+    let receipts = ReceiptClient::new(&parts.receipt)?;
+    let settled = parts.store.ledger.settle_abandoned(parts.clock.now()).await?;
+    if settled > 0 {
+        tracing::warn!(count = settled, "payments left in flight by the last run are now 'unknown'");
+    }
+    let app = App {
+        i18n: I18n::load().map_err(anyhow::Error::msg)?,
+        store: parts.store,
+        catalog: Catalog::new(bank, parts.catalog_ttl),
+        receipts,
+        agents: parts.agents,
+        bot_username: me.username().to_owned(),
+        clock: parts.clock,
+    };
+    Ok((Arc::new(app), me))
+}
+
+/// The dispatcher over [`schema`], with everything injected.
+pub fn dispatcher(
+    bot: TgBot,
+    app: Arc<App>,
+    me: teloxide::types::Me,
+) -> anyhow::Result<Dispatcher<TgBot, anyhow::Error, DefaultKey>> {
+    let dialogues = Arc::new(app.store.dialogues()?);
+    Ok(Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![app, dialogues, me])
+        .default_handler(|upd| async move {
+            tracing::debug!(update_id = upd.id.0, "update not handled");
+        })
+        .error_handler(teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
+            "an error from the update handler",
+        ))
+        .build())
+}
+
+/// Registers the command menu: customers' commands for all, agents' too in
+/// agents' chats.
+pub async fn register_commands(bot: &TgBot, app: &App) {
+    for lang in Lang::ALL {
+        let list = |with_agents: bool| -> Vec<BotCommand> {
+            COMMANDS
+                .iter()
+                .filter(|(_, _, aud)| with_agents || *aud == Audience::Everyone)
+                .map(|(name, key, _)| BotCommand::new(*name, app.i18n.get(lang, key)))
+                .collect()
+        };
+        let code = if lang == Lang::En { None } else { Some(lang.code().to_owned()) };
+        let mut req = bot.set_my_commands(list(false));
+        if let Some(c) = &code {
+            req = req.language_code(c.clone());
+        }
+        if let Err(e) = req.await {
+            tracing::warn!(error = %e, "setMyCommands failed");
+        }
+        for agent in &app.agents {
+            let mut req = bot
+                .set_my_commands(list(true))
+                .scope(BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(*agent as i64)) });
+            if let Some(c) = &code {
+                req = req.language_code(c.clone());
+            }
+            if let Err(e) = req.await {
+                tracing::warn!(error = %e, agent, "setMyCommands for agent failed");
+            }
+        }
+    }
+}
+
+/// `faturabot run`: until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let upstreams = upstreams(&config).await?;
+    let store = Store::open(&config.data_dir)
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    let bot = build_bot(config.token.expose_secret(), config.api_url.clone());
+    let parts = Parts {
+        bank: upstreams.bank.clone(),
+        receipt: upstreams.receipt.clone(),
+        store: store.clone(),
+        agents: config.agents.clone(),
+        catalog_ttl: config.catalog_ttl,
+        clock: Clock::system(),
+    };
+    let (app, me) = build_app(&bot, parts).await?;
+    tracing::info!(username = %me.username(), "faturabot started");
+    register_commands(&bot, &app).await;
+    let mut dispatcher = dispatcher(bot, app, me)?;
+    let token = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight updates");
+        if let Ok(done) = token.shutdown() {
+            done.await;
+        }
+    });
+    dispatcher.dispatch().await;
+    store.flush().await?;
+    tracing::info!("stopped; database flushed");
+    drop(upstreams.sandbox);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

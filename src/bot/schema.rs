@@ -1,0 +1,51 @@
+//! [`schema`]: the whole update tree, built from named sub-trees.
+//!
+//! It depends on nothing global: tests build it and feed it updates.
+
+use std::sync::Arc;
+
+use dptree::case;
+use teloxide::{dispatching::UpdateHandler, prelude::*};
+
+use super::{
+    App, Ctx, State, TgBot,
+    commands::Command,
+    handlers::{agent, general, pay, receipts},
+};
+use crate::storage::SledDialogues;
+
+pub fn schema() -> UpdateHandler<anyhow::Error> {
+    let agent_commands = dptree::filter(|cmd: Command| {
+        matches!(
+            cmd,
+            Command::Invite(_) | Command::CancelPayment(_) | Command::Payments
+        )
+    })
+    .branch(dptree::filter(|ctx: Ctx| !ctx.is_agent).endpoint(agent::refuse))
+    .branch(case![Command::Invite(args)].endpoint(agent::invite))
+    .branch(case![Command::CancelPayment(args)].endpoint(agent::cancel_payment))
+    .branch(case![Command::Payments].endpoint(agent::payments));
+
+    let command_handler = teloxide::filter_command::<Command, _>()
+        .branch(agent_commands)
+        .branch(case![Command::Start(arg)].endpoint(general::start))
+        .branch(case![Command::Help].endpoint(general::help))
+        .branch(case![Command::Language].endpoint(general::language))
+        .branch(case![Command::Cancel].endpoint(pay::cancel_command))
+        .branch(case![Command::Pay].endpoint(pay::pay_command))
+        .branch(case![Command::Receipt(arg)].endpoint(receipts::receipt_command))
+        .branch(case![Command::History].endpoint(receipts::history_command));
+
+    let message_handler = Update::filter_message()
+        .branch(command_handler)
+        .endpoint(pay::receive_text);
+
+    let callback_query_handler = Update::filter_callback_query().endpoint(general::receive_button);
+
+    dptree::entry()
+        .filter_map(|app: Arc<App>, bot: TgBot, update: Update| Ctx::load(app, bot, &update))
+        .enter_dialogue::<Update, SledDialogues, State>()
+        .inspect_async(general::reset_unreadable)
+        .branch(message_handler)
+        .branch(callback_query_handler)
+}

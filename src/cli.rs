@@ -1,0 +1,79 @@
+//! The `faturabot` command line: `run` (default), `sandbox`.
+
+use std::{net::SocketAddr, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::Config,
+    sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig},
+};
+
+#[derive(Debug, Parser)]
+#[command(name = "faturabot", version, about = "Pay utility bills in a Telegram chat")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot with long polling (the default).
+    Run {
+        /// Use an embedded simulated bank and receipt service.
+        #[arg(long)]
+        sandbox: bool,
+    },
+    /// Serve the simulated bank and receipt service over HTTP.
+    Sandbox {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+/// Exit code for a configuration problem.
+pub const EXIT_CONFIG: u8 = 2;
+
+pub async fn main(cli: Cli) -> ExitCode {
+    match cli.command.unwrap_or(Command::Run { sandbox: false }) {
+        Command::Run { sandbox } => {
+            let config = match Config::from_env(sandbox) {
+                Ok(c) => c,
+                Err(errors) => {
+                    eprintln!("faturabot: configuration error: {errors}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            match crate::bot::launch::run(config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("faturabot: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Sandbox { listen } => {
+            let listener = match tokio::net::TcpListener::bind(listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("faturabot: cannot listen on {listen}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            println!("faturabot sandbox bank listening on http://{addr}");
+            println!("subscriber numbers to try:");
+            for (number, meaning) in MAGIC_NUMBERS {
+                println!("  {number}  {meaning}");
+            }
+            match Sandbox::new(SandboxConfig::from_env()).serve(listener).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("faturabot: sandbox stopped: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The payment ledger: every payment the bot attempted, and what became of it.
+//!
+//! A record is written (and flushed) before `InvoicePayment` is called, keyed
+//! by the confirmation it answers, with compare-and-swap: a second press, a
+//! redelivered update or a press after a restart finds the record and does
+//! not pay again. Records still "in flight" when the process starts belong to
+//! a process that died mid-call: they become [`PaymentState::Unknown`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::{
+    bank::{Account, RequestId, SessionId},
+    clock::istanbul,
+    money::Amount,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentState {
+    /// Written before the bank call; the call's answer is not known yet.
+    InFlight,
+    Completed,
+    /// The bank said no; nothing was paid.
+    Refused,
+    /// The call's outcome was lost (time-out, crash): must be checked by
+    /// staff, never paid again on its own.
+    Unknown,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChange {
+    pub at: DateTime<Utc>,
+    pub state: PaymentState,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    /// The confirmation this payment answers; the ledger key.
+    pub intent: String,
+    pub payer: u64,
+    pub chat_id: i64,
+    pub account: Account,
+    pub association_code: String,
+    pub association_name: String,
+    pub subscriber: String,
+    pub invoice_number: String,
+    pub amount: Amount,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+    pub session: SessionId,
+    pub request_id: RequestId,
+    pub transaction_id: Option<i64>,
+    pub state: PaymentState,
+    pub history: Vec<StateChange>,
+}
+
+impl PaymentRecord {
+    /// The day of the payment in Europe/Istanbul.
+    pub fn day(&self) -> NaiveDate {
+        self.created_at.with_timezone(&istanbul()).date_naive()
+    }
+
+    pub fn last_note(&self) -> Option<&str> {
+        self.history.last().and_then(|c| c.note.as_deref())
+    }
+}
+
+/// The outcome of [`Ledger::begin`].
+#[derive(Debug)]
+pub enum Begin {
+    /// This caller owns the payment and must make the bank call.
+    Started(PaymentRecord),
+    /// The confirmation was already acted on: here is what became of it.
+    Exists(PaymentRecord),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub agent: u64,
+    pub action: String,
+    pub details: String,
+}
+
+#[derive(Clone)]
+pub struct Ledger {
+    payments: sled::Tree,
+    by_tx: sled::Tree,
+    by_payer: sled::Tree,
+    by_day: sled::Tree,
+    audit: sled::Tree,
+    db: sled::Db,
+}
+
+impl Ledger {
+    pub fn new(db: &sled::Db) -> Result<Ledger, StoreError> {
+        Ok(Ledger {
+            payments: db.open_tree("payments")?,
+            by_tx: db.open_tree("payments_by_tx")?,
+            by_payer: db.open_tree("payments_by_payer")?,
+            by_day: db.open_tree("payments_by_day")?,
+            audit: db.open_tree("audit")?,
+            db: db.clone(),
+        })
+    }
+
+    /// Records the intent to pay, once per `record.intent`, durably.
+    pub async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
+        let bytes = serde_json::to_vec(&record)?;
+        let swapped = self
+            .payments
+            .compare_and_swap(record.intent.as_bytes(), None::<&[u8]>, Some(bytes))?;
+        if let Err(current) = swapped {
+            let existing = current
+                .current
+                .map(|b| serde_json::from_slice(&b))
+                .transpose()?;
+            return match existing {
+                Some(existing) => Ok(Begin::Exists(existing)),
+                None => Err(StoreError::Transaction("payment record vanished".into())),
+            };
+        }
+        let ts = record.created_at.timestamp_micros().to_be_bytes();
+        let mut payer_key = record.payer.to_be_bytes().to_vec();
+        payer_key.extend_from_slice(&ts);
+        payer_key.extend_from_slice(record.intent.as_bytes());
+        self.by_payer.insert(payer_key, record.intent.as_bytes())?;
+        let mut day_key = record.day().format("%Y-%m-%d").to_string().into_bytes();
+        day_key.extend_from_slice(&ts);
+        day_key.extend_from_slice(record.intent.as_bytes());
+        self.by_day.insert(day_key, record.intent.as_bytes())?;
+        self.db.flush_async().await?;
+        Ok(Begin::Started(record))
+    }
+
+    pub fn get(&self, intent: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        self.payments
+            .get(intent.as_bytes())?
+            .map(|b| serde_json::from_slice(&b).map_err(StoreError::from))
+            .transpose()
+    }
+
+    pub fn by_transaction(&self, transaction_id: i64) -> Result<Option<PaymentRecord>, StoreError> {
+        match self.by_tx.get(transaction_id.to_be_bytes())? {
+            Some(intent) => self.get(&String::from_utf8_lossy(&intent)),
+            None => Ok(None),
+        }
+    }
+
+    /// Moves a payment to `state`, keeping the history; flushed.
+    pub async fn set_state(
+        &self,
+        intent: &str,
+        state: PaymentState,
+        transaction_id: Option<i64>,
+        note: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let updated = self.payments.update_and_fetch(intent.as_bytes(), |old| {
+            let mut record: PaymentRecord = serde_json::from_slice(old?).ok()?;
+            record.state = state;
+            if transaction_id.is_some() {
+                record.transaction_id = transaction_id;
+            }
+            record.history.push(StateChange {
+                at,
+                state,
+                note: note.clone(),
+            });
+            serde_json::to_vec(&record).ok()
+        })?;
+        let record: Option<PaymentRecord> = updated
+            .map(|b| serde_json::from_slice(&b))
+            .transpose()?;
+        if let Some(tx) = record.as_ref().and_then(|r| r.transaction_id) {
+            self.by_tx.insert(tx.to_be_bytes(), intent.as_bytes())?;
+        }
+        self.db.flush_async().await?;
+        Ok(record)
+    }
+
+    /// Compare-and-set of the state alone: `Ok(true)` when this caller moved
+    /// it from `from` to `to` (used so a cancellation is sent once).
+    pub async fn transition(
+        &self,
+        intent: &str,
+        from: PaymentState,
+        to: PaymentState,
+        note: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        loop {
+            let Some(current) = self.payments.get(intent.as_bytes())? else {
+                return Ok(false);
+            };
+            let mut record: PaymentRecord = serde_json::from_slice(&current)?;
+            if record.state != from {
+                return Ok(false);
+            }
+            record.state = to;
+            record.history.push(StateChange { at, state: to, note: note.clone() });
+            let next = serde_json::to_vec(&record)?;
+            match self
+                .payments
+                .compare_and_swap(intent.as_bytes(), Some(&current), Some(next))?
+            {
+                Ok(()) => {
+                    self.db.flush_async().await?;
+                    return Ok(true);
+                }
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// The payer's payments, newest first.
+    pub fn for_payer(&self, payer: u64, skip: usize, limit: usize) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.collect(self.by_payer.scan_prefix(payer.to_be_bytes()).rev(), skip, limit)
+    }
+
+    pub fn count_for_payer(&self, payer: u64) -> usize {
+        self.by_payer.scan_prefix(payer.to_be_bytes()).count()
+    }
+
+    /// The payments of one Istanbul day, oldest first.
+    pub fn for_day(&self, day: NaiveDate) -> Result<Vec<PaymentRecord>, StoreError> {
+        let prefix = day.format("%Y-%m-%d").to_string();
+        self.collect(self.by_day.scan_prefix(prefix.as_bytes()), 0, usize::MAX)
+    }
+
+    fn collect(
+        &self,
+        index: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        let mut out = Vec::new();
+        for entry in index.skip(skip).take(limit) {
+            let (_, intent) = entry?;
+            if let Some(record) = self.get(&String::from_utf8_lossy(&intent))? {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// At start-up: payments left in flight by a previous process have an
+    /// unknown outcome. Returns how many were found.
+    pub async fn settle_abandoned(&self, at: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut abandoned = Vec::new();
+        for entry in self.payments.iter() {
+            let (_, bytes) = entry?;
+            if let Ok(record) = serde_json::from_slice::<PaymentRecord>(&bytes)
+                && record.state == PaymentState::InFlight
+            {
+                abandoned.push(record.intent);
+            }
+        }
+        for intent in &abandoned {
+            self.transition(
+                intent,
+                PaymentState::InFlight,
+                PaymentState::Unknown,
+                Some("process stopped during the bank call".into()),
+                at,
+            )
+            .await?;
+        }
+        Ok(abandoned.len())
+    }
+
+    pub async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        let id = self.db.generate_id()?;
+        self.audit.insert(id.to_be_bytes(), serde_json::to_vec(&entry)?)?;
+        self.db.flush_async().await?;
+        tracing::info!(agent = entry.agent, action = %entry.action, details = %entry.details, "audit");
+        Ok(())
+    }
+
+    pub fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit
+            .iter()
+            .map(|e| {
+                let (_, v) = e?;
+                Ok(serde_json::from_slice(&v)?)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,69 @@
+//! Per Telegram user: chosen language and linked bank accounts.
+
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::{bank::Account, i18n::Lang};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Set by `/language`; `None` means "follow Telegram's language_code".
+    #[serde(default)]
+    pub lang: Option<Lang>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Clone)]
+pub struct Users {
+    tree: sled::Tree,
+}
+
+impl Users {
+    pub fn new(tree: sled::Tree) -> Self {
+        Users { tree }
+    }
+
+    pub fn get(&self, user_id: u64) -> Result<UserRecord, StoreError> {
+        match self.tree.get(user_id.to_be_bytes())? {
+            Some(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!(user_id, error = %e, "unreadable user record, starting afresh");
+                UserRecord::default()
+            })),
+            None => Ok(UserRecord::default()),
+        }
+    }
+
+    /// Read-modify-write of one user's record, atomic per key, flushed.
+    pub async fn update(
+        &self,
+        user_id: u64,
+        change: impl Fn(&mut UserRecord),
+    ) -> Result<UserRecord, StoreError> {
+        let updated = self.tree.update_and_fetch(user_id.to_be_bytes(), |old| {
+            let mut record: UserRecord = old
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or_default();
+            change(&mut record);
+            serde_json::to_vec(&record).ok()
+        })?;
+        self.tree.flush_async().await?;
+        Ok(updated
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default())
+    }
+
+    pub async fn set_lang(&self, user_id: u64, lang: Lang) -> Result<(), StoreError> {
+        self.update(user_id, |r| r.lang = Some(lang)).await.map(|_| ())
+    }
+
+    /// Links `account`; linking the same account twice keeps one.
+    pub async fn link(&self, user_id: u64, account: &Account) -> Result<UserRecord, StoreError> {
+        self.update(user_id, |r| {
+            if !r.accounts.contains(account) {
+                r.accounts.push(account.clone());
+            }
+        })
+        .await
+    }
+}

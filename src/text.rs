@@ -1,0 +1,103 @@
+//! Small text rules shared by the handlers: HTML escaping, Turkish-aware
+//! search folding, user-input checks and length limits.
+
+/// Escapes `&`, `<`, `>` (and quotes) for Telegram's HTML parse mode.
+pub fn esc(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
+}
+
+/// Folds a name for search: case and Turkish letters reduced to ASCII, so
+/// `iski` finds `İSKİ` and `igdir` finds `IĞDIR`.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            'İ' | 'I' | 'ı' | 'i' | 'Î' | 'î' => out.push('i'),
+            'Ğ' | 'ğ' => out.push('g'),
+            'Ş' | 'ş' => out.push('s'),
+            'Ç' | 'ç' => out.push('c'),
+            'Ö' | 'ö' => out.push('o'),
+            'Ü' | 'ü' | 'Û' | 'û' => out.push('u'),
+            'Â' | 'â' => out.push('a'),
+            c if c.is_whitespace() => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out.trim().to_owned()
+}
+
+/// Longest query-field value accepted.
+pub const MAX_FIELD_CHARS: usize = 64;
+/// Longest search text accepted at the institution step.
+pub const MAX_FILTER_CHARS: usize = 40;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputProblem {
+    Empty,
+    TooLong,
+    ControlCharacters,
+}
+
+/// Trims `raw` and checks it can be sent to the bank as a field value.
+pub fn clean_input(raw: &str, max_chars: usize) -> Result<String, InputProblem> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(InputProblem::Empty);
+    }
+    if value.chars().any(char::is_control) {
+        return Err(InputProblem::ControlCharacters);
+    }
+    if value.chars().count() > max_chars {
+        return Err(InputProblem::TooLong);
+    }
+    Ok(value.to_owned())
+}
+
+/// Cuts `text` to at most `max` characters, on a character boundary, with
+/// an ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turkish_aware_search() {
+        assert!(fold("İSKİ İSTANBUL SU").contains(&fold("iski")));
+        assert!(fold("IĞDIR BELEDİYESİ").contains(&fold("igdir")));
+        assert!(fold("ŞUSKİ").contains(&fold("şuski")));
+        assert!(fold("ŞUSKİ").contains(&fold("suski")));
+        assert!(!fold("ASKİ").contains(&fold("iski")));
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(esc("A&B <SU>"), "A&amp;B &lt;SU&gt;");
+    }
+
+    #[test]
+    fn input_rules() {
+        assert_eq!(clean_input("  64291 ", 64), Ok("64291".into()));
+        assert_eq!(clean_input("   ", 64), Err(InputProblem::Empty));
+        assert_eq!(clean_input("12\u{0}3", 64), Err(InputProblem::ControlCharacters));
+        assert_eq!(clean_input(&"9".repeat(65), 64), Err(InputProblem::TooLong));
+        assert_eq!(clean_input(&"ş".repeat(64), 64).map(|s| s.chars().count()), Ok(64));
+    }
+
+    #[test]
+    fn truncation_is_char_safe() {
+        assert_eq!(truncate("İSKİ", 10), "İSKİ");
+        assert_eq!(truncate("ĞĞĞĞĞ", 3), "ĞĞ…");
+    }
+}
