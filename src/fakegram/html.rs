@@ -24,7 +24,10 @@ pub(crate) struct Formatted {
 
 impl Formatted {
     pub fn plain(text: &str) -> Self {
-        Formatted { text: text.to_owned(), entities: Vec::new() }
+        Formatted {
+            text: text.to_owned(),
+            entities: Vec::new(),
+        }
     }
 
     /// Length as Telegram limits it. UTF-16 units never undercount characters.
@@ -45,7 +48,11 @@ impl Formatted {
             .filter_map(|e| {
                 let start = e.offset.saturating_sub(lead16).min(end16);
                 let end = (e.offset + e.length).saturating_sub(lead16).min(end16);
-                (end > start).then_some(Entity { offset: start, length: end - start, ..e })
+                (end > start).then_some(Entity {
+                    offset: start,
+                    length: end - start,
+                    ..e
+                })
             })
             .collect();
         Formatted { text, entities }
@@ -58,8 +65,22 @@ pub(crate) fn utf16_len(s: &str) -> usize {
 
 /// Tags Telegram understands in HTML mode.
 const TAGS: &[&str] = &[
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a", "tg-spoiler",
-    "span", "tg-emoji", "blockquote",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "code",
+    "pre",
+    "a",
+    "tg-spoiler",
+    "span",
+    "tg-emoji",
+    "blockquote",
 ];
 
 struct Open {
@@ -124,7 +145,9 @@ pub(crate) fn parse_html(src: &str) -> Result<Formatted, String> {
                 let name_end = scan_name(bytes, i + 1);
                 let name = src[i + 1..name_end].to_ascii_lowercase();
                 if !TAGS.contains(&name.as_str()) {
-                    return Err(format!("Unsupported start tag \"{name}\" at byte offset {i}"));
+                    return Err(format!(
+                        "Unsupported start tag \"{name}\" at byte offset {i}"
+                    ));
                 }
                 let (attrs, after) = parse_attributes(src, name_end, i, &name)?;
                 let attr = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -133,9 +156,18 @@ pub(crate) fn parse_html(src: &str) -> Result<Formatted, String> {
                         "Tag \"span\" must have class \"tg-spoiler\" at byte offset {i}"
                     ));
                 }
-                let url = if name == "a" { attr("href").and_then(normalize_url) } else { None };
+                let url = if name == "a" {
+                    attr("href").and_then(normalize_url)
+                } else {
+                    None
+                };
                 let expandable = attr("expandable").is_some();
-                open.push(Open { name, start16: len16, url, expandable });
+                open.push(Open {
+                    name,
+                    start16: len16,
+                    url,
+                    expandable,
+                });
                 i = after;
             }
             _ => {
@@ -146,7 +178,10 @@ pub(crate) fn parse_html(src: &str) -> Result<Formatted, String> {
         }
     }
     if let Some(top) = open.last() {
-        return Err(format!("Can't find end tag corresponding to start tag \"{}\"", top.name));
+        return Err(format!(
+            "Can't find end tag corresponding to start tag \"{}\"",
+            top.name
+        ));
     }
     // Entities close inner-first; Telegram lists them by start.
     entities.sort_by_key(|e| (e.offset, std::cmp::Reverse(e.length)));
@@ -200,7 +235,12 @@ type Attrs = Vec<(String, String)>;
 
 /// Parses the attributes of a start tag from `j` up to and including `>`.
 /// Returns them and the byte offset after the tag.
-fn parse_attributes(src: &str, mut j: usize, tag_at: usize, tag: &str) -> Result<(Attrs, usize), String> {
+fn parse_attributes(
+    src: &str,
+    mut j: usize,
+    tag_at: usize,
+    tag: &str,
+) -> Result<(Attrs, usize), String> {
     let bytes = src.as_bytes();
     let mut attrs = Vec::new();
     loop {
@@ -339,8 +379,22 @@ mod tests {
         let f = parse_html("<b>Fatura <i>&amp; borç</i></b> &lt;3 &#8378;&#x31;").expect("valid");
         assert_eq!(f.text, "Fatura & borç <3 ₺1");
         assert_eq!(f.entities.len(), 2);
-        assert_eq!((f.entities[0].kind, f.entities[0].offset, f.entities[0].length), ("bold", 0, 13));
-        assert_eq!((f.entities[1].kind, f.entities[1].offset, f.entities[1].length), ("italic", 7, 6));
+        assert_eq!(
+            (
+                f.entities[0].kind,
+                f.entities[0].offset,
+                f.entities[0].length
+            ),
+            ("bold", 0, 13)
+        );
+        assert_eq!(
+            (
+                f.entities[1].kind,
+                f.entities[1].offset,
+                f.entities[1].length
+            ),
+            ("italic", 7, 6)
+        );
     }
 
     #[test]
@@ -348,7 +402,10 @@ mod tests {
         let f = parse_html(r#"<a href='https://example.com/?a=1&amp;b=2'>site</a> <span class="tg-spoiler">x</span>"#)
             .expect("valid");
         assert_eq!(f.text, "site x");
-        assert_eq!(f.entities[0].url.as_deref(), Some("https://example.com/?a=1&b=2"));
+        assert_eq!(
+            f.entities[0].url.as_deref(),
+            Some("https://example.com/?a=1&b=2")
+        );
         assert_eq!(f.entities[1].kind, "spoiler");
     }
 

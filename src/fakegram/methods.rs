@@ -9,9 +9,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::html::{Formatted, parse_html, utf16_len};
-use super::model::{
-    StoredMessage, StoredPhoto, looks_like_image, me_json, png_size, unix_now,
-};
+use super::model::{StoredMessage, StoredPhoto, looks_like_image, me_json, png_size, unix_now};
 use super::state::{ChatState, State};
 use super::{BotEvent, CallbackAnswer, FakeFailure, UploadedFile};
 
@@ -27,8 +25,7 @@ const NOT_MODIFIED: &str = "Bad Request: message is not modified: specified new 
      markup are exactly the same as a current content and reply markup of the message";
 const INVALID_QUERY: &str =
     "Bad Request: query is too old and response timeout expired or query id is invalid";
-const TEXT_BUTTONS: &str =
-    "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard";
+const TEXT_BUTTONS: &str = "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard";
 
 /// A Telegram error answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,11 +37,19 @@ pub(crate) struct ApiErr {
 
 impl ApiErr {
     pub fn bad(msg: impl std::fmt::Display) -> Self {
-        ApiErr { code: 400, description: format!("Bad Request: {msg}"), retry_after: None }
+        ApiErr {
+            code: 400,
+            description: format!("Bad Request: {msg}"),
+            retry_after: None,
+        }
     }
 
     fn exact(code: u16, description: &str) -> Self {
-        ApiErr { code, description: description.to_owned(), retry_after: None }
+        ApiErr {
+            code,
+            description: description.to_owned(),
+            retry_after: None,
+        }
     }
 
     /// What an older `getUpdates` gets when a newer one starts.
@@ -61,7 +66,8 @@ impl ApiErr {
     }
 
     pub fn json(&self) -> Value {
-        let mut v = json!({ "ok": false, "error_code": self.code, "description": self.description });
+        let mut v =
+            json!({ "ok": false, "error_code": self.code, "description": self.description });
         if let Some(secs) = self.retry_after {
             v["parameters"] = json!({ "retry_after": secs });
         }
@@ -112,13 +118,16 @@ impl Params<'_> {
     }
 
     pub fn int(&self, key: &str) -> Result<Option<i64>, ApiErr> {
-        let Some(v) = self.get(key) else { return Ok(None) };
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
         let n = match v {
             Value::Number(n) => n.as_i64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
-        n.map(Some).ok_or_else(|| ApiErr::bad(format!("invalid {key} specified")))
+        n.map(Some)
+            .ok_or_else(|| ApiErr::bad(format!("invalid {key} specified")))
     }
 
     pub fn flag(&self, key: &str) -> bool {
@@ -188,10 +197,18 @@ pub(crate) fn call(
 
 /// The chat a send goes to; it must be a user who has talked to the bot.
 fn target_chat(st: &State, p: &Params) -> Result<i64, ApiErr> {
-    let raw = p.str("chat_id").ok_or_else(|| ApiErr::bad("chat_id is empty"))?;
+    let raw = p
+        .str("chat_id")
+        .ok_or_else(|| ApiErr::bad("chat_id is empty"))?;
     // "@channelname" and unknown ids alike: the fake has only private chats.
-    let id = raw.trim().parse::<i64>().map_err(|_| ApiErr::bad("chat not found"))?;
-    let chat = st.chats.get(&id).ok_or_else(|| ApiErr::bad("chat not found"))?;
+    let id = raw
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| ApiErr::bad("chat not found"))?;
+    let chat = st
+        .chats
+        .get(&id)
+        .ok_or_else(|| ApiErr::bad("chat not found"))?;
     if chat.blocked {
         return Err(ApiErr::exact(403, "Forbidden: bot was blocked by the user"));
     }
@@ -199,7 +216,9 @@ fn target_chat(st: &State, p: &Params) -> Result<i64, ApiErr> {
 }
 
 fn chat_mut(st: &mut State, id: i64) -> Result<&mut ChatState, ApiErr> {
-    st.chats.get_mut(&id).ok_or_else(|| ApiErr::bad("chat not found"))
+    st.chats
+        .get_mut(&id)
+        .ok_or_else(|| ApiErr::bad("chat not found"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -255,12 +274,16 @@ const BUTTON_ACTIONS: &[&str] = &[
 /// Validates `reply_markup` and returns the inline keyboard the message will
 /// carry. Reply keyboards are accepted on sends but are not part of a message.
 fn reply_markup(p: &Params, allow_reply_keyboard: bool) -> Result<Option<Value>, ApiErr> {
-    let Some(markup) = p.json("reply_markup")? else { return Ok(None) };
+    let Some(markup) = p.json("reply_markup")? else {
+        return Ok(None);
+    };
     let Some(obj) = markup.as_object() else {
         return Err(ApiErr::bad("can't parse reply keyboard markup JSON object"));
     };
     let Some(keyboard) = obj.get("inline_keyboard") else {
-        let reply_kind = ["keyboard", "remove_keyboard", "force_reply"].iter().any(|k| obj.contains_key(*k));
+        let reply_kind = ["keyboard", "remove_keyboard", "force_reply"]
+            .iter()
+            .any(|k| obj.contains_key(*k));
         return match (reply_kind, allow_reply_keyboard) {
             (true, true) => Ok(None),
             (true, false) => Err(ApiErr::bad("inline keyboard expected")),
@@ -268,7 +291,9 @@ fn reply_markup(p: &Params, allow_reply_keyboard: bool) -> Result<Option<Value>,
         };
     };
     let rows = keyboard.as_array().ok_or_else(|| {
-        ApiErr::bad("can't parse inline keyboard markup: field \"inline_keyboard\" must be an Array")
+        ApiErr::bad(
+            "can't parse inline keyboard markup: field \"inline_keyboard\" must be an Array",
+        )
     })?;
     let mut kept = Vec::new();
     let mut total = 0;
@@ -353,7 +378,10 @@ fn push_message(
     events: &mut Vec<BotEvent>,
 ) -> Value {
     let json = message.to_json(&chat.user);
-    events.push(BotEvent::Sent { chat_id, message: message.to_bot_message() });
+    events.push(BotEvent::Sent {
+        chat_id,
+        message: message.to_bot_message(),
+    });
     chat.messages.push(message);
     json
 }
@@ -370,7 +398,9 @@ fn send_photo(
     let mode = parse_mode(p);
     let shown = format(&raw, mode.as_deref(), Field::Caption)?;
     let markup = reply_markup(p, true)?;
-    st.files.entry(photo.file_id.clone()).or_insert_with(|| photo.clone());
+    st.files
+        .entry(photo.file_id.clone())
+        .or_insert_with(|| photo.clone());
     let chat = chat_mut(st, chat_id)?;
     let message = StoredMessage {
         id: chat.next_id(),
@@ -390,7 +420,11 @@ fn send_photo(
 /// The photo of a `sendPhoto`: an uploaded file (teloxide sends
 /// `photo=attach://<part>`; the server resolved that to field "photo"), an
 /// HTTP URL, or the file id of an earlier upload.
-fn resolve_photo(st: &mut State, p: &Params, files: &[UploadedFile]) -> Result<StoredPhoto, ApiErr> {
+fn resolve_photo(
+    st: &mut State,
+    p: &Params,
+    files: &[UploadedFile],
+) -> Result<StoredPhoto, ApiErr> {
     let n = st.next_file;
     let new_ids = || (format!("AgACAgIAAxkDAAIB{n:010}"), format!("AQAD{n:06}"));
     if let Some(upload) = files.iter().find(|f| f.field == "photo") {
@@ -409,7 +443,9 @@ fn resolve_photo(st: &mut State, p: &Params, files: &[UploadedFile]) -> Result<S
             url: None,
         });
     }
-    let reference = p.str("photo").ok_or_else(|| ApiErr::bad("there is no photo in the request"))?;
+    let reference = p
+        .str("photo")
+        .ok_or_else(|| ApiErr::bad("there is no photo in the request"))?;
     if reference.starts_with("attach://") {
         return Err(ApiErr::bad("there is no photo in the request"));
     }
@@ -438,13 +474,23 @@ enum Edit {
     Markup,
 }
 
-fn edit(st: &mut State, p: &Params, what: Edit, events: &mut Vec<BotEvent>) -> Result<Value, ApiErr> {
+fn edit(
+    st: &mut State,
+    p: &Params,
+    what: Edit,
+    events: &mut Vec<BotEvent>,
+) -> Result<Value, ApiErr> {
     if p.has("inline_message_id") {
         // Inline mode is not simulated: there are no inline messages.
         return Err(ApiErr::bad("MESSAGE_ID_INVALID"));
     }
-    let raw_chat = p.str("chat_id").ok_or_else(|| ApiErr::bad("chat_id is empty"))?;
-    let chat_id = raw_chat.trim().parse::<i64>().map_err(|_| ApiErr::bad("chat not found"))?;
+    let raw_chat = p
+        .str("chat_id")
+        .ok_or_else(|| ApiErr::bad("chat_id is empty"))?;
+    let chat_id = raw_chat
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| ApiErr::bad("chat not found"))?;
     let message_id = p
         .int("message_id")?
         .ok_or_else(|| ApiErr::bad("message identifier is not specified"))?;
@@ -492,13 +538,21 @@ fn edit(st: &mut State, p: &Params, what: Edit, events: &mut Vec<BotEvent>) -> R
     }
     message.markup = markup;
     message.edit_date = Some(unix_now());
-    events.push(BotEvent::Edited { chat_id, message: message.to_bot_message() });
+    events.push(BotEvent::Edited {
+        chat_id,
+        message: message.to_bot_message(),
+    });
     Ok(message.to_json(&user))
 }
 
 fn delete_message(st: &mut State, p: &Params, events: &mut Vec<BotEvent>) -> Result<Value, ApiErr> {
-    let raw_chat = p.str("chat_id").ok_or_else(|| ApiErr::bad("chat_id is empty"))?;
-    let chat_id = raw_chat.trim().parse::<i64>().map_err(|_| ApiErr::bad("chat not found"))?;
+    let raw_chat = p
+        .str("chat_id")
+        .ok_or_else(|| ApiErr::bad("chat_id is empty"))?;
+    let chat_id = raw_chat
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| ApiErr::bad("chat not found"))?;
     let message_id = p
         .int("message_id")?
         .ok_or_else(|| ApiErr::bad("message identifier is not specified"))?;
@@ -508,7 +562,10 @@ fn delete_message(st: &mut State, p: &Params, events: &mut Vec<BotEvent>) -> Res
         .ok_or_else(|| ApiErr::bad("message to delete not found"))?;
     message.deleted = true;
     let message_id = message.id;
-    events.push(BotEvent::Deleted { chat_id, message_id });
+    events.push(BotEvent::Deleted {
+        chat_id,
+        message_id,
+    });
     Ok(json!(true))
 }
 
@@ -519,12 +576,20 @@ fn answer_callback_query(
 ) -> Result<Value, ApiErr> {
     let query_id = p.str("callback_query_id").unwrap_or_default();
     let text = p.str("text").filter(|t| !t.is_empty());
-    if text.as_deref().is_some_and(|t| utf16_len(t) > MAX_ANSWER_TEXT) {
+    if text
+        .as_deref()
+        .is_some_and(|t| utf16_len(t) > MAX_ANSWER_TEXT)
+    {
         return Err(ApiErr::bad("MESSAGE_TOO_LONG"));
     }
-    let query = st.queries.get_mut(&query_id).ok_or_else(|| ApiErr::exact(400, INVALID_QUERY))?;
+    let query = st
+        .queries
+        .get_mut(&query_id)
+        .ok_or_else(|| ApiErr::exact(400, INVALID_QUERY))?;
     // A query is answered once; after the answer window it is gone too.
-    let expired = query.delivered_at.is_some_and(|t| t.elapsed() > QUERY_ANSWER_WINDOW);
+    let expired = query
+        .delivered_at
+        .is_some_and(|t| t.elapsed() > QUERY_ANSWER_WINDOW);
     if query.answered || expired {
         return Err(ApiErr::exact(400, INVALID_QUERY));
     }
@@ -554,7 +619,11 @@ const CHAT_ACTIONS: &[&str] = &[
     "upload_video_note",
 ];
 
-fn send_chat_action(st: &mut State, p: &Params, events: &mut Vec<BotEvent>) -> Result<Value, ApiErr> {
+fn send_chat_action(
+    st: &mut State,
+    p: &Params,
+    events: &mut Vec<BotEvent>,
+) -> Result<Value, ApiErr> {
     let chat_id = target_chat(st, p)?;
     let action = p.str("action").unwrap_or_default();
     if !CHAT_ACTIONS.contains(&action.as_str()) {
@@ -566,9 +635,14 @@ fn send_chat_action(st: &mut State, p: &Params, events: &mut Vec<BotEvent>) -> R
 
 /// Commands are kept per scope and language, as Telegram keeps them.
 fn commands_key(p: &Params) -> Result<(String, String), ApiErr> {
-    let scope = p.json("scope")?.unwrap_or_else(|| json!({ "type": "default" }));
+    let scope = p
+        .json("scope")?
+        .unwrap_or_else(|| json!({ "type": "default" }));
     // serde_json's map is ordered, so equal scopes serialize equally.
-    Ok((scope.to_string(), p.str("language_code").unwrap_or_default()))
+    Ok((
+        scope.to_string(),
+        p.str("language_code").unwrap_or_default(),
+    ))
 }
 
 fn set_my_commands(st: &mut State, p: &Params) -> Result<Value, ApiErr> {
@@ -584,9 +658,14 @@ fn set_my_commands(st: &mut State, p: &Params) -> Result<Value, ApiErr> {
     let mut kept = Vec::with_capacity(list.len());
     for c in list {
         let command = c.get("command").and_then(Value::as_str).unwrap_or_default();
-        let description = c.get("description").and_then(Value::as_str).unwrap_or_default();
+        let description = c
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let command_ok = (1..=32).contains(&command.len())
-            && command.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && command
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !command_ok {
             return Err(ApiErr::bad("BOT_COMMAND_INVALID"));
         }

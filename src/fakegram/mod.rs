@@ -62,7 +62,12 @@ pub struct FakeUser {
 
 impl FakeUser {
     pub fn new(id: u64, first_name: impl Into<String>) -> Self {
-        FakeUser { id, first_name: first_name.into(), username: None, language_code: None }
+        FakeUser {
+            id,
+            first_name: first_name.into(),
+            username: None,
+            language_code: None,
+        }
     }
 
     /// The user's client language (`language_code`), e.g. `"tr"` or `"en"`.
@@ -85,17 +90,31 @@ impl FakeUser {
 /// One update for [`FakeTelegram::enqueue_batch`].
 #[derive(Clone, Debug)]
 pub enum UpdateSpec {
-    Text { from: FakeUser, text: String },
-    Press { from: FakeUser, message_id: i32, data: String },
+    Text {
+        from: FakeUser,
+        text: String,
+    },
+    Press {
+        from: FakeUser,
+        message_id: i32,
+        data: String,
+    },
 }
 
 impl UpdateSpec {
     pub fn text(from: &FakeUser, text: impl Into<String>) -> Self {
-        UpdateSpec::Text { from: from.clone(), text: text.into() }
+        UpdateSpec::Text {
+            from: from.clone(),
+            text: text.into(),
+        }
     }
 
     pub fn press(from: &FakeUser, message_id: i32, data: impl Into<String>) -> Self {
-        UpdateSpec::Press { from: from.clone(), message_id, data: data.into() }
+        UpdateSpec::Press {
+            from: from.clone(),
+            message_id,
+            data: data.into(),
+        }
     }
 }
 
@@ -267,11 +286,18 @@ impl FakeTelegram {
                 // Resolves when the sender is dropped.
                 let _ = stopped.await;
             };
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
                 tracing::warn!("fakegram server stopped: {e}");
             }
         });
-        Ok(FakeTelegram(Arc::new(Handle { core, addr, _shutdown: shutdown })))
+        Ok(FakeTelegram(Arc::new(Handle {
+            core,
+            addr,
+            _shutdown: shutdown,
+        })))
     }
 
     fn core(&self) -> &Core {
@@ -341,8 +367,16 @@ impl FakeTelegram {
 
     /// Presses the button whose text contains `button_text` on the shown
     /// message, as a user can. `None` if there is no such callback button.
-    pub fn press_button(&self, from: &FakeUser, message_id: i32, button_text: &str) -> Option<String> {
-        let message = self.chat(from.chat_id()).into_iter().find(|m| m.message_id == message_id)?;
+    pub fn press_button(
+        &self,
+        from: &FakeUser,
+        message_id: i32,
+        button_text: &str,
+    ) -> Option<String> {
+        let message = self
+            .chat(from.chat_id())
+            .into_iter()
+            .find(|m| m.message_id == message_id)?;
         let data = message.button(button_text)?.callback_data.clone()?;
         Some(self.press(from, message_id, &data))
     }
@@ -383,13 +417,20 @@ impl FakeTelegram {
     /// Calls of one method (case-insensitive), including failed ones.
     pub fn calls_to(&self, method: &str) -> Vec<ApiCall> {
         let st = self.core().lock();
-        st.calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).cloned().collect()
+        st.calls
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .cloned()
+            .collect()
     }
 
     /// How many calls of the method (case-insensitive) were made.
     pub fn count(&self, method: &str) -> usize {
         let st = self.core().lock();
-        st.calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).count()
+        st.calls
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .count()
     }
 
     /// The bot's messages in the chat as currently shown: edits applied,
@@ -421,7 +462,10 @@ impl FakeTelegram {
         pred: impl Fn(&BotMessage) -> bool,
         timeout: Duration,
     ) -> Option<BotMessage> {
-        self.wait_until(timeout, || self.chat(chat_id).into_iter().rev().find(|m| pred(m))).await
+        self.wait_until(timeout, || {
+            self.chat(chat_id).into_iter().rev().find(|m| pred(m))
+        })
+        .await
     }
 
     /// Waits until a call of `method` (case-insensitive) satisfies `pred`;
@@ -435,12 +479,19 @@ impl FakeTelegram {
     ) -> Option<ApiCall> {
         self.wait_until(timeout, || {
             let st = self.core().lock();
-            st.calls.iter().find(|c| c.method.eq_ignore_ascii_case(method) && pred(c)).cloned()
+            st.calls
+                .iter()
+                .find(|c| c.method.eq_ignore_ascii_case(method) && pred(c))
+                .cloned()
         })
         .await
     }
 
-    async fn wait_until<T>(&self, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    async fn wait_until<T>(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> Option<T> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut changed = self.core().changed.subscribe();
         loop {
@@ -464,7 +515,10 @@ impl FakeTelegram {
     /// The commands set with `setMyCommands` for the default scope and the
     /// language (`None`: no language_code), as (command, description).
     pub fn my_commands(&self, language_code: Option<&str>) -> Vec<(String, String)> {
-        let key = (r#"{"type":"default"}"#.to_owned(), language_code.unwrap_or_default().to_owned());
+        let key = (
+            r#"{"type":"default"}"#.to_owned(),
+            language_code.unwrap_or_default().to_owned(),
+        );
         let st = self.core().lock();
         st.commands
             .get(&key)
@@ -472,7 +526,12 @@ impl FakeTelegram {
             .map(|list| {
                 list.iter()
                     .map(|c| {
-                        let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                        let field = |k: &str| {
+                            c.get(k)
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
                         (field("command"), field("description"))
                     })
                     .collect()

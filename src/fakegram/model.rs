@@ -127,7 +127,11 @@ pub(crate) struct StoredMessage {
 impl StoredMessage {
     /// The `Message` object. `chat_user` is the other side of the private chat.
     pub fn to_json(&self, chat_user: &FakeUser) -> Value {
-        let from = if self.from_bot { bot_user_json() } else { user_json(chat_user) };
+        let from = if self.from_bot {
+            bot_user_json()
+        } else {
+            user_json(chat_user)
+        };
         let mut v = json!({
             "message_id": self.id,
             "from": from,
@@ -166,10 +170,12 @@ impl StoredMessage {
             text: self.raw.clone(),
             parse_mode: self.parse_mode.clone(),
             buttons: buttons_of(self.markup.as_ref()),
-            photo: self
-                .photo
-                .as_ref()
-                .map(|p| p.bytes.as_ref().map(|b| b.as_ref().clone()).unwrap_or_default()),
+            photo: self.photo.as_ref().map(|p| {
+                p.bytes
+                    .as_ref()
+                    .map(|b| b.as_ref().clone())
+                    .unwrap_or_default()
+            }),
             photo_url: self.photo.as_ref().and_then(|p| p.url.clone()),
             edited: self.edit_date.is_some(),
         }
@@ -195,8 +201,15 @@ pub(crate) fn buttons_of(markup: Option<&Value>) -> Vec<Vec<Button>> {
                 .unwrap_or_default()
                 .iter()
                 .map(|b| Button {
-                    text: b.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    callback_data: b.get("callback_data").and_then(Value::as_str).map(str::to_owned),
+                    text: b
+                        .get("text")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    callback_data: b
+                        .get("callback_data")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                     url: b.get("url").and_then(Value::as_str).map(str::to_owned),
                 })
                 .collect()

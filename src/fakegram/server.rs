@@ -41,7 +41,10 @@ async fn not_found() -> Response {
 
 fn respond(result: &Result<Value, ApiErr>) -> Response {
     let (status, body) = envelope(result);
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), axum::Json(body))
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        axum::Json(body),
+    )
         .into_response()
 }
 
@@ -58,7 +61,9 @@ async fn handle(
     req: Request,
 ) -> Response {
     let at = Instant::now();
-    let Ok(Path((token, method))) = path else { return not_found().await };
+    let Ok(Path((token, method))) = path else {
+        return not_found().await;
+    };
     if !token.starts_with("bot") {
         return not_found().await;
     }
@@ -112,7 +117,15 @@ fn record(
 ) {
     let seq = st.calls.len();
     let (status, response) = envelope(result);
-    st.calls.push(ApiCall { seq, method, params: Value::Object(params), files, status, response, at });
+    st.calls.push(ApiCall {
+        seq,
+        method,
+        params: Value::Object(params),
+        files,
+        status,
+        response,
+        at,
+    });
 }
 
 /// `getUpdates`: confirm by offset, then answer at once if anything is queued,
@@ -251,12 +264,18 @@ async fn decode_multipart(
     req: Request,
     params: &mut Map<String, Value>,
 ) -> Result<Vec<UploadedFile>, ApiErr> {
-    let bad = |e: &dyn std::fmt::Display| ApiErr::bad(format!("can't parse multipart/form-data: {e}"));
-    let mut multipart = Multipart::from_request(req, &()).await.map_err(|e| bad(&e))?;
+    let bad =
+        |e: &dyn std::fmt::Display| ApiErr::bad(format!("can't parse multipart/form-data: {e}"));
+    let mut multipart = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| bad(&e))?;
     let mut parts = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(|e| bad(&e))? {
         let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().filter(|n| !n.is_empty()).map(str::to_owned);
+        let file_name = field
+            .file_name()
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
         let is_file = field.file_name().is_some();
         let bytes = field.bytes().await.map_err(|e| bad(&e))?;
         parts.push((name, file_name, is_file, bytes.to_vec()));
@@ -272,7 +291,10 @@ async fn decode_multipart(
     }
     let mut files = Vec::new();
     for (name, file_name, is_file, bytes) in parts {
-        let text = match (is_file || attached.contains_key(&name), String::from_utf8(bytes)) {
+        let text = match (
+            is_file || attached.contains_key(&name),
+            String::from_utf8(bytes),
+        ) {
             (false, Ok(text)) => text,
             (_, Ok(text)) => {
                 files.push(uploaded(&attached, name, file_name, text.into_bytes()));
@@ -296,5 +318,10 @@ fn uploaded(
     bytes: Vec<u8>,
 ) -> UploadedFile {
     let field = attached.get(&part).cloned().unwrap_or_else(|| part.clone());
-    UploadedFile { field, part, file_name, bytes }
+    UploadedFile {
+        field,
+        part,
+        file_name,
+        bytes,
+    }
 }

@@ -81,11 +81,15 @@ impl ChatState {
 
     /// A message still visible in the chat.
     pub fn visible(&self, message_id: i64) -> Option<&StoredMessage> {
-        self.messages.iter().find(|m| i64::from(m.id) == message_id && !m.deleted)
+        self.messages
+            .iter()
+            .find(|m| i64::from(m.id) == message_id && !m.deleted)
     }
 
     pub fn visible_mut(&mut self, message_id: i64) -> Option<&mut StoredMessage> {
-        self.messages.iter_mut().find(|m| i64::from(m.id) == message_id && !m.deleted)
+        self.messages
+            .iter_mut()
+            .find(|m| i64::from(m.id) == message_id && !m.deleted)
     }
 }
 
@@ -145,12 +149,15 @@ impl State {
     /// Makes the user known (a private chat with the bot exists) and keeps
     /// their latest name and language.
     pub fn register(&mut self, user: &FakeUser) -> &mut ChatState {
-        let chat = self.chats.entry(user.chat_id()).or_insert_with(|| ChatState {
-            user: user.clone(),
-            next_message_id: 1,
-            messages: Vec::new(),
-            blocked: false,
-        });
+        let chat = self
+            .chats
+            .entry(user.chat_id())
+            .or_insert_with(|| ChatState {
+                user: user.clone(),
+                next_message_id: 1,
+                messages: Vec::new(),
+                blocked: false,
+            });
         chat.user = user.clone();
         chat
     }
@@ -188,9 +195,16 @@ impl State {
                 let body = message.to_json(&from);
                 chat.messages.push(message);
                 let update_id = self.push_update("message", body, None);
-                Enqueued { update_id, callback_query_id: None }
+                Enqueued {
+                    update_id,
+                    callback_query_id: None,
+                }
             }
-            UpdateSpec::Press { from, message_id, data } => {
+            UpdateSpec::Press {
+                from,
+                message_id,
+                data,
+            } => {
                 let chat = self.register(&from);
                 let message = match chat.visible(i64::from(message_id)) {
                     Some(m) => m.to_json(&from),
@@ -198,7 +212,13 @@ impl State {
                 };
                 let query_id = format!("{}{:06}", from.id, self.next_query);
                 self.next_query += 1;
-                self.queries.insert(query_id.clone(), Query { answered: false, delivered_at: None });
+                self.queries.insert(
+                    query_id.clone(),
+                    Query {
+                        answered: false,
+                        delivered_at: None,
+                    },
+                );
                 let body = json!({
                     "id": query_id,
                     "from": user_json(&from),
@@ -207,17 +227,34 @@ impl State {
                     "data": data,
                 });
                 let update_id = self.push_update("callback_query", body, Some(query_id.clone()));
-                Enqueued { update_id, callback_query_id: Some(query_id) }
+                Enqueued {
+                    update_id,
+                    callback_query_id: Some(query_id),
+                }
             }
         }
     }
 
-    fn push_update(&mut self, kind: &'static str, body: Value, query_id: Option<String>) -> UpdateId {
+    fn push_update(
+        &mut self,
+        kind: &'static str,
+        body: Value,
+        query_id: Option<String>,
+    ) -> UpdateId {
         let id = self.next_update_id;
         self.next_update_id += 1;
         let update = json!({ "update_id": id, kind: body });
-        self.history.insert(id, (update.clone(), kind, query_id.clone()));
-        self.queue.insert(id, Queued { update, forced: false, kind, query_id });
+        self.history
+            .insert(id, (update.clone(), kind, query_id.clone()));
+        self.queue.insert(
+            id,
+            Queued {
+                update,
+                forced: false,
+                kind,
+                query_id,
+            },
+        );
         UpdateId(id)
     }
 
@@ -227,7 +264,12 @@ impl State {
         };
         self.queue
             .entry(id.0)
-            .or_insert(Queued { update, forced: false, kind, query_id })
+            .or_insert(Queued {
+                update,
+                forced: false,
+                kind,
+                query_id,
+            })
             .forced = true;
         true
     }
@@ -251,7 +293,8 @@ impl State {
         }
         if let Some(allowed) = &self.allowed_updates {
             // Telegram never creates updates of kinds the bot did not ask for.
-            self.queue.retain(|_, q| allowed.iter().any(|a| a == q.kind));
+            self.queue
+                .retain(|_, q| allowed.iter().any(|a| a == q.kind));
         }
         let now = Instant::now();
         let mut out = Vec::new();

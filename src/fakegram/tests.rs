@@ -18,7 +18,9 @@ const WAIT: Duration = Duration::from_secs(5);
 async fn setup() -> (FakeTelegram, Bot, FakeUser) {
     let tg = FakeTelegram::start().await.expect("fake starts");
     let bot = tg.bot();
-    let user = FakeUser::new(4242, "Ayşe").language("tr").with_username("ayse");
+    let user = FakeUser::new(4242, "Ayşe")
+        .language("tr")
+        .with_username("ayse");
     tg.register(&user);
     (tg, bot, user)
 }
@@ -33,8 +35,21 @@ fn keyboard(data: &str) -> InlineKeyboardMarkup {
 fn png() -> Vec<u8> {
     let img = image::RgbImage::from_fn(5, 3, |x, y| image::Rgb([x as u8 * 40, y as u8 * 80, 7]));
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("png encodes");
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png encodes");
     out.into_inner()
+}
+
+/// Until `n` getUpdates requests have reached the server (long polls are only
+/// recorded when they end).
+async fn wait_for_pollers(tg: &FakeTelegram, n: u64) {
+    for _ in 0..400 {
+        if tg.core().lock().poller >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("no getUpdates reached the fake");
 }
 
 fn api_error(e: RequestError) -> ApiError {
@@ -78,7 +93,10 @@ async fn send_with_keyboard_then_edit() {
     assert_eq!(shown[0].parse_mode.as_deref(), Some("HTML"));
     assert_eq!(shown[0].plain(), "Su faturası: <ABC> & co");
     assert_eq!(shown[0].buttons[0][0].callback_data.as_deref(), Some("p:1"));
-    assert_eq!(shown[0].buttons[0][1].url.as_deref(), Some("https://example.com/"));
+    assert_eq!(
+        shown[0].buttons[0][1].url.as_deref(),
+        Some("https://example.com/")
+    );
 
     let edited = bot
         .edit_message_text(chat, sent.id, "Ödendi")
@@ -89,7 +107,13 @@ async fn send_with_keyboard_then_edit() {
     assert!(edited.edit_date().is_some());
     let shown = tg.last_message(chat.0).expect("still shown");
     assert_eq!((shown.text.as_str(), shown.edited), ("Ödendi", true));
-    assert_eq!(shown.button("Öde").and_then(|b| b.callback_data.clone()).as_deref(), Some("p:2"));
+    assert_eq!(
+        shown
+            .button("Öde")
+            .and_then(|b| b.callback_data.clone())
+            .as_deref(),
+        Some("p:2")
+    );
 
     // The same content again is refused, as Telegram does.
     let err = bot
@@ -100,23 +124,41 @@ async fn send_with_keyboard_then_edit() {
     assert_eq!(api_error(err), ApiError::MessageNotModified);
 
     // Leaving the markup out removes the keyboard.
-    bot.edit_message_text(chat, sent.id, "Ödendi").await.expect("edit without markup");
+    bot.edit_message_text(chat, sent.id, "Ödendi")
+        .await
+        .expect("edit without markup");
     assert!(tg.last_message(chat.0).expect("shown").buttons.is_empty());
 
     bot.edit_message_reply_markup(chat, sent.id)
         .reply_markup(keyboard("p:3"))
         .await
         .expect("editMessageReplyMarkup");
-    assert_eq!(tg.last_message(chat.0).expect("shown").buttons[0][0].callback_data.as_deref(), Some("p:3"));
+    assert_eq!(
+        tg.last_message(chat.0).expect("shown").buttons[0][0]
+            .callback_data
+            .as_deref(),
+        Some("p:3")
+    );
 
-    let err = bot.edit_message_text(chat, MessageId(999), "x").await.expect_err("unknown message");
+    let err = bot
+        .edit_message_text(chat, MessageId(999), "x")
+        .await
+        .expect_err("unknown message");
     assert_eq!(api_error(err), ApiError::MessageToEditNotFound);
 
-    bot.delete_message(chat, sent.id).await.expect("deleteMessage");
+    bot.delete_message(chat, sent.id)
+        .await
+        .expect("deleteMessage");
     assert!(tg.chat(chat.0).is_empty());
-    let err = bot.delete_message(chat, sent.id).await.expect_err("already deleted");
+    let err = bot
+        .delete_message(chat, sent.id)
+        .await
+        .expect_err("already deleted");
     assert_eq!(api_error(err), ApiError::MessageToDeleteNotFound);
-    let err = bot.edit_message_text(chat, sent.id, "x").await.expect_err("deleted");
+    let err = bot
+        .edit_message_text(chat, sent.id, "x")
+        .await
+        .expect_err("deleted");
     assert_eq!(api_error(err), ApiError::MessageToEditNotFound);
 }
 
@@ -141,7 +183,10 @@ async fn send_photo_bytes_arrive_intact() {
     assert_eq!(call.files[0].field, "photo");
     assert_eq!(call.files[0].bytes, bytes);
     assert_eq!(call.params["chat_id"], serde_json::json!(user.chat_id()));
-    assert_eq!(call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "qr");
+    assert_eq!(
+        call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        "qr"
+    );
 
     let shown = tg.last_message(chat.0).expect("shown");
     assert_eq!(shown.photo.as_deref(), Some(bytes.as_slice()));
@@ -150,18 +195,29 @@ async fn send_photo_bytes_arrive_intact() {
 
     // Sending again by file id reuses the upload.
     let file_id = sizes[0].file.id.clone();
-    bot.send_photo(chat, InputFile::file_id(file_id)).await.expect("by file id");
-    assert_eq!(tg.last_message(chat.0).expect("shown").photo.as_deref(), Some(bytes.as_slice()));
+    bot.send_photo(chat, InputFile::file_id(file_id))
+        .await
+        .expect("by file id");
+    assert_eq!(
+        tg.last_message(chat.0).expect("shown").photo.as_deref(),
+        Some(bytes.as_slice())
+    );
     let err = bot
         .send_photo(chat, InputFile::file_id("nope".to_owned().into()))
         .await
         .expect_err("unknown file id");
     assert_eq!(api_error(err), ApiError::WrongFileIdOrUrl);
 
-    bot.edit_message_caption(chat, sent.id).caption("Yeni").await.expect("editMessageCaption");
+    bot.edit_message_caption(chat, sent.id)
+        .caption("Yeni")
+        .await
+        .expect("editMessageCaption");
     let shown = tg.chat(chat.0);
     assert_eq!(shown[0].text, "Yeni");
-    assert!(shown[0].buttons.is_empty(), "caption edit without markup drops the keyboard");
+    assert!(
+        shown[0].buttons.is_empty(),
+        "caption edit without markup drops the keyboard"
+    );
 
     let err = bot
         .send_photo(chat, InputFile::memory(b"not an image".to_vec()))
@@ -177,12 +233,20 @@ async fn get_updates_confirms_by_offset_and_redelivers() {
     let second = tg.send_text(&user, "merhaba");
 
     let updates = bot.get_updates().timeout(0).await.expect("getUpdates");
-    assert_eq!(updates.iter().map(|u| u.id).collect::<Vec<_>>(), vec![first, second]);
-    let UpdateKind::Message(msg) = &updates[0].kind else { panic!("a message: {updates:?}") };
+    assert_eq!(
+        updates.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![first, second]
+    );
+    let UpdateKind::Message(msg) = &updates[0].kind else {
+        panic!("a message: {updates:?}")
+    };
     assert_eq!(msg.text(), Some("/start"));
     assert_eq!(msg.chat.id.0, user.chat_id());
     let from = msg.from.as_ref().expect("from");
-    assert_eq!((from.id.0, from.language_code.as_deref()), (4242, Some("tr")));
+    assert_eq!(
+        (from.id.0, from.language_code.as_deref()),
+        (4242, Some("tr"))
+    );
     assert_eq!(msg.entities().map(|e| e[0].length), Some(6));
 
     // Not confirmed yet: Telegram sends them again.
@@ -191,14 +255,36 @@ async fn get_updates_confirms_by_offset_and_redelivers() {
 
     // An offset past the second confirms both.
     let after = second.as_offset();
-    assert!(bot.get_updates().offset(after).timeout(0).await.expect("getUpdates").is_empty());
+    assert!(
+        bot.get_updates()
+            .offset(after)
+            .timeout(0)
+            .await
+            .expect("getUpdates")
+            .is_empty()
+    );
     assert_eq!(tg.pending_updates(), 0);
 
     // As after a crash: the same update, same id, once more.
     assert!(tg.redeliver(first));
-    let redelivered = bot.get_updates().offset(after).timeout(0).await.expect("getUpdates");
-    assert_eq!(redelivered.iter().map(|u| u.id).collect::<Vec<_>>(), vec![first]);
-    assert!(bot.get_updates().offset(after).timeout(0).await.expect("getUpdates").is_empty());
+    let redelivered = bot
+        .get_updates()
+        .offset(after)
+        .timeout(0)
+        .await
+        .expect("getUpdates");
+    assert_eq!(
+        redelivered.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![first]
+    );
+    assert!(
+        bot.get_updates()
+            .offset(after)
+            .timeout(0)
+            .await
+            .expect("getUpdates")
+            .is_empty()
+    );
 
     // A button press carries the message and can be answered once.
     let sent = bot
@@ -206,9 +292,18 @@ async fn get_updates_confirms_by_offset_and_redelivers() {
         .reply_markup(keyboard("k:1"))
         .await
         .expect("sendMessage");
-    let query_id = tg.press_button(&user, sent.id.0, "Öde").expect("button exists");
-    let updates = bot.get_updates().offset(after).timeout(0).await.expect("getUpdates");
-    let UpdateKind::CallbackQuery(q) = &updates[0].kind else { panic!("a query: {updates:?}") };
+    let query_id = tg
+        .press_button(&user, sent.id.0, "Öde")
+        .expect("button exists");
+    let updates = bot
+        .get_updates()
+        .offset(after)
+        .timeout(0)
+        .await
+        .expect("getUpdates");
+    let UpdateKind::CallbackQuery(q) = &updates[0].kind else {
+        panic!("a query: {updates:?}")
+    };
     assert_eq!(q.id.0, query_id);
     assert_eq!(q.data.as_deref(), Some("k:1"));
     assert_eq!(q.regular_message().map(|m| m.id), Some(sent.id));
@@ -223,7 +318,12 @@ async fn get_updates_confirms_by_offset_and_redelivers() {
     assert_eq!(api_error(err), ApiError::InvalidQueryId);
     assert_eq!(
         tg.callback_answers(),
-        vec![CallbackAnswer { query_id, text: Some("Tamam".into()), show_alert: false, url: None }]
+        vec![CallbackAnswer {
+            query_id,
+            text: Some("Tamam".into()),
+            show_alert: false,
+            url: None
+        }]
     );
 }
 
@@ -239,16 +339,21 @@ async fn long_poll_wakes_with_a_whole_batch() {
         let bot = bot.clone();
         async move { bot.get_updates().timeout(30).await }
     });
-    // Let the long poll start waiting.
-    tg.wait_for_call("getUpdates", |_| true, Duration::from_millis(200)).await;
+    wait_for_pollers(&tg, 1).await;
     let started = std::time::Instant::now();
     let batch = tg.enqueue_batch(vec![
         UpdateSpec::press(&user, sent.id.0, "k:1"),
         UpdateSpec::press(&user, sent.id.0, "k:1"),
     ]);
     let updates = poll.await.expect("joins").expect("getUpdates");
-    assert!(started.elapsed() < Duration::from_millis(900), "woken at once");
-    assert_eq!(updates.iter().map(|u| u.id).collect::<Vec<_>>(), vec![batch[0].update_id, batch[1].update_id]);
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "woken at once"
+    );
+    assert_eq!(
+        updates.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![batch[0].update_id, batch[1].update_id]
+    );
     assert_ne!(batch[0].callback_query_id, batch[1].callback_query_id);
 
     // With nothing queued, a long poll ends after the cap, not the timeout.
@@ -269,29 +374,60 @@ async fn telegram_rules_are_enforced() {
     let chat = ChatId(user.chat_id());
 
     let long_data = "x".repeat(65);
-    let err = bot.send_message(chat, "a").reply_markup(keyboard(&long_data)).await.expect_err("65 bytes");
+    let err = bot
+        .send_message(chat, "a")
+        .reply_markup(keyboard(&long_data))
+        .await
+        .expect_err("65 bytes");
     assert_eq!(api_error(err), ApiError::ButtonDataInvalid);
     // 64 bytes is fine, but 33 two-byte characters are 66 bytes.
-    bot.send_message(chat, "a").reply_markup(keyboard(&"x".repeat(64))).await.expect("64 bytes");
-    let err = bot.send_message(chat, "a").reply_markup(keyboard(&"ş".repeat(33))).await.expect_err("66 bytes");
+    bot.send_message(chat, "a")
+        .reply_markup(keyboard(&"x".repeat(64)))
+        .await
+        .expect("64 bytes");
+    let err = bot
+        .send_message(chat, "a")
+        .reply_markup(keyboard(&"ş".repeat(33)))
+        .await
+        .expect_err("66 bytes");
     assert_eq!(api_error(err), ApiError::ButtonDataInvalid);
 
-    for bad in ["Elektrik & Su", "a <b> c", "<b>açık", "<br>", "<b><i>x</b></i>"] {
-        let err = bot.send_message(chat, bad).parse_mode(ParseMode::Html).await.expect_err(bad);
+    for bad in [
+        "Elektrik & Su",
+        "a <b> c",
+        "<b>açık",
+        "<br>",
+        "<b><i>x</b></i>",
+    ] {
+        let err = bot
+            .send_message(chat, bad)
+            .parse_mode(ParseMode::Html)
+            .await
+            .expect_err(bad);
         assert!(
             matches!(api_error(err), ApiError::CantParseEntities(ref d) if d.starts_with("Bad Request: can't parse entities")),
             "{bad}"
         );
     }
     // Without parse mode the same text is fine.
-    bot.send_message(chat, "Elektrik & Su <b>").await.expect("plain text");
+    bot.send_message(chat, "Elektrik & Su <b>")
+        .await
+        .expect("plain text");
 
-    let err = bot.send_message(chat, "ş".repeat(4097)).await.expect_err("too long");
+    let err = bot
+        .send_message(chat, "ş".repeat(4097))
+        .await
+        .expect_err("too long");
     assert_eq!(api_error(err), ApiError::MessageIsTooLong);
-    bot.send_message(chat, "ş".repeat(4096)).await.expect("4096 is fine");
+    bot.send_message(chat, "ş".repeat(4096))
+        .await
+        .expect("4096 is fine");
     // Tags do not count, entities count as one character.
     let text = format!("<b>{}</b>&amp;", "a".repeat(4095));
-    bot.send_message(chat, text).parse_mode(ParseMode::Html).await.expect("4096 visible");
+    bot.send_message(chat, text)
+        .parse_mode(ParseMode::Html)
+        .await
+        .expect("4096 visible");
     let err = bot.send_message(chat, "  ").await.expect_err("empty");
     assert_eq!(api_error(err), ApiError::MessageTextIsEmpty);
 
@@ -302,24 +438,38 @@ async fn telegram_rules_are_enforced() {
         .expect_err("caption too long");
     assert!(matches!(api_error(err), ApiError::Unknown(d) if d.contains("caption is too long")));
 
-    let err = bot.send_message(ChatId(5), "hi").await.expect_err("unknown chat");
+    let err = bot
+        .send_message(ChatId(5), "hi")
+        .await
+        .expect_err("unknown chat");
     assert_eq!(api_error(err), ApiError::ChatNotFound);
     tg.set_blocked(&user, true);
     let err = bot.send_message(chat, "hi").await.expect_err("blocked");
     assert_eq!(api_error(err), ApiError::BotBlocked);
 
-    let err = bot.answer_callback_query(CallbackQueryId("123".into())).await.expect_err("unknown");
+    let err = bot
+        .answer_callback_query(CallbackQueryId("123".into()))
+        .await
+        .expect_err("unknown");
     assert_eq!(api_error(err), ApiError::InvalidQueryId);
 
     // Refused calls are recorded with their status and change nothing.
-    assert!(tg.calls().iter().any(|c| c.status == 400 && c.error() == Some("Bad Request: BUTTON_DATA_INVALID")));
+    assert!(
+        tg.calls()
+            .iter()
+            .any(|c| c.status == 400 && c.error() == Some("Bad Request: BUTTON_DATA_INVALID"))
+    );
 }
 
 #[tokio::test]
 async fn injected_failures() {
     let (tg, bot, user) = setup().await;
     let chat = ChatId(user.chat_id());
-    tg.fail_next("sendMessage", FakeFailure::TooManyRequests { retry_after: 3 }, 1);
+    tg.fail_next(
+        "sendMessage",
+        FakeFailure::TooManyRequests { retry_after: 3 },
+        1,
+    );
     match bot.send_message(chat, "hi").await {
         Err(RequestError::RetryAfter(secs)) => assert_eq!(secs.seconds(), 3),
         other => panic!("expected RetryAfter, got {other:?}"),
@@ -329,14 +479,30 @@ async fn injected_failures() {
     assert_eq!(call.status, 429);
     assert_eq!(call.response["parameters"]["retry_after"], 3);
 
-    tg.fail_next("sendmessage", FakeFailure::BadRequest("chat not found".into()), 1);
-    let err = bot.send_message(chat, "hi").await.expect_err("injected 400");
+    tg.fail_next(
+        "sendmessage",
+        FakeFailure::BadRequest("chat not found".into()),
+        1,
+    );
+    let err = bot
+        .send_message(chat, "hi")
+        .await
+        .expect_err("injected 400");
     assert_eq!(api_error(err), ApiError::ChatNotFound);
-    tg.fail_next("sendMessage", FakeFailure::Forbidden("bot was blocked by the user".into()), 1);
-    let err = bot.send_message(chat, "hi").await.expect_err("injected 403");
+    tg.fail_next(
+        "sendMessage",
+        FakeFailure::Forbidden("bot was blocked by the user".into()),
+        1,
+    );
+    let err = bot
+        .send_message(chat, "hi")
+        .await
+        .expect_err("injected 403");
     assert_eq!(api_error(err), ApiError::BotBlocked);
 
-    bot.send_message(chat, "hi").await.expect("failures used up");
+    bot.send_message(chat, "hi")
+        .await
+        .expect("failures used up");
     assert_eq!(tg.chat(chat.0).len(), 1);
     assert_eq!(tg.count("sendMessage"), 4);
 }
@@ -346,18 +512,24 @@ async fn a_dispatcher_runs_against_the_fake() {
     let (tg, bot, user) = setup().await;
     let mut events = tg.subscribe();
     let handler = dptree::entry()
-        .branch(Update::filter_message().endpoint(|bot: Bot, msg: Message| async move {
-            let text = format!("echo: {}", msg.text().unwrap_or_default());
-            bot.send_message(msg.chat.id, text).reply_markup(keyboard("again")).await?;
-            respond(())
-        }))
-        .branch(Update::filter_callback_query().endpoint(|bot: Bot, q: CallbackQuery| async move {
-            bot.answer_callback_query(q.id.clone()).text("ok").await?;
-            if let Some(m) = q.regular_message() {
-                bot.edit_message_text(m.chat.id, m.id, "pressed").await?;
-            }
-            respond(())
-        }));
+        .branch(
+            Update::filter_message().endpoint(|bot: Bot, msg: Message| async move {
+                let text = format!("echo: {}", msg.text().unwrap_or_default());
+                bot.send_message(msg.chat.id, text)
+                    .reply_markup(keyboard("again"))
+                    .await?;
+                respond(())
+            }),
+        )
+        .branch(Update::filter_callback_query().endpoint(
+            |bot: Bot, q: CallbackQuery| async move {
+                bot.answer_callback_query(q.id.clone()).text("ok").await?;
+                if let Some(m) = q.regular_message() {
+                    bot.edit_message_text(m.chat.id, m.id, "pressed").await?;
+                }
+                respond(())
+            },
+        ));
     let mut dispatcher = Dispatcher::builder(bot, handler).build();
     let shutdown = dispatcher.shutdown_token();
     let running = tokio::spawn(async move { dispatcher.dispatch().await });
@@ -367,8 +539,11 @@ async fn a_dispatcher_runs_against_the_fake() {
         .wait_for_message(user.chat_id(), |m| m.text == "echo: selam", WAIT)
         .await
         .expect("the bot echoes");
-    tg.press_button(&user, reply.message_id, "Öde").expect("button");
-    tg.wait_for_message(user.chat_id(), |m| m.text == "pressed", WAIT).await.expect("edited");
+    tg.press_button(&user, reply.message_id, "Öde")
+        .expect("button");
+    tg.wait_for_message(user.chat_id(), |m| m.text == "pressed", WAIT)
+        .await
+        .expect("edited");
     assert_eq!(tg.callback_answers().len(), 1);
 
     let mut seen = Vec::new();
@@ -376,8 +551,14 @@ async fn a_dispatcher_runs_against_the_fake() {
         seen.push(event);
     }
     assert!(matches!(&seen[0], BotEvent::Sent { message, .. } if message.text == "echo: selam"));
-    assert!(seen.iter().any(|e| matches!(e, BotEvent::CallbackAnswered(a) if a.text.as_deref() == Some("ok"))));
-    assert!(seen.iter().any(|e| matches!(e, BotEvent::Edited { message, .. } if message.text == "pressed")));
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, BotEvent::CallbackAnswered(a) if a.text.as_deref() == Some("ok")))
+    );
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, BotEvent::Edited { message, .. } if message.text == "pressed"))
+    );
 
     if let Ok(done) = shutdown.shutdown() {
         done.await;
@@ -406,7 +587,11 @@ async fn malformed_requests_get_telegram_style_answers() {
     assert_eq!(body["error_code"], 400);
 
     // Query-string and urlencoded parameters work as on Telegram.
-    let res = client.get(url(&format!("bot{TOKEN}/getMe"))).send().await.expect("answers");
+    let res = client
+        .get(url(&format!("bot{TOKEN}/getMe")))
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(res.status(), 200);
     let res = client
         .post(url(&format!("bot{TOKEN}/sendMessage")))
@@ -416,9 +601,17 @@ async fn malformed_requests_get_telegram_style_answers() {
         .expect("answers");
     assert_eq!(res.status(), 400);
 
-    let res = client.post(url("nothing/here/at/all")).send().await.expect("answers");
+    let res = client
+        .post(url("nothing/here/at/all"))
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(res.status(), 404);
-    let res = client.post(url(&format!("bot{TOKEN}/setChatTitle"))).send().await.expect("answers");
+    let res = client
+        .post(url(&format!("bot{TOKEN}/setChatTitle")))
+        .send()
+        .await
+        .expect("answers");
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body, serde_json::json!({ "ok": true, "result": true }));
     assert_eq!(tg.count("setChatTitle"), 1);
@@ -428,15 +621,33 @@ async fn malformed_requests_get_telegram_style_answers() {
 async fn commands_are_kept_per_language() {
     let (tg, bot, _) = setup().await;
     use teloxide::types::BotCommand;
-    bot.set_my_commands(vec![BotCommand::new("start", "Başla"), BotCommand::new("fatura", "Fatura öde")])
+    bot.set_my_commands(vec![
+        BotCommand::new("start", "Başla"),
+        BotCommand::new("fatura", "Fatura öde"),
+    ])
+    .language_code("tr")
+    .await
+    .expect("setMyCommands");
+    let got = bot
+        .get_my_commands()
         .language_code("tr")
         .await
-        .expect("setMyCommands");
-    let got = bot.get_my_commands().language_code("tr").await.expect("getMyCommands");
+        .expect("getMyCommands");
     assert_eq!(got.len(), 2);
-    assert!(bot.get_my_commands().await.expect("default language").is_empty());
-    assert_eq!(tg.my_commands(Some("tr"))[1], ("fatura".to_owned(), "Fatura öde".to_owned()));
-    let err = bot.set_my_commands(vec![BotCommand::new("Start", "x")]).await.expect_err("upper case");
+    assert!(
+        bot.get_my_commands()
+            .await
+            .expect("default language")
+            .is_empty()
+    );
+    assert_eq!(
+        tg.my_commands(Some("tr"))[1],
+        ("fatura".to_owned(), "Fatura öde".to_owned())
+    );
+    let err = bot
+        .set_my_commands(vec![BotCommand::new("Start", "x")])
+        .await
+        .expect_err("upper case");
     assert!(matches!(api_error(err), ApiError::Unknown(d) if d.contains("BOT_COMMAND_INVALID")));
 }
 
@@ -447,14 +658,12 @@ async fn a_second_poller_terminates_the_first() {
         let bot = bot.clone();
         async move { bot.get_updates().timeout(30).await }
     });
-    // Until the first poll is waiting on the server.
-    for _ in 0..100 {
-        if tg.core().lock().poller == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let second = bot.get_updates().timeout(0).await.expect("the newer poll works");
+    wait_for_pollers(&tg, 1).await;
+    let second = bot
+        .get_updates()
+        .timeout(0)
+        .await
+        .expect("the newer poll works");
     assert!(second.is_empty());
     let err = first.await.expect("joins").expect_err("superseded");
     assert_eq!(api_error(err), ApiError::TerminatedByOtherGetUpdates);

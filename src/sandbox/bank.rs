@@ -71,10 +71,21 @@ impl Method {
 /// A request that passed the checks, with what the method needs.
 enum Valid {
     Groups,
-    List { group: String },
-    Screen { code: String },
-    Query { inst: &'static Institution, inputs: Vec<(&'static str, String)> },
-    Pay { inst: &'static Institution, bill: ServedBill, customer_no: i64 },
+    List {
+        group: String,
+    },
+    Screen {
+        code: String,
+    },
+    Query {
+        inst: &'static Institution,
+        inputs: Vec<(&'static str, String)>,
+    },
+    Pay {
+        inst: &'static Institution,
+        bill: ServedBill,
+        customer_no: i64,
+    },
     Cancel(CancelKey),
 }
 
@@ -130,9 +141,16 @@ fn failure(m: Method, mode: FailMode) -> Reply {
         FailMode::Http500 => Reply::http500(),
         FailMode::NotJson => Reply::not_json(),
         FailMode::WrongShape => Reply::wrong_shape(),
-        FailMode::StateNotCompleted if m == Method::Pay => state("PaymentEsbTransactionMessage", 3, None),
-        FailMode::StateNotCompleted if m == Method::Cancel => state("CancelPaymentTransactionMessage", 3, None),
-        _ => error(code::SERVICE_UNAVAILABLE, "Servis geçici olarak kullanılamıyor, lütfen daha sonra tekrar deneyiniz"),
+        FailMode::StateNotCompleted if m == Method::Pay => {
+            state("PaymentEsbTransactionMessage", 3, None)
+        }
+        FailMode::StateNotCompleted if m == Method::Cancel => {
+            state("CancelPaymentTransactionMessage", 3, None)
+        }
+        _ => error(
+            code::SERVICE_UNAVAILABLE,
+            "Servis geçici olarak kullanılamıyor, lütfen daha sonra tekrar deneyiniz",
+        ),
     }
 }
 
@@ -159,9 +177,15 @@ pub(crate) fn handle(sb: &Sandbox, path: &str, headers: &HeaderMap, body: &[u8])
 
     let mut chk = Checker::new(m.name());
     chk.content_type(headers);
-    chk.header_key(headers, "Ocp-Apim-Subscription-Key", config.subscription_key.as_deref());
+    chk.header_key(
+        headers,
+        "Ocp-Apim-Subscription-Key",
+        config.subscription_key.as_deref(),
+    );
     let json = match std::str::from_utf8(body) {
-        Ok(text) => Json::parse(text).map_err(|e| chk.fail(format!("the body is not JSON: {e}"))).ok(),
+        Ok(text) => Json::parse(text)
+            .map_err(|e| chk.fail(format!("the body is not JSON: {e}")))
+            .ok(),
         Err(_) => {
             chk.fail("the body is not UTF-8");
             None
@@ -169,21 +193,34 @@ pub(crate) fn handle(sb: &Sandbox, path: &str, headers: &HeaderMap, body: &[u8])
     };
     let request_id = json
         .as_ref()
-        .and_then(|j| j.get("Header")?.get("ChannelRequestId")?.as_str().map(str::to_string))
+        .and_then(|j| {
+            j.get("Header")?
+                .get("ChannelRequestId")?
+                .as_str()
+                .map(str::to_string)
+        })
         .unwrap_or_default();
     let params = json
         .as_ref()
         .and_then(|j| checks::bank_envelope(&mut chk, j, config, &mut st.request_ids));
     let valid = params.and_then(|p| validate(m, &mut chk, p, st));
-    let problems = chk.finish();
-    st.violations.extend(problems.iter().cloned());
+    let (problems, violations) = chk.finish();
+    st.violations.extend(violations);
 
     let mut out: Outcome = match (fail, valid) {
         (Some(mode), _) if mode != FailMode::Slow => failure(m, mode).into(),
         (_, Some(valid)) if problems.is_empty() => execute(st, valid, &clock),
         _ => {
-            let why = if problems.is_empty() { "request rejected".to_string() } else { problems.join("; ") };
-            error(code::INVALID_REQUEST, format!("Geçersiz istek (sandbox): {why}")).into()
+            let why = if problems.is_empty() {
+                "request rejected".to_string()
+            } else {
+                problems.join("; ")
+            };
+            error(
+                code::INVALID_REQUEST,
+                format!("Geçersiz istek (sandbox): {why}"),
+            )
+            .into()
         }
     };
     if fail == Some(FailMode::Slow) {
@@ -209,10 +246,14 @@ fn validate(m: Method, chk: &mut Checker, p: &Json, st: &State) -> Option<Valid>
         Method::Groups => Some(Valid::Groups),
         Method::List => chk
             .string(p, P, "CollectionGroup", true)
-            .map(|g| Valid::List { group: g.to_string() }),
+            .map(|g| Valid::List {
+                group: g.to_string(),
+            }),
         Method::Screen => chk
             .string(p, P, "AssociationCode", true)
-            .map(|c| Valid::Screen { code: c.to_string() }),
+            .map(|c| Valid::Screen {
+                code: c.to_string(),
+            }),
         Method::Query => {
             chk.string(p, P, "SubDealerCode", false);
             chk.integer(p, P, "CustomerNo");
@@ -220,7 +261,9 @@ fn validate(m: Method, chk: &mut Checker, p: &Json, st: &State) -> Option<Valid>
             let path = "Parameters[0].Request";
             let code = chk.string(req, path, "AssociationCode", true)?;
             let Some(inst) = data::institution(code) else {
-                chk.fail(format!("{path}.AssociationCode {code:?} is not an institution of this bank"));
+                chk.fail(format!(
+                    "{path}.AssociationCode {code:?} is not an institution of this bank"
+                ));
                 return None;
             };
             let mut inputs = Vec::new();
@@ -238,11 +281,15 @@ fn validate(m: Method, chk: &mut Checker, p: &Json, st: &State) -> Option<Valid>
             let subscriber = chk.string(p, P, "SubscriberNumber", true);
             let invoice = chk.string(p, P, "InvoiceNumber", true);
             let date = chk.string(p, P, "PaymentDate", true).and_then(|d| {
-                let parsed = NaiveDateTime::parse_from_str(d, "%Y-%m-%dT%H:%M:%S").ok().map(|t| t.date());
+                let parsed = NaiveDateTime::parse_from_str(d, "%Y-%m-%dT%H:%M:%S")
+                    .ok()
+                    .map(|t| t.date());
                 match parsed.filter(|day| bank_date(*day) == d) {
                     Some(day) => Some(day),
                     None => {
-                        chk.fail(format!("{P}.PaymentDate must be \"YYYY-MM-DDT00:00:00\", got {d:?}"));
+                        chk.fail(format!(
+                            "{P}.PaymentDate must be \"YYYY-MM-DDT00:00:00\", got {d:?}"
+                        ));
                         None
                     }
                 }
@@ -252,7 +299,9 @@ fn validate(m: Method, chk: &mut Checker, p: &Json, st: &State) -> Option<Valid>
             let inst = code.and_then(|c| {
                 let inst = data::institution(c);
                 if inst.is_none() {
-                    chk.fail(format!("{P}.AssociationCode {c:?} is not an institution of this bank"));
+                    chk.fail(format!(
+                        "{P}.AssociationCode {c:?} is not an institution of this bank"
+                    ));
                 }
                 inst
             });
@@ -287,7 +336,9 @@ fn validate_payment(chk: &mut Checker, p: &Json, st: &State) -> Option<Valid> {
         if let (Some(a), Some(c)) = (account, customer_no)
             && a != c
         {
-            chk.fail(format!("{path}.AccountNumber {a} must be the CustomerNo {c}"));
+            chk.fail(format!(
+                "{path}.AccountNumber {a} must be the CustomerNo {c}"
+            ));
         }
     }
     if let Some(source) = chk.object(p, P, "SourceAccount") {
@@ -305,7 +356,9 @@ fn validate_payment(chk: &mut Checker, p: &Json, st: &State) -> Option<Valid> {
 
     let code = code?;
     let Some(inst) = data::institution(code) else {
-        chk.fail(format!("{P}.AssociationCode {code:?} is not an institution of this bank"));
+        chk.fail(format!(
+            "{P}.AssociationCode {code:?} is not an institution of this bank"
+        ));
         return None;
     };
     let bag = bag?;
@@ -321,15 +374,24 @@ fn validate_payment(chk: &mut Checker, p: &Json, st: &State) -> Option<Valid> {
         return None;
     };
     if let Err(diff) = same_ignoring_type(path, bag, &bill.json) {
-        chk.fail(format!("{path} is not the BillInformation item as received: {diff}"));
+        chk.fail(format!(
+            "{path} is not the BillInformation item as received: {diff}"
+        ));
     }
     if let Some(amount) = amount
         && amount != bill.amount
     {
-        chk.fail(format!("{P}.Amount {amount} is not the bill's PaymentAmount {}", bill.amount));
+        chk.fail(format!(
+            "{P}.Amount {amount} is not the bill's PaymentAmount {}",
+            bill.amount
+        ));
     }
     let customer_no = customer_no?;
-    chk.is_clean().then(|| Valid::Pay { inst, bill: bill.clone(), customer_no })
+    chk.is_clean().then(|| Valid::Pay {
+        inst,
+        bill: bill.clone(),
+        customer_no,
+    })
 }
 
 // ---- the methods ----
@@ -338,7 +400,11 @@ fn execute(st: &mut State, valid: Valid, clock: &crate::clock::Clock) -> Outcome
     match valid {
         Valid::Groups => {
             let mut groups = vec![("$type".to_string(), Json::s("Dictionary`2"))];
-            groups.extend(data::GROUPS.iter().map(|(c, n)| (c.to_string(), Json::s(*n))));
+            groups.extend(
+                data::GROUPS
+                    .iter()
+                    .map(|(c, n)| (c.to_string(), Json::s(*n))),
+            );
             success(Json::obj([
                 ("$type", Json::s("AssociationCollectionGroupsQueryMessage")),
                 ("AsociationCollectionGroups", Json::Obj(groups)),
@@ -347,7 +413,11 @@ fn execute(st: &mut State, valid: Valid, clock: &crate::clock::Clock) -> Outcome
         }
         Valid::List { group } => {
             if data::group_name(&group).is_none() {
-                return error(code::UNKNOWN_GROUP, format!("Tahsilat grubu bulunamadı: {group}")).into();
+                return error(
+                    code::UNKNOWN_GROUP,
+                    format!("Tahsilat grubu bulunamadı: {group}"),
+                )
+                .into();
             }
             let list = data::institutions_of(&group)
                 .map(|i| {
@@ -360,14 +430,26 @@ fn execute(st: &mut State, valid: Valid, clock: &crate::clock::Clock) -> Outcome
                     ])
                 })
                 .collect();
-            success(Json::obj([("$type", Json::s("AssociationListQueryMessage")), ("Response", Json::Arr(list))])).into()
+            success(Json::obj([
+                ("$type", Json::s("AssociationListQueryMessage")),
+                ("Response", Json::Arr(list)),
+            ]))
+            .into()
         }
         Valid::Screen { code } => match data::institution(&code) {
-            None => error(code::UNKNOWN_ASSOCIATION, format!("Kurum bulunamadı: {code}")).into(),
+            None => error(
+                code::UNKNOWN_ASSOCIATION,
+                format!("Kurum bulunamadı: {code}"),
+            )
+            .into(),
             Some(inst) => success(screen_definition(inst)).into(),
         },
         Valid::Query { inst, inputs } => query(st, inst, inputs, clock),
-        Valid::Pay { inst, bill, customer_no } => pay(st, inst, bill, customer_no, clock),
+        Valid::Pay {
+            inst,
+            bill,
+            customer_no,
+        } => pay(st, inst, bill, customer_no, clock),
         Valid::Cancel(key) => cancel(st, key, clock).into(),
     }
 }
@@ -377,7 +459,12 @@ fn screen_definition(inst: &Institution) -> Json {
     let mappings = inst
         .payment_mappings()
         .iter()
-        .map(|m| Json::obj([("$type", Json::s("PaymentInputMapping")), ("PaymentInputParam", Json::s(*m))]))
+        .map(|m| {
+            Json::obj([
+                ("$type", Json::s("PaymentInputMapping")),
+                ("PaymentInputParam", Json::s(*m)),
+            ])
+        })
         .collect();
     let fields = inst
         .query_fields()
@@ -410,7 +497,12 @@ fn screen_definition(inst: &Institution) -> Json {
     ])
 }
 
-fn query(st: &mut State, inst: &Institution, inputs: Vec<(&'static str, String)>, clock: &crate::clock::Clock) -> Outcome {
+fn query(
+    st: &mut State,
+    inst: &Institution,
+    inputs: Vec<(&'static str, String)>,
+    clock: &crate::clock::Clock,
+) -> Outcome {
     let subscriber = inputs
         .iter()
         .find(|(f, _)| *f == "SubscriberNumber")
@@ -420,7 +512,11 @@ fn query(st: &mut State, inst: &Institution, inputs: Vec<(&'static str, String)>
         ("$type".to_string(), Json::s("InvoiceMessageBagEntity")),
         ("AssociationCode".to_string(), Json::s(inst.code)),
     ];
-    request.extend(inputs.iter().map(|(f, v)| (f.to_string(), Json::s(v.clone()))));
+    request.extend(
+        inputs
+            .iter()
+            .map(|(f, v)| (f.to_string(), Json::s(v.clone()))),
+    );
     let answer = |response: Vec<(&str, Json)>| {
         let mut r = vec![("$type", Json::s("InvoiceMessageBagEntity"))];
         r.extend(response);
@@ -455,7 +551,10 @@ fn query(st: &mut State, inst: &Institution, inputs: Vec<(&'static str, String)>
         }
     };
     let name = data::masked_name(&subscriber);
-    let installation = inputs.iter().find(|(f, _)| *f == "InstallationNumber").map(|(_, v)| v.clone());
+    let installation = inputs
+        .iter()
+        .find(|(f, _)| *f == "InstallationNumber")
+        .map(|(_, v)| v.clone());
     let mut bills = Vec::new();
     for spec in data::bill_specs(&subscriber, amounts, clock.today_istanbul()) {
         let key = (inst.code.to_string(), spec.invoice_number.clone());
@@ -472,7 +571,10 @@ fn query(st: &mut State, inst: &Institution, inputs: Vec<(&'static str, String)>
         }
         fields.extend([
             ("InvoiceNumber", Json::s(spec.invoice_number.clone())),
-            ("LastPaymentDate", Json::s(bank_date(spec.last_payment_date))),
+            (
+                "LastPaymentDate",
+                Json::s(bank_date(spec.last_payment_date)),
+            ),
             ("InvoiceAmount", Json::dec(spec.amount)),
             ("PaymentAmount", Json::dec(spec.amount)),
             ("InvoiceDate", Json::s(bank_date(spec.invoice_date))),
@@ -498,14 +600,27 @@ fn query(st: &mut State, inst: &Institution, inputs: Vec<(&'static str, String)>
     }
     let reply = answer(vec![
         ("ResponseCode", Json::s("00")),
-        ("ResponseMessage", Json::s(if bills.is_empty() { "Borç bulunamadı" } else { "İşlem başarılı" })),
+        (
+            "ResponseMessage",
+            Json::s(if bills.is_empty() {
+                "Borç bulunamadı"
+            } else {
+                "İşlem başarılı"
+            }),
+        ),
         ("NameSurname", Json::s(name)),
         ("BillInformation", Json::Arr(bills)),
     ]);
     Outcome { reply, slow }
 }
 
-fn pay(st: &mut State, inst: &Institution, bill: ServedBill, customer_no: i64, clock: &crate::clock::Clock) -> Outcome {
+fn pay(
+    st: &mut State,
+    inst: &Institution,
+    bill: ServedBill,
+    customer_no: i64,
+    clock: &crate::clock::Clock,
+) -> Outcome {
     const T: &str = "PaymentEsbTransactionMessage";
     let key = (inst.code.to_string(), bill.invoice_number.clone());
     let already = || error(code::ALREADY_PAID, "Fatura daha önce ödenmiş").into();
@@ -516,7 +631,11 @@ fn pay(st: &mut State, inst: &Institution, bill: ServedBill, customer_no: i64, c
         PayBehavior::Normal => false,
         PayBehavior::Slow => true,
         PayBehavior::Error => {
-            return error(code::INSUFFICIENT_FUNDS, "Hesap bakiyesi yetersiz, ödeme gerçekleştirilemedi").into();
+            return error(
+                code::INSUFFICIENT_FUNDS,
+                "Hesap bakiyesi yetersiz, ödeme gerçekleştirilemedi",
+            )
+            .into();
         }
         PayBehavior::Http500 => return Reply::http500().into(),
         PayBehavior::NotJson => return Reply::not_json().into(),
@@ -539,8 +658,15 @@ fn pay(st: &mut State, inst: &Institution, bill: ServedBill, customer_no: i64, c
         last_payment_date: bill.last_payment_date,
         cancelled: false,
     });
-    tracing::debug!(transaction_id = id, association = inst.code, "sandbox: payment made");
-    Outcome { reply: state(T, 2, Some(id)), slow }
+    tracing::debug!(
+        transaction_id = id,
+        association = inst.code,
+        "sandbox: payment made"
+    );
+    Outcome {
+        reply: state(T, 2, Some(id)),
+        slow,
+    }
 }
 
 fn cancel(st: &mut State, key: CancelKey, clock: &crate::clock::Clock) -> Reply {
@@ -564,15 +690,24 @@ fn cancel(st: &mut State, key: CancelKey, clock: &crate::clock::Clock) -> Reply 
             "İptal edilecek ödeme bulunamadı (kurum, abone, fatura, tutar ve müşteri numarası eşleşmiyor)",
         );
     }
-    let on_date: Vec<usize> = matching.into_iter().filter(|&i| st.payments[i].date == key.date).collect();
+    let on_date: Vec<usize> = matching
+        .into_iter()
+        .filter(|&i| st.payments[i].date == key.date)
+        .collect();
     if on_date.is_empty() {
         return error(
             code::CANCEL_NOT_FOUND,
-            format!("{} tarihinde yapılmış böyle bir ödeme bulunamadı", key.date.format("%d.%m.%Y")),
+            format!(
+                "{} tarihinde yapılmış böyle bir ödeme bulunamadı",
+                key.date.format("%d.%m.%Y")
+            ),
         );
     }
     if key.date != clock.today_istanbul() {
-        return error(code::CANCEL_NOT_TODAY, "Yalnızca gün içinde yapılan ödemeler iptal edilebilir");
+        return error(
+            code::CANCEL_NOT_TODAY,
+            "Yalnızca gün içinde yapılan ödemeler iptal edilebilir",
+        );
     }
     let Some(&i) = on_date.iter().find(|&&i| !st.payments[i].cancelled) else {
         return error(code::CANCEL_ALREADY, "Ödeme daha önce iptal edilmiş");
@@ -583,7 +718,10 @@ fn cancel(st: &mut State, key: CancelKey, clock: &crate::clock::Clock) -> Reply 
     let p = &mut st.payments[i];
     p.cancelled = true;
     let paid_key = (p.association_code.clone(), p.invoice_number.clone());
-    tracing::debug!(transaction_id = p.transaction_id, "sandbox: payment cancelled");
+    tracing::debug!(
+        transaction_id = p.transaction_id,
+        "sandbox: payment cancelled"
+    );
     st.paid.remove(&paid_key);
     state(T, 2, None)
 }

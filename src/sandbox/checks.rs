@@ -19,7 +19,10 @@ pub(crate) struct Checker {
 
 impl Checker {
     pub fn new(method: &'static str) -> Self {
-        Checker { method, problems: Vec::new() }
+        Checker {
+            method,
+            problems: Vec::new(),
+        }
     }
 
     pub fn fail(&mut self, problem: impl Into<String>) {
@@ -30,10 +33,15 @@ impl Checker {
         self.problems.is_empty()
     }
 
-    /// The problems as violations: `"<Method>: <problem>"`.
-    pub fn finish(self) -> Vec<String> {
+    /// The problems, and the same as violations (`"<Method>: <problem>"`).
+    pub fn finish(self) -> (Vec<String>, Vec<String>) {
         let method = self.method;
-        self.problems.into_iter().map(|p| format!("{method}: {p}")).collect()
+        let violations = self
+            .problems
+            .iter()
+            .map(|p| format!("{method}: {p}"))
+            .collect();
+        (self.problems, violations)
     }
 
     /// Both services take JSON; ASP.NET answers 415 to anything else.
@@ -44,14 +52,18 @@ impl Checker {
             .unwrap_or("");
         let essence = ct.split(';').next().unwrap_or("").trim();
         if !essence.eq_ignore_ascii_case("application/json") {
-            self.fail(format!("header Content-Type must be application/json, got {ct:?}"));
+            self.fail(format!(
+                "header Content-Type must be application/json, got {ct:?}"
+            ));
         }
     }
 
     /// Header `name` must equal `expected` when one is configured.
     /// Returns false on a mismatch.
     pub fn header_key(&mut self, headers: &HeaderMap, name: &str, expected: Option<&str>) -> bool {
-        let Some(expected) = expected else { return true };
+        let Some(expected) = expected else {
+            return true;
+        };
         match headers.get(name).map(|v| v.as_bytes()) {
             None => {
                 self.fail(format!("header {name} is missing"));
@@ -74,7 +86,13 @@ impl Checker {
     }
 
     /// A string member; `non_empty` also refuses "".
-    pub fn string<'j>(&mut self, obj: &'j Json, path: &str, key: &str, non_empty: bool) -> Option<&'j str> {
+    pub fn string<'j>(
+        &mut self,
+        obj: &'j Json,
+        path: &str,
+        key: &str,
+        non_empty: bool,
+    ) -> Option<&'j str> {
         let v = self.member(obj, path, key)?;
         match v.as_str() {
             Some("") if non_empty => {
@@ -129,7 +147,10 @@ pub(crate) fn bank_envelope<'j>(
     request_ids: &mut HashMap<String, &'static str>,
 ) -> Option<&'j Json> {
     if body.as_obj().is_none() {
-        chk.fail(format!("the body must be a JSON object, got {}", body.kind()));
+        chk.fail(format!(
+            "the body must be a JSON object, got {}",
+            body.kind()
+        ));
         return None;
     }
     if let Some(h) = chk.object(body, "body", "Header") {
@@ -139,14 +160,20 @@ pub(crate) fn bank_envelope<'j>(
         if let (Some(want), Some(got)) = (&config.channel, h.get("Channel").and_then(Json::as_str))
             && got != want
         {
-            chk.fail(format!("Header.Channel {got:?} is not the configured channel"));
+            chk.fail(format!(
+                "Header.Channel {got:?} is not the configured channel"
+            ));
         }
         if let (Some(want), Some(got)) = (&config.app_key, h.get("AppKey").and_then(Json::as_str))
             && got != want
         {
             chk.fail("Header.AppKey does not match the configured app key");
         }
-        if let Some(id) = h.get("ChannelRequestId").and_then(Json::as_str).filter(|s| !s.is_empty()) {
+        if let Some(id) = h
+            .get("ChannelRequestId")
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
+        {
             match request_ids.get(id) {
                 Some(first) => chk.fail(format!(
                     "Header.ChannelRequestId {id:?} was already used (first by {first}); it must be unique per request"
@@ -160,13 +187,18 @@ pub(crate) fn bank_envelope<'j>(
     let params = body.get("Parameters");
     match params.map(|p| (p, p.as_arr())) {
         None => chk.fail("body.Parameters is missing"),
-        Some((p, None)) => chk.fail(format!("body.Parameters must be an array, got {}", p.kind())),
-        Some((_, Some(items))) if items.len() != 1 => {
-            chk.fail(format!("body.Parameters must hold exactly one object, it holds {} items", items.len()))
-        }
-        Some((_, Some([item]))) if item.as_obj().is_none() => {
-            chk.fail(format!("Parameters[0] must be an object, got {}", item.kind()))
-        }
+        Some((p, None)) => chk.fail(format!(
+            "body.Parameters must be an array, got {}",
+            p.kind()
+        )),
+        Some((_, Some(items))) if items.len() != 1 => chk.fail(format!(
+            "body.Parameters must hold exactly one object, it holds {} items",
+            items.len()
+        )),
+        Some((_, Some([item]))) if item.as_obj().is_none() => chk.fail(format!(
+            "Parameters[0] must be an object, got {}",
+            item.kind()
+        )),
         Some((_, Some([item]))) => return Some(item),
         Some(_) => {}
     }

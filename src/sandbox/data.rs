@@ -83,12 +83,12 @@ impl Institution {
 
 /// Nation-wide institutions are valid in every plate code 01–81.
 const ALL_CITIES: &[&str] = &[
-    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15",
-    "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30",
-    "31", "32", "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45",
-    "46", "47", "48", "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60",
-    "61", "62", "63", "64", "65", "66", "67", "68", "69", "70", "71", "72", "73", "74", "75",
-    "76", "77", "78", "79", "80", "81",
+    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16",
+    "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+    "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47", "48",
+    "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61", "62", "63", "64",
+    "65", "66", "67", "68", "69", "70", "71", "72", "73", "74", "75", "76", "77", "78", "79", "80",
+    "81",
 ];
 
 /// Code of the institution whose code is longer than 40 bytes and holds spaces.
@@ -101,7 +101,13 @@ const fn inst(
     cities: &'static [&'static str],
     form: Form,
 ) -> Institution {
-    Institution { code, name, group, cities, form }
+    Institution {
+        code,
+        name,
+        group,
+        cities,
+        form,
+    }
 }
 
 use Form::{InstallationAndSubscriber as Two, Phone, Subscriber as One};
@@ -111,72 +117,372 @@ use Form::{InstallationAndSubscriber as Two, Phone, Subscriber as One};
 /// `&`/`<` name, the long code) spread past the first page.
 pub(crate) const INSTITUTIONS: &[Institution] = &[
     // 1 ELEKTRİK
-    inst("1", "BASKENTEDAS", "ENERJİSA BAŞKENT ELEKTRİK PERAKENDE SATIŞ", &["06", "14", "18", "67", "74", "78", "81"], Two),
-    inst("1", "CKBOGAZICI", "CK BOĞAZİÇİ ELEKTRİK PERAKENDE SATIŞ", &["34"], One),
-    inst("1", "ENERJISA TOROSLAR", "ENERJİSA TOROSLAR ELEKTRİK PERAKENDE SATIŞ", &["01", "31", "33", "80"], One),
-    inst("1", "GEDIZ", "GEDİZ ELEKTRİK PERAKENDE SATIŞ", &["35", "45"], One),
-    inst("1", "UEDAS", "UEDAŞ ULUDAĞ ELEKTRİK PERAKENDE SATIŞ", &["10", "11", "16", "17"], One),
-    inst("1", "DICLE EDAS", "DİCLE ELEKTRİK PERAKENDE SATIŞ", &["21", "47", "56", "63", "72", "73"], One),
-    inst("1", "CKAKDENIZ", "CK AKDENİZ ELEKTRİK PERAKENDE SATIŞ", &["07", "15", "32"], One),
+    inst(
+        "1",
+        "BASKENTEDAS",
+        "ENERJİSA BAŞKENT ELEKTRİK PERAKENDE SATIŞ",
+        &["06", "14", "18", "67", "74", "78", "81"],
+        Two,
+    ),
+    inst(
+        "1",
+        "CKBOGAZICI",
+        "CK BOĞAZİÇİ ELEKTRİK PERAKENDE SATIŞ",
+        &["34"],
+        One,
+    ),
+    inst(
+        "1",
+        "ENERJISA TOROSLAR",
+        "ENERJİSA TOROSLAR ELEKTRİK PERAKENDE SATIŞ",
+        &["01", "31", "33", "80"],
+        One,
+    ),
+    inst(
+        "1",
+        "GEDIZ",
+        "GEDİZ ELEKTRİK PERAKENDE SATIŞ",
+        &["35", "45"],
+        One,
+    ),
+    inst(
+        "1",
+        "UEDAS",
+        "UEDAŞ ULUDAĞ ELEKTRİK PERAKENDE SATIŞ",
+        &["10", "11", "16", "17"],
+        One,
+    ),
+    inst(
+        "1",
+        "DICLE EDAS",
+        "DİCLE ELEKTRİK PERAKENDE SATIŞ",
+        &["21", "47", "56", "63", "72", "73"],
+        One,
+    ),
+    inst(
+        "1",
+        "CKAKDENIZ",
+        "CK AKDENİZ ELEKTRİK PERAKENDE SATIŞ",
+        &["07", "15", "32"],
+        One,
+    ),
     // 2 SU
     inst("2", "ADANA SU", "ADANA SU", &["01"], One),
-    inst("2", "ASKI", "ASKİ ANKARA SU VE KANALİZASYON İDARESİ", &["06"], One),
+    inst(
+        "2",
+        "ASKI",
+        "ASKİ ANKARA SU VE KANALİZASYON İDARESİ",
+        &["06"],
+        One,
+    ),
     inst("2", "ARTVINSU", "ARTVİN BELEDİYESİ SU", &["08"], One),
-    inst("2", "ASAT", "ASAT ANTALYA SU VE ATIKSU İDARESİ", &["07"], One),
-    inst("2", "AYDIN SU", "ASKİ AYDIN SU VE KANALİZASYON İDARESİ", &["09"], One),
-    inst("2", "BASKI", "BASKİ BALIKESİR SU VE KANALİZASYON İDARESİ", &["10"], One),
-    inst("2", "BOLU BLD SU", "BOLU BELEDİYESİ SU İŞLERİ", &["14"], One),
-    inst("2", "BUSKI", "BUSKİ BURSA SU VE KANALİZASYON İDARESİ", &["16"], One),
-    inst("2", "CANAKKALE SU", "ÇANAKKALE BELEDİYESİ SU İŞLERİ", &["17"], One),
+    inst(
+        "2",
+        "ASAT",
+        "ASAT ANTALYA SU VE ATIKSU İDARESİ",
+        &["07"],
+        One,
+    ),
+    inst(
+        "2",
+        "AYDIN SU",
+        "ASKİ AYDIN SU VE KANALİZASYON İDARESİ",
+        &["09"],
+        One,
+    ),
+    inst(
+        "2",
+        "BASKI",
+        "BASKİ BALIKESİR SU VE KANALİZASYON İDARESİ",
+        &["10"],
+        One,
+    ),
+    inst(
+        "2",
+        "BOLU BLD SU",
+        "BOLU BELEDİYESİ SU İŞLERİ",
+        &["14"],
+        One,
+    ),
+    inst(
+        "2",
+        "BUSKI",
+        "BUSKİ BURSA SU VE KANALİZASYON İDARESİ",
+        &["16"],
+        One,
+    ),
+    inst(
+        "2",
+        "CANAKKALE SU",
+        "ÇANAKKALE BELEDİYESİ SU İŞLERİ",
+        &["17"],
+        One,
+    ),
     inst("2", "CORUM SU", "ÇORUM BELEDİYESİ SU İŞLERİ", &["19"], One),
-    inst("2", "DESKI", "DESKİ DENİZLİ SU VE KANALİZASYON İDARESİ", &["20"], One),
-    inst("2", "DISKI", "DİSKİ DİYARBAKIR SU VE KANALİZASYON İDARESİ", &["21"], One),
-    inst("2", "ERZURUM SU", "ESKİ ERZURUM SU VE KANALİZASYON İDARESİ", &["25"], One),
-    inst("2", "ESKI", "ESKİ ESKİŞEHİR SU VE KANALİZASYON İDARESİ", &["26"], One),
-    inst("2", "GASKI", "GASKİ GAZİANTEP SU VE KANALİZASYON İDARESİ", &["27"], One),
-    inst("2", "HATSU", "HATSU HATAY SU VE KANALİZASYON İDARESİ", &["31"], One),
+    inst(
+        "2",
+        "DESKI",
+        "DESKİ DENİZLİ SU VE KANALİZASYON İDARESİ",
+        &["20"],
+        One,
+    ),
+    inst(
+        "2",
+        "DISKI",
+        "DİSKİ DİYARBAKIR SU VE KANALİZASYON İDARESİ",
+        &["21"],
+        One,
+    ),
+    inst(
+        "2",
+        "ERZURUM SU",
+        "ESKİ ERZURUM SU VE KANALİZASYON İDARESİ",
+        &["25"],
+        One,
+    ),
+    inst(
+        "2",
+        "ESKI",
+        "ESKİ ESKİŞEHİR SU VE KANALİZASYON İDARESİ",
+        &["26"],
+        One,
+    ),
+    inst(
+        "2",
+        "GASKI",
+        "GASKİ GAZİANTEP SU VE KANALİZASYON İDARESİ",
+        &["27"],
+        One,
+    ),
+    inst(
+        "2",
+        "HATSU",
+        "HATSU HATAY SU VE KANALİZASYON İDARESİ",
+        &["31"],
+        One,
+    ),
     inst("2", "AB SU KOOP", "A&B <SU> KOOPERATİFİ", &["06"], One),
     inst("2", "IGDIR SU", "IĞDIR BELEDİYESİ SU İŞLERİ", &["76"], One),
-    inst("2", "ISU", "İSU KOCAELİ SU VE KANALİZASYON İDARESİ", &["41"], One),
-    inst("2", "ISKI", "İSKİ İSTANBUL SU VE KANALİZASYON İDARESİ", &["34"], One),
-    inst("2", "IZSU", "İZSU İZMİR SU VE KANALİZASYON İDARESİ", &["35"], One),
-    inst("2", "KASKI", "KASKİ KAYSERİ SU VE KANALİZASYON İDARESİ", &["38"], One),
-    inst("2", "KMARAS SU", "KASKİ KAHRAMANMARAŞ SU VE KANALİZASYON İDARESİ", &["46"], One),
-    inst("2", "KOSKI", "KOSKİ KONYA SU VE KANALİZASYON İDARESİ", &["42"], One),
-    inst("2", "KUTAHYA SU", "KÜTAHYA BELEDİYESİ SU İŞLERİ", &["43"], One),
-    inst("2", LONG_CODE, "KÜÇÜKÇEKMECE HALKALI MERKEZ MAHALLESİ SU KOOPERATİFİ", &["34"], One),
-    inst("2", "MASKI", "MASKİ MANİSA SU VE KANALİZASYON İDARESİ", &["45"], One),
-    inst("2", "MALATYA SU", "MASKİ MALATYA SU VE KANALİZASYON İDARESİ", &["44"], One),
-    inst("2", "MESKI", "MESKİ MERSİN SU VE KANALİZASYON İDARESİ", &["33"], One),
-    inst("2", "MUSKI", "MUSKİ MUĞLA SU VE KANALİZASYON İDARESİ", &["48"], One),
-    inst("2", "OSKI", "OSKİ ORDU SU VE KANALİZASYON İDARESİ", &["52"], One),
-    inst("2", "SASKI", "SASKİ SAKARYA SU VE KANALİZASYON İDARESİ", &["54"], One),
-    inst("2", "SASKI SAMSUN", "SASKİ SAMSUN SU VE KANALİZASYON İDARESİ", &["55"], One),
+    inst(
+        "2",
+        "ISU",
+        "İSU KOCAELİ SU VE KANALİZASYON İDARESİ",
+        &["41"],
+        One,
+    ),
+    inst(
+        "2",
+        "ISKI",
+        "İSKİ İSTANBUL SU VE KANALİZASYON İDARESİ",
+        &["34"],
+        One,
+    ),
+    inst(
+        "2",
+        "IZSU",
+        "İZSU İZMİR SU VE KANALİZASYON İDARESİ",
+        &["35"],
+        One,
+    ),
+    inst(
+        "2",
+        "KASKI",
+        "KASKİ KAYSERİ SU VE KANALİZASYON İDARESİ",
+        &["38"],
+        One,
+    ),
+    inst(
+        "2",
+        "KMARAS SU",
+        "KASKİ KAHRAMANMARAŞ SU VE KANALİZASYON İDARESİ",
+        &["46"],
+        One,
+    ),
+    inst(
+        "2",
+        "KOSKI",
+        "KOSKİ KONYA SU VE KANALİZASYON İDARESİ",
+        &["42"],
+        One,
+    ),
+    inst(
+        "2",
+        "KUTAHYA SU",
+        "KÜTAHYA BELEDİYESİ SU İŞLERİ",
+        &["43"],
+        One,
+    ),
+    inst(
+        "2",
+        LONG_CODE,
+        "KÜÇÜKÇEKMECE HALKALI MERKEZ MAHALLESİ SU KOOPERATİFİ",
+        &["34"],
+        One,
+    ),
+    inst(
+        "2",
+        "MASKI",
+        "MASKİ MANİSA SU VE KANALİZASYON İDARESİ",
+        &["45"],
+        One,
+    ),
+    inst(
+        "2",
+        "MALATYA SU",
+        "MASKİ MALATYA SU VE KANALİZASYON İDARESİ",
+        &["44"],
+        One,
+    ),
+    inst(
+        "2",
+        "MESKI",
+        "MESKİ MERSİN SU VE KANALİZASYON İDARESİ",
+        &["33"],
+        One,
+    ),
+    inst(
+        "2",
+        "MUSKI",
+        "MUSKİ MUĞLA SU VE KANALİZASYON İDARESİ",
+        &["48"],
+        One,
+    ),
+    inst(
+        "2",
+        "OSKI",
+        "OSKİ ORDU SU VE KANALİZASYON İDARESİ",
+        &["52"],
+        One,
+    ),
+    inst(
+        "2",
+        "SASKI",
+        "SASKİ SAKARYA SU VE KANALİZASYON İDARESİ",
+        &["54"],
+        One,
+    ),
+    inst(
+        "2",
+        "SASKI SAMSUN",
+        "SASKİ SAMSUN SU VE KANALİZASYON İDARESİ",
+        &["55"],
+        One,
+    ),
     inst("2", "SIVAS SU", "SİVAS BELEDİYESİ SU İŞLERİ", &["58"], One),
-    inst("2", "SUSKI", "ŞUSKİ ŞANLIURFA SU VE KANALİZASYON İDARESİ", &["63"], One),
-    inst("2", "TESKI", "TESKİ TEKİRDAĞ SU VE KANALİZASYON İDARESİ", &["59"], One),
-    inst("2", "TISKI", "TİSKİ TRABZON SU VE KANALİZASYON İDARESİ", &["61"], One),
+    inst(
+        "2",
+        "SUSKI",
+        "ŞUSKİ ŞANLIURFA SU VE KANALİZASYON İDARESİ",
+        &["63"],
+        One,
+    ),
+    inst(
+        "2",
+        "TESKI",
+        "TESKİ TEKİRDAĞ SU VE KANALİZASYON İDARESİ",
+        &["59"],
+        One,
+    ),
+    inst(
+        "2",
+        "TISKI",
+        "TİSKİ TRABZON SU VE KANALİZASYON İDARESİ",
+        &["61"],
+        One,
+    ),
     inst("2", "USAK SU", "UŞAK BELEDİYESİ SU İŞLERİ", &["64"], One),
-    inst("2", "VASKI", "VASKİ VAN SU VE KANALİZASYON İDARESİ", &["65"], One),
-    inst("2", "ZONGULDAK SU", "ZONGULDAK BELEDİYESİ SU İŞLERİ", &["67"], One),
+    inst(
+        "2",
+        "VASKI",
+        "VASKİ VAN SU VE KANALİZASYON İDARESİ",
+        &["65"],
+        One,
+    ),
+    inst(
+        "2",
+        "ZONGULDAK SU",
+        "ZONGULDAK BELEDİYESİ SU İŞLERİ",
+        &["67"],
+        One,
+    ),
     // 3 DOĞALGAZ
     inst("3", "IGDAS", "İGDAŞ İSTANBUL GAZ DAĞITIM", &["34"], One),
-    inst("3", "BASKENTGAZ", "BAŞKENTGAZ ANKARA DOĞALGAZ DAĞITIM", &["06"], One),
-    inst("3", "IZMIRGAZ", "İZMİRGAZ İZMİR DOĞALGAZ DAĞITIM", &["35"], One),
-    inst("3", "BURSAGAZ", "BURSAGAZ BURSA ŞEHİR İÇİ DOĞALGAZ DAĞITIM", &["16"], One),
-    inst("3", "ESGAZ", "ESGAZ ESKİŞEHİR ŞEHİR İÇİ DOĞALGAZ DAĞITIM", &["26"], One),
-    inst("3", "AKSA GAZ", "AKSA DOĞALGAZ DAĞITIM", &["10", "17", "22", "59", "61"], One),
+    inst(
+        "3",
+        "BASKENTGAZ",
+        "BAŞKENTGAZ ANKARA DOĞALGAZ DAĞITIM",
+        &["06"],
+        One,
+    ),
+    inst(
+        "3",
+        "IZMIRGAZ",
+        "İZMİRGAZ İZMİR DOĞALGAZ DAĞITIM",
+        &["35"],
+        One,
+    ),
+    inst(
+        "3",
+        "BURSAGAZ",
+        "BURSAGAZ BURSA ŞEHİR İÇİ DOĞALGAZ DAĞITIM",
+        &["16"],
+        One,
+    ),
+    inst(
+        "3",
+        "ESGAZ",
+        "ESGAZ ESKİŞEHİR ŞEHİR İÇİ DOĞALGAZ DAĞITIM",
+        &["26"],
+        One,
+    ),
+    inst(
+        "3",
+        "AKSA GAZ",
+        "AKSA DOĞALGAZ DAĞITIM",
+        &["10", "17", "22", "59", "61"],
+        One,
+    ),
     // 4 GSM
     inst("4", "TURKCELL", "TURKCELL FATURALI HAT", ALL_CITIES, Phone),
     inst("4", "VODAFONE", "VODAFONE FATURALI HAT", ALL_CITIES, Phone),
-    inst("4", "TTMOBIL", "TÜRK TELEKOM MOBİL FATURALI HAT", ALL_CITIES, Phone),
+    inst(
+        "4",
+        "TTMOBIL",
+        "TÜRK TELEKOM MOBİL FATURALI HAT",
+        ALL_CITIES,
+        Phone,
+    ),
     // 5 TELEFON / İNTERNET
-    inst("5", "TURKTELEKOM", "TÜRK TELEKOM SABİT HAT VE İNTERNET", ALL_CITIES, One),
+    inst(
+        "5",
+        "TURKTELEKOM",
+        "TÜRK TELEKOM SABİT HAT VE İNTERNET",
+        ALL_CITIES,
+        One,
+    ),
     inst("5", "SUPERONLINE", "TURKCELL SUPERONLINE", ALL_CITIES, One),
-    inst("5", "TURKNET", "TURKNET İLETİŞİM HİZMETLERİ", ALL_CITIES, One),
+    inst(
+        "5",
+        "TURKNET",
+        "TURKNET İLETİŞİM HİZMETLERİ",
+        ALL_CITIES,
+        One,
+    ),
     // 11 HAYAT SIGORTASI KURUMLARI
-    inst("11", "ANADOLU HAYAT", "ANADOLU HAYAT EMEKLİLİK", ALL_CITIES, One),
-    inst("11", "ALLIANZ HAYAT", "ALLIANZ HAYAT VE EMEKLİLİK", ALL_CITIES, One),
+    inst(
+        "11",
+        "ANADOLU HAYAT",
+        "ANADOLU HAYAT EMEKLİLİK",
+        ALL_CITIES,
+        One,
+    ),
+    inst(
+        "11",
+        "ALLIANZ HAYAT",
+        "ALLIANZ HAYAT VE EMEKLİLİK",
+        ALL_CITIES,
+        One,
+    ),
     inst("11", "AGESA", "AGESA HAYAT VE EMEKLİLİK", ALL_CITIES, One),
 ];
 
@@ -195,26 +501,74 @@ pub(crate) fn institutions_of(group: &str) -> impl Iterator<Item = &'static Inst
 /// The magic subscriber numbers (value of the `SubscriberNumber` field, for
 /// every institution) and what each one does. Printed by `sandbox --listen`.
 pub const MAGIC_NUMBERS: &[(&str, &str)] = &[
-    ("1000000", "no debt: ResponseCode \"00\" with an empty BillInformation"),
+    (
+        "1000000",
+        "no debt: ResponseCode \"00\" with an empty BillInformation",
+    ),
     ("1000001", "one invoice of 29.20 TRY (PaymentAmount 29.2)"),
-    ("1000002", "three invoices: 1234.56, 0.10 and 20000 TRY, different due dates"),
-    ("9000001", "QueryInvoices answers an Error envelope (Code 1250)"),
+    (
+        "1000002",
+        "three invoices: 1234.56, 0.10 and 20000 TRY, different due dates",
+    ),
+    (
+        "9000001",
+        "QueryInvoices answers an Error envelope (Code 1250)",
+    ),
     ("9000002", "QueryInvoices answers HTTP 500"),
-    ("9000003", "QueryInvoices is slow (slow_delay), then one invoice of 29.20"),
+    (
+        "9000003",
+        "QueryInvoices is slow (slow_delay), then one invoice of 29.20",
+    ),
     ("9000004", "QueryInvoices answers a body that is not JSON"),
     ("9000005", "QueryInvoices answers JSON of the wrong shape"),
-    ("9000006", "QueryInvoices refuses: ResponseCode \"05\" \"Kurum sisteminde geçici bir sorun var\""),
-    ("9100001", "one invoice of 145.90; InvoicePayment answers an Error envelope (not paid)"),
-    ("9100002", "one invoice of 145.90; InvoicePayment answers HTTP 500 (not paid)"),
-    ("9100003", "one invoice of 145.90; InvoicePayment is slow but DOES pay (State 2 after slow_delay)"),
-    ("9100004", "one invoice of 145.90; InvoicePayment answers a body that is not JSON (not paid)"),
-    ("9100005", "one invoice of 145.90; InvoicePayment answers State 3 (not completed, not paid)"),
-    ("9100006", "one invoice of 145.90; InvoicePayment answers Error 2041 \"Fatura daha önce ödenmiş\""),
-    ("9200001", "one invoice of 58.75; payment succeeds; receipt: result false, resultCode 2"),
-    ("9200002", "one invoice of 58.75; payment succeeds; receipt service answers HTTP 500"),
-    ("9200003", "one invoice of 58.75; payment succeeds; receipt service is slow (slow_delay)"),
-    ("9300001", "one invoice of 75.00; payment succeeds; CancelPayment answers State 3"),
-    ("any other", "QueryInvoices refuses: ResponseCode \"14\" \"Abone bulunamadı\""),
+    (
+        "9000006",
+        "QueryInvoices refuses: ResponseCode \"05\" \"Kurum sisteminde geçici bir sorun var\"",
+    ),
+    (
+        "9100001",
+        "one invoice of 145.90; InvoicePayment answers an Error envelope (not paid)",
+    ),
+    (
+        "9100002",
+        "one invoice of 145.90; InvoicePayment answers HTTP 500 (not paid)",
+    ),
+    (
+        "9100003",
+        "one invoice of 145.90; InvoicePayment is slow but DOES pay (State 2 after slow_delay)",
+    ),
+    (
+        "9100004",
+        "one invoice of 145.90; InvoicePayment answers a body that is not JSON (not paid)",
+    ),
+    (
+        "9100005",
+        "one invoice of 145.90; InvoicePayment answers State 3 (not completed, not paid)",
+    ),
+    (
+        "9100006",
+        "one invoice of 145.90; InvoicePayment answers Error 2041 \"Fatura daha önce ödenmiş\"",
+    ),
+    (
+        "9200001",
+        "one invoice of 58.75; payment succeeds; receipt: result false, resultCode 2",
+    ),
+    (
+        "9200002",
+        "one invoice of 58.75; payment succeeds; receipt service answers HTTP 500",
+    ),
+    (
+        "9200003",
+        "one invoice of 58.75; payment succeeds; receipt service is slow (slow_delay)",
+    ),
+    (
+        "9300001",
+        "one invoice of 75.00; payment succeeds; CancelPayment answers State 3",
+    ),
+    (
+        "any other",
+        "QueryInvoices refuses: ResponseCode \"14\" \"Abone bulunamadı\"",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,7 +631,12 @@ pub(crate) fn subscriber(number: &str) -> Subscriber {
         "9000003" => (Q::Slow(ONE_29_2), P::Normal, R::Normal, false),
         "9000004" => (Q::NotJson, P::Normal, R::Normal, false),
         "9000005" => (Q::WrongShape, P::Normal, R::Normal, false),
-        "9000006" => (Q::Refusal("05", "Kurum sisteminde geçici bir sorun var"), P::Normal, R::Normal, false),
+        "9000006" => (
+            Q::Refusal("05", "Kurum sisteminde geçici bir sorun var"),
+            P::Normal,
+            R::Normal,
+            false,
+        ),
         "9100001" => (Q::Bills(ONE_145_9), P::Error, R::Normal, false),
         "9100002" => (Q::Bills(ONE_145_9), P::Http500, R::Normal, false),
         "9100003" => (Q::Bills(ONE_145_9), P::Slow, R::Normal, false),
@@ -288,9 +647,19 @@ pub(crate) fn subscriber(number: &str) -> Subscriber {
         "9200002" => (Q::Bills(ONE_58_75), P::Normal, R::Http500, false),
         "9200003" => (Q::Bills(ONE_58_75), P::Normal, R::Slow, false),
         "9300001" => (Q::Bills(ONE_75), P::Normal, R::Normal, true),
-        _ => (Q::Refusal("14", "Abone bulunamadı"), P::Normal, R::Normal, false),
+        _ => (
+            Q::Refusal("14", "Abone bulunamadı"),
+            P::Normal,
+            R::Normal,
+            false,
+        ),
     };
-    Subscriber { query, pay, receipt, cancel_refused }
+    Subscriber {
+        query,
+        pay,
+        receipt,
+        cancel_refused,
+    }
 }
 
 /// One open invoice, before it becomes JSON.
@@ -305,7 +674,11 @@ pub(crate) struct BillSpec {
 /// The invoices of `amounts`, newest first: invoice i was issued 20 + 30·i days
 /// ago and is due 30 days after issue, so the newest is due in 10 days and the
 /// older ones are overdue. Invoice numbers embed issue month and subscriber.
-pub(crate) fn bill_specs(subscriber: &str, amounts: &[(i64, u32)], today: NaiveDate) -> Vec<BillSpec> {
+pub(crate) fn bill_specs(
+    subscriber: &str,
+    amounts: &[(i64, u32)],
+    today: NaiveDate,
+) -> Vec<BillSpec> {
     amounts
         .iter()
         .enumerate()
@@ -367,7 +740,10 @@ mod tests {
             );
         }
         assert!(LONG_CODE.len() > 40 && LONG_CODE.contains(' '));
-        let two: Vec<_> = INSTITUTIONS.iter().filter(|i| i.query_fields().len() == 2).collect();
+        let two: Vec<_> = INSTITUTIONS
+            .iter()
+            .filter(|i| i.query_fields().len() == 2)
+            .collect();
         assert_eq!(two.len(), 1);
         assert_eq!(two[0].code, "BASKENTEDAS");
         assert_eq!(masked_name("1000001").split(' ').count(), 2);

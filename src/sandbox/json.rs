@@ -52,7 +52,9 @@ impl Json {
                     .collect::<Result<_, _>>()
                     .map(Json::Arr)
             }
-            Some(b'"') => serde_json::from_str::<String>(text).map(Json::Str).map_err(err),
+            Some(b'"') => serde_json::from_str::<String>(text)
+                .map(Json::Str)
+                .map_err(err),
             Some(b't') => Ok(Json::Bool(true)),
             Some(b'f') => Ok(Json::Bool(false)),
             Some(b'n') => Ok(Json::Null),
@@ -86,7 +88,10 @@ impl Json {
     // ---- accessors ----
 
     pub fn get(&self, key: &str) -> Option<&Json> {
-        self.as_obj()?.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.as_obj()?
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// Case-insensitive key lookup (the receipt service documents
@@ -249,7 +254,11 @@ pub(crate) fn same_ignoring_type(path: &str, sent: &Json, served: &Json) -> Resu
         }
         (Json::Arr(a), Json::Arr(b)) => {
             if a.len() != b.len() {
-                return Err(format!("{path}: {} items, the bank sent {}", a.len(), b.len()));
+                return Err(format!(
+                    "{path}: {} items, the bank sent {}",
+                    a.len(),
+                    b.len()
+                ));
             }
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
                 same_ignoring_type(&format!("{path}[{i}]"), x, y)?;
@@ -268,9 +277,18 @@ mod tests {
     #[test]
     fn numbers_keep_their_text() {
         let j = Json::parse(r#" {"$type":"X","a":0.10,"b":[1e2, -3],"c":"ş\"<"} "#).unwrap();
-        assert_eq!(j.to_string(), r#"{"$type":"X","a":0.10,"b":[1e2,-3],"c":"ş\"<"}"#);
-        assert_eq!(j.get("a").and_then(Json::as_decimal), Some(Decimal::new(1, 1)));
-        assert_eq!(j.get("b").unwrap().as_arr().unwrap()[0].as_decimal(), Some(Decimal::new(100, 0)));
+        assert_eq!(
+            j.to_string(),
+            r#"{"$type":"X","a":0.10,"b":[1e2,-3],"c":"ş\"<"}"#
+        );
+        assert_eq!(
+            j.get("a").and_then(Json::as_decimal),
+            Some(Decimal::new(1, 1))
+        );
+        assert_eq!(
+            j.get("b").unwrap().as_arr().unwrap()[0].as_decimal(),
+            Some(Decimal::new(100, 0))
+        );
         assert_eq!(Json::Num("3488017".into()).as_int(), Some(3488017));
         assert_eq!(Json::Num("3488017.0".into()).as_int(), None);
     }

@@ -237,7 +237,10 @@ const ENDPOINTS: &[&str] = &[
 
 /// The canonical spelling of an endpoint name given in any case.
 fn canonical(method: &str) -> Option<&'static str> {
-    ENDPOINTS.iter().copied().find(|m| m.eq_ignore_ascii_case(method))
+    ENDPOINTS
+        .iter()
+        .copied()
+        .find(|m| m.eq_ignore_ascii_case(method))
 }
 
 /// What a handler decided: the answer, and whether to hold it for `slow_delay`.
@@ -287,7 +290,13 @@ impl Reply {
     pub fn wrong_shape() -> Reply {
         let body = Json::obj([
             ("status", Json::s("OK")),
-            ("data", Json::Arr(vec![Json::obj([("id", Json::int(1)), ("value", Json::s("sandbox"))])])),
+            (
+                "data",
+                Json::Arr(vec![Json::obj([
+                    ("id", Json::int(1)),
+                    ("value", Json::s("sandbox")),
+                ])]),
+            ),
         ]);
         Reply::Json(StatusCode::OK, body)
     }
@@ -311,7 +320,10 @@ impl IntoResponse for Reply {
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
-        let state = State { next_transaction_id: 100_001, ..State::default() };
+        let state = State {
+            next_transaction_id: 100_001,
+            ..State::default()
+        };
         Sandbox(Arc::new(Inner {
             config,
             clock: RwLock::new(Clock::system()),
@@ -335,7 +347,11 @@ impl Sandbox {
     }
 
     pub(crate) fn clock(&self) -> Clock {
-        self.0.clock.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0
+            .clock
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The state; a panic elsewhere must not turn every later request into one.
@@ -364,7 +380,12 @@ impl Sandbox {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(self.clone().serve(listener));
-        Ok(RunningSandbox { sandbox: self, addr, url: format!("http://{addr}"), task })
+        Ok(RunningSandbox {
+            sandbox: self,
+            addr,
+            url: format!("http://{addr}"),
+            task,
+        })
     }
 
     /// The next `times` calls of `method` (endpoint name as in the URL, any
@@ -410,23 +431,37 @@ impl Sandbox {
 
     /// Counts and records one request.
     pub(crate) fn record(&self, method: &str, headers: &HeaderMap, body: &[u8]) {
-        const OF_INTEREST: &[&str] = &["content-type", "ocp-apim-subscription-key", "apikey", "secretkey"];
+        const OF_INTEREST: &[&str] = &[
+            "content-type",
+            "ocp-apim-subscription-key",
+            "apikey",
+            "secretkey",
+        ];
         let headers = OF_INTEREST
             .iter()
             .filter_map(|name| {
                 let value = headers.get(*name)?;
-                Some((name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+                Some((
+                    name.to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ))
             })
             .collect();
         let raw_body = String::from_utf8_lossy(body).into_owned();
-        let body = serde_json::from_slice(body).unwrap_or_else(|_| serde_json::Value::String(raw_body.clone()));
+        let body = serde_json::from_slice(body)
+            .unwrap_or_else(|_| serde_json::Value::String(raw_body.clone()));
         let mut st = self.state();
         *st.calls.entry(method.to_string()).or_default() += 1;
         // A long-running `sandbox --listen` must not grow without bound.
         if st.recorded.len() >= MAX_RECORDED {
             st.recorded.remove(0);
         }
-        st.recorded.push(RecordedCall { method: method.to_string(), headers, body, raw_body });
+        st.recorded.push(RecordedCall {
+            method: method.to_string(),
+            headers,
+            body,
+            raw_body,
+        });
     }
 
     async fn answer(&self, out: Outcome) -> Response {
@@ -456,7 +491,12 @@ async fn health() -> Reply {
     Reply::Json(StatusCode::OK, Json::obj([("status", Json::s("ok"))]))
 }
 
-async fn bank_route(AxState(sb): AxState<Sandbox>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn bank_route(
+    AxState(sb): AxState<Sandbox>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let out = bank::handle(&sb, uri.path().trim_start_matches('/'), &headers, &body);
     sb.answer(out).await
 }
@@ -469,16 +509,34 @@ async fn receipt_route(AxState(sb): AxState<Sandbox>, headers: HeaderMap, body: 
 /// `POST /_sandbox/fail {"method": "...", "mode": "...", "times": N}`.
 async fn fail_route(AxState(sb): AxState<Sandbox>, body: Bytes) -> Reply {
     let bad = |why: String| {
-        Reply::Json(StatusCode::BAD_REQUEST, Json::obj([("ok", Json::Bool(false)), ("error", Json::s(why))]))
+        Reply::Json(
+            StatusCode::BAD_REQUEST,
+            Json::obj([("ok", Json::Bool(false)), ("error", Json::s(why))]),
+        )
     };
-    let Ok(j) = std::str::from_utf8(&body).map_err(|e| e.to_string()).and_then(Json::parse) else {
-        return bad("body must be JSON: {\"method\": \"QueryInvoices\", \"mode\": \"error\", \"times\": 1}".into());
+    let Ok(j) = std::str::from_utf8(&body)
+        .map_err(|e| e.to_string())
+        .and_then(Json::parse)
+    else {
+        return bad(
+            "body must be JSON: {\"method\": \"QueryInvoices\", \"mode\": \"error\", \"times\": 1}"
+                .into(),
+        );
     };
     let Some(method) = j.get("method").and_then(Json::as_str).and_then(canonical) else {
-        return bad(format!("\"method\" must be one of {}", ENDPOINTS.join(", ")));
+        return bad(format!(
+            "\"method\" must be one of {}",
+            ENDPOINTS.join(", ")
+        ));
     };
-    let Some(mode) = j.get("mode").and_then(Json::as_str).and_then(FailMode::parse) else {
-        return bad("\"mode\" must be one of error, http500, slow, not_json, wrong_shape, state".into());
+    let Some(mode) = j
+        .get("mode")
+        .and_then(Json::as_str)
+        .and_then(FailMode::parse)
+    else {
+        return bad(
+            "\"mode\" must be one of error, http500, slow, not_json, wrong_shape, state".into(),
+        );
     };
     let times = match j.get("times") {
         None => 1,
@@ -507,9 +565,15 @@ async fn fallback(AxState(sb): AxState<Sandbox>, method: Method, uri: Uri) -> Re
         || path.starts_with("/_sandbox/")
         || canonical(path.trim_start_matches('/')).is_some();
     let (status, why) = if known {
-        (StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}"))
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{method} is not allowed on {path}"),
+        )
     } else {
-        (StatusCode::NOT_FOUND, format!("no such endpoint: {method} {path}"))
+        (
+            StatusCode::NOT_FOUND,
+            format!("no such endpoint: {method} {path}"),
+        )
     };
     // A person poking the control endpoints by hand is not the bot breaking a rule.
     if !path.starts_with("/_sandbox/") {

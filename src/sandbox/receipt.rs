@@ -50,7 +50,9 @@ fn payment_ids(chk: &mut Checker, body: &[u8]) -> Option<Vec<i64>> {
         return None;
     };
     let Some(items) = list.as_arr().filter(|items| !items.is_empty()) else {
-        chk.fail(format!("body.invoicePaymentList must be a non-empty array, got {list}"));
+        chk.fail(format!(
+            "body.invoicePaymentList must be a non-empty array, got {list}"
+        ));
         return None;
     };
     let mut ids = Vec::new();
@@ -77,7 +79,8 @@ fn money(d: Decimal) -> Json {
 /// The sandbox's service fee: 1.75 + 0.25 %, rounded half-up to cents, at most 24.90.
 pub(crate) fn service_fee(amount: Decimal) -> Decimal {
     let fee = Decimal::new(175, 2) + amount * Decimal::new(25, 4);
-    fee.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero).min(Decimal::new(2490, 2))
+    fee.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        .min(Decimal::new(2490, 2))
 }
 
 fn receipt_item(p: &PaymentRecord) -> Json {
@@ -87,13 +90,28 @@ fn receipt_item(p: &PaymentRecord) -> Json {
     let operation_profit = Decimal::ZERO;
     Json::obj([
         ("referenceNo", Json::s(reference.clone())),
-        ("transactionDate", Json::s(p.at.format("%-d.%m.%Y %H:%M:%S").to_string())),
-        ("sootType", Json::s(inst.map_or("Fatura", |i| i.soot_type()))),
-        ("sootName", Json::s(inst.map_or(p.association_code.as_str(), |i| i.name))),
+        (
+            "transactionDate",
+            Json::s(p.at.format("%-d.%m.%Y %H:%M:%S").to_string()),
+        ),
+        (
+            "sootType",
+            Json::s(inst.map_or("Fatura", |i| i.soot_type())),
+        ),
+        (
+            "sootName",
+            Json::s(inst.map_or(p.association_code.as_str(), |i| i.name)),
+        ),
         ("invoiceNo", Json::s(p.invoice_number.clone())),
         ("subscriberNo", Json::s(p.subscriber_number.clone())),
-        ("customerName", Json::s(data::masked_name(&p.subscriber_number))),
-        ("lastDate", Json::s(p.last_payment_date.format("%-d.%m.%Y 00:00:00").to_string())),
+        (
+            "customerName",
+            Json::s(data::masked_name(&p.subscriber_number)),
+        ),
+        (
+            "lastDate",
+            Json::s(p.last_payment_date.format("%-d.%m.%Y 00:00:00").to_string()),
+        ),
         ("paymentType", Json::s("SANALPOS")),
         ("invoiceAmount", money(p.amount)),
         ("profit", money(profit)),
@@ -114,30 +132,47 @@ pub(crate) fn handle(sb: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Outcome 
     let secret_ok = chk.header_key(headers, "SecretKey", config.receipt_secret_key.as_deref());
     chk.content_type(headers);
     let ids = payment_ids(&mut chk, body);
-    let problems = chk.finish();
-    st.violations.extend(problems.iter().cloned());
+    let (problems, violations) = chk.finish();
+    st.violations.extend(violations);
 
     let mut out: Outcome = match fail {
         Some(FailMode::Http500) => Reply::http500().into(),
         Some(FailMode::NotJson) => Reply::not_json().into(),
         Some(FailMode::WrongShape) => Reply::wrong_shape().into(),
-        Some(FailMode::ErrorEnvelope | FailMode::StateNotCompleted) => {
-            refusal(StatusCode::OK, 99, "Sistemde geçici bir hata oluştu, lütfen tekrar deneyiniz").into()
-        }
+        Some(FailMode::ErrorEnvelope | FailMode::StateNotCompleted) => refusal(
+            StatusCode::OK,
+            99,
+            "Sistemde geçici bir hata oluştu, lütfen tekrar deneyiniz",
+        )
+        .into(),
         Some(FailMode::Slow) | None => {
             if !(api_ok && secret_ok) {
-                refusal(StatusCode::UNAUTHORIZED, 401, "Yetkisiz erişim: ApiKey veya SecretKey geçersiz").into()
+                refusal(
+                    StatusCode::UNAUTHORIZED,
+                    401,
+                    "Yetkisiz erişim: ApiKey veya SecretKey geçersiz",
+                )
+                .into()
             } else if let (true, Some(ids)) = (problems.is_empty(), ids) {
                 let found: Option<Vec<&PaymentRecord>> = ids
                     .iter()
-                    .map(|id| st.payments.iter().find(|p| i64::try_from(p.transaction_id).ok() == Some(*id)))
+                    .map(|id| {
+                        st.payments
+                            .iter()
+                            .find(|p| i64::try_from(p.transaction_id).ok() == Some(*id))
+                    })
                     .collect();
                 match found {
                     None => not_found().into(),
                     Some(payments) => answer(&payments),
                 }
             } else {
-                refusal(StatusCode::BAD_REQUEST, 3, format!("Geçersiz istek (sandbox): {}", problems.join("; "))).into()
+                refusal(
+                    StatusCode::BAD_REQUEST,
+                    3,
+                    format!("Geçersiz istek (sandbox): {}", problems.join("; ")),
+                )
+                .into()
             }
         }
     };
@@ -174,10 +209,16 @@ fn answer(payments: &[&PaymentRecord]) -> Outcome {
                 ("merchantPhone", Json::s("(000) 000-0000")),
             ]),
         ),
-        ("invoiceReceiptList", Json::Arr(payments.iter().map(|p| receipt_item(p)).collect())),
+        (
+            "invoiceReceiptList",
+            Json::Arr(payments.iter().map(|p| receipt_item(p)).collect()),
+        ),
         ("result", Json::Bool(true)),
         ("resultCode", Json::int(1)),
         ("resultMessage", Json::s("İşlem Başarılı")),
     ]);
-    Outcome { reply: Reply::Json(StatusCode::OK, body), slow }
+    Outcome {
+        reply: Reply::Json(StatusCode::OK, body),
+        slow,
+    }
 }

@@ -43,7 +43,10 @@ impl Ans {
         self.json["Error"]["Code"].as_i64()
     }
     fn description(&self) -> String {
-        self.json["Error"]["Description"].as_str().unwrap_or("").to_string()
+        self.json["Error"]["Description"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 }
 
@@ -53,7 +56,10 @@ impl T {
     }
 
     async fn with(sb: Sandbox) -> T {
-        T { rs: sb.spawn().await.unwrap(), http: reqwest::Client::new() }
+        T {
+            rs: sb.spawn().await.unwrap(),
+            http: reqwest::Client::new(),
+        }
     }
 
     fn sb(&self) -> &Sandbox {
@@ -87,7 +93,11 @@ impl T {
     }
 
     async fn bank(&self, method: &str, params: Value) -> Ans {
-        self.post_raw(method, &json!({"Header": T::header(), "Parameters": [params]})).await
+        self.post_raw(
+            method,
+            &json!({"Header": T::header(), "Parameters": [params]}),
+        )
+        .await
     }
 
     async fn query(&self, assoc: &str, sub: &str) -> Ans {
@@ -100,8 +110,15 @@ impl T {
 
     async fn bills(&self, assoc: &str, sub: &str) -> Vec<Value> {
         let a = self.query(assoc, sub).await;
-        assert_eq!(a.json["Data"]["Response"]["ResponseCode"], "00", "{}", a.text);
-        a.json["Data"]["Response"]["BillInformation"].as_array().unwrap().clone()
+        assert_eq!(
+            a.json["Data"]["Response"]["ResponseCode"], "00",
+            "{}",
+            a.text
+        );
+        a.json["Data"]["Response"]["BillInformation"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     fn payment(assoc: &str, bill: &Value) -> Value {
@@ -138,7 +155,10 @@ impl T {
     }
 
     async fn receipt(&self, ids: &[u64]) -> Ans {
-        let list: Vec<Value> = ids.iter().map(|id| json!({"invoicePaymentId": id})).collect();
+        let list: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"invoicePaymentId": id}))
+            .collect();
         let req = self
             .http
             .post(format!("{}/invoices/invoicereceipt", self.rs.url))
@@ -149,7 +169,10 @@ impl T {
     }
 
     fn today(&self) -> String {
-        format!("{}T00:00:00", self.sb().clock().today_istanbul().format("%Y-%m-%d"))
+        format!(
+            "{}T00:00:00",
+            self.sb().clock().today_istanbul().format("%Y-%m-%d")
+        )
     }
 
     fn assert_clean(&self) {
@@ -159,7 +182,10 @@ impl T {
     /// Exactly one new violation, containing `needle`.
     fn assert_violation(&self, needle: &str) {
         let v = self.sb().violations();
-        assert!(v.iter().any(|x| x.contains(needle)), "no violation containing {needle:?} in {v:#?}");
+        assert!(
+            v.iter().any(|x| x.contains(needle)),
+            "no violation containing {needle:?} in {v:#?}"
+        );
     }
 }
 
@@ -175,7 +201,9 @@ async fn groups_are_shaped_like_the_seed() {
     let a = t.bank("GetAssociationCollectionGroup", json!({})).await;
     assert_eq!(a.status, 200);
     assert!(a.text.starts_with(r#"{"$type":"ServiceResponseMessage","Data":{"$type":"AssociationCollectionGroupsQueryMessage","AsociationCollectionGroups":{"$type":"Dictionary`2","1":"ELEKTRİK","2":"SU""#), "{}", a.text);
-    let groups = a.json["Data"]["AsociationCollectionGroups"].as_object().unwrap();
+    let groups = a.json["Data"]["AsociationCollectionGroups"]
+        .as_object()
+        .unwrap();
     assert_eq!(groups["11"], "HAYAT SIGORTASI KURUMLARI");
     assert_eq!(groups["3"], "DOĞALGAZ");
     t.assert_clean();
@@ -184,23 +212,41 @@ async fn groups_are_shaped_like_the_seed() {
 #[tokio::test]
 async fn association_list_is_long_and_realistic() {
     let t = T::new().await;
-    let a = t.bank("GetAssociationList", json!({"CollectionGroup": "2"})).await;
+    let a = t
+        .bank("GetAssociationList", json!({"CollectionGroup": "2"}))
+        .await;
     let list = a.json["Data"]["Response"].as_array().unwrap();
     assert!(list.len() >= 25);
     assert_eq!(a.json["Data"]["$type"], "AssociationListQueryMessage");
-    let find = |code: &str| list.iter().find(|i| i["AssociationCode"] == code).unwrap_or_else(|| panic!("{code}")).clone();
-    assert_eq!(find("ISKI")["AssociationName"], "İSKİ İSTANBUL SU VE KANALİZASYON İDARESİ");
-    assert_eq!(find("IGDIR SU")["AssociationName"], "IĞDIR BELEDİYESİ SU İŞLERİ");
+    let find = |code: &str| {
+        list.iter()
+            .find(|i| i["AssociationCode"] == code)
+            .unwrap_or_else(|| panic!("{code}"))
+            .clone()
+    };
+    assert_eq!(
+        find("ISKI")["AssociationName"],
+        "İSKİ İSTANBUL SU VE KANALİZASYON İDARESİ"
+    );
+    assert_eq!(
+        find("IGDIR SU")["AssociationName"],
+        "IĞDIR BELEDİYESİ SU İŞLERİ"
+    );
     assert_eq!(find("ADANA SU")["ValidCityCodes"], json!(["01"]));
     assert_eq!(find("ARTVINSU")["AssociationName"], "ARTVİN BELEDİYESİ SU");
-    assert_eq!(find("AB SU KOOP")["AssociationName"], "A&B <SU> KOOPERATİFİ");
+    assert_eq!(
+        find("AB SU KOOP")["AssociationName"],
+        "A&B <SU> KOOPERATİFİ"
+    );
     assert!(find(LONG_CODE)["AssociationCode"].as_str().unwrap().len() > 40);
     for i in list {
         assert_eq!(i["$type"], "Association");
         assert_eq!(i["CollectionGroup"], "2");
     }
     // An unknown group is a business error, not a violation.
-    let a = t.bank("GetAssociationList", json!({"CollectionGroup": "99"})).await;
+    let a = t
+        .bank("GetAssociationList", json!({"CollectionGroup": "99"}))
+        .await;
     assert_eq!(a.error_code(), Some(1101));
     t.assert_clean();
 }
@@ -208,10 +254,18 @@ async fn association_list_is_long_and_realistic() {
 #[tokio::test]
 async fn screen_definition_is_doubly_nested_with_repeated_mappings() {
     let t = T::new().await;
-    let a = t.bank("GetScreenDefinition", json!({"AssociationCode": "ARTVINSU"})).await;
+    let a = t
+        .bank(
+            "GetScreenDefinition",
+            json!({"AssociationCode": "ARTVINSU"}),
+        )
+        .await;
     let inner = &a.json["Data"]["Response"]["Response"];
     assert_eq!(a.json["Data"]["$type"], "ScreenDefinitionQueryMessage");
-    assert_eq!(a.json["Data"]["Response"]["$type"], "ScreenDefinitionEntity");
+    assert_eq!(
+        a.json["Data"]["Response"]["$type"],
+        "ScreenDefinitionEntity"
+    );
     assert_eq!(inner["$type"], "ScreenDefinitionEntity");
     assert_eq!(
         inner["QueryInputFields"],
@@ -223,9 +277,23 @@ async fn screen_definition_is_doubly_nested_with_repeated_mappings() {
         .iter()
         .map(|m| m["PaymentInputParam"].as_str().unwrap())
         .collect();
-    assert_eq!(mappings, ["AssociationCode", "AssociationCode", "SubscriberNumber", "InvoiceNumber", "ParametricCode"]);
+    assert_eq!(
+        mappings,
+        [
+            "AssociationCode",
+            "AssociationCode",
+            "SubscriberNumber",
+            "InvoiceNumber",
+            "ParametricCode"
+        ]
+    );
 
-    let a = t.bank("GetScreenDefinition", json!({"AssociationCode": "BASKENTEDAS"})).await;
+    let a = t
+        .bank(
+            "GetScreenDefinition",
+            json!({"AssociationCode": "BASKENTEDAS"}),
+        )
+        .await;
     let fields: Vec<&str> = a.json["Data"]["Response"]["Response"]["QueryInputFields"]
         .as_array()
         .unwrap()
@@ -234,7 +302,9 @@ async fn screen_definition_is_doubly_nested_with_repeated_mappings() {
         .collect();
     assert_eq!(fields, ["InstallationNumber", "SubscriberNumber"]);
 
-    let a = t.bank("GetScreenDefinition", json!({"AssociationCode": "NOPE"})).await;
+    let a = t
+        .bank("GetScreenDefinition", json!({"AssociationCode": "NOPE"}))
+        .await;
     assert_eq!(a.error_code(), Some(1102));
     t.assert_clean();
 }
@@ -246,11 +316,24 @@ async fn query_pay_receipt_cancel_round_trip() {
     let t = T::new().await;
     let a = t.query("ISKI", "1000001").await;
     assert!(a.text.contains(r#""PaymentAmount":29.2,"#), "{}", a.text);
-    assert_eq!(a.json["Data"]["Response"]["$type"], "InvoiceMessageBagEntity");
+    assert_eq!(
+        a.json["Data"]["Response"]["$type"],
+        "InvoiceMessageBagEntity"
+    );
     let bill = a.json["Data"]["Response"]["BillInformation"][0].clone();
     for field in [
-        "$type", "SubscriberName", "SubscriberNumber", "InvoiceNumber", "LastPaymentDate", "InvoiceAmount",
-        "PaymentAmount", "InvoiceDate", "InvoiceCurrency", "PaymentCurrency", "CurrencyCode", "AssociationCode",
+        "$type",
+        "SubscriberName",
+        "SubscriberNumber",
+        "InvoiceNumber",
+        "LastPaymentDate",
+        "InvoiceAmount",
+        "PaymentAmount",
+        "InvoiceDate",
+        "InvoiceCurrency",
+        "PaymentCurrency",
+        "CurrencyCode",
+        "AssociationCode",
         "ParametricCode",
     ] {
         assert!(bill.get(field).is_some(), "missing {field}");
@@ -285,16 +368,28 @@ async fn query_pay_receipt_cancel_round_trip() {
     assert_eq!(item["invoiceNo"], bill["InvoiceNumber"]);
     assert_eq!(item["subscriberNo"], "1000001");
     assert!(item["customerName"].as_str().unwrap().contains("***"));
-    assert!(r.text.contains(r#""invoiceAmount":29.20,"profit":1.82,"operationProfit":0.00,"totalAmount":31.02"#), "{}", r.text);
+    assert!(
+        r.text.contains(
+            r#""invoiceAmount":29.20,"profit":1.82,"operationProfit":0.00,"totalAmount":31.02"#
+        ),
+        "{}",
+        r.text
+    );
     let date = item["transactionDate"].as_str().unwrap();
-    assert!(chrono::NaiveDateTime::parse_from_str(date, "%-d.%m.%Y %H:%M:%S").is_ok(), "{date}");
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(date, "%-d.%m.%Y %H:%M:%S").is_ok(),
+        "{date}"
+    );
 
     let c = t.cancel("ISKI", &bill, &t.today()).await;
     assert_eq!(state_of(&c), Some(2), "{}", c.text);
     assert_eq!(c.json["Data"]["$type"], "CancelPaymentTransactionMessage");
     // Cancelled: the invoice is open again, and cannot be cancelled twice.
     assert_eq!(t.bills("ISKI", "1000001").await.len(), 1);
-    assert_eq!(t.cancel("ISKI", &bill, &t.today()).await.error_code(), Some(2053));
+    assert_eq!(
+        t.cancel("ISKI", &bill, &t.today()).await.error_code(),
+        Some(2053)
+    );
     assert!(t.sb().payments()[0].cancelled);
     t.assert_clean();
     assert_eq!(t.sb().calls("InvoicePayment"), 2);
@@ -305,15 +400,28 @@ async fn query_pay_receipt_cancel_round_trip() {
 async fn three_invoices_keep_exact_amounts_and_pay_one_by_one() {
     let t = T::new().await;
     let a = t.query("ADANA SU", "1000002").await;
-    for raw in [r#""PaymentAmount":1234.56,"#, r#""PaymentAmount":0.10,"#, r#""PaymentAmount":20000,"#] {
+    for raw in [
+        r#""PaymentAmount":1234.56,"#,
+        r#""PaymentAmount":0.10,"#,
+        r#""PaymentAmount":20000,"#,
+    ] {
         assert!(a.text.contains(raw), "{raw} in {}", a.text);
     }
-    let bills = a.json["Data"]["Response"]["BillInformation"].as_array().unwrap().clone();
+    let bills = a.json["Data"]["Response"]["BillInformation"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(bills.len(), 3);
-    let numbers: std::collections::HashSet<_> = bills.iter().map(|b| b["InvoiceNumber"].clone()).collect();
-    let dues: std::collections::HashSet<_> = bills.iter().map(|b| b["LastPaymentDate"].clone()).collect();
+    let numbers: std::collections::HashSet<_> =
+        bills.iter().map(|b| b["InvoiceNumber"].clone()).collect();
+    let dues: std::collections::HashSet<_> =
+        bills.iter().map(|b| b["LastPaymentDate"].clone()).collect();
     assert_eq!((numbers.len(), dues.len()), (3, 3));
-    assert!(bills.iter().all(|b| b["ParametricCode"].as_str().unwrap().starts_with("P-")));
+    assert!(
+        bills
+            .iter()
+            .all(|b| b["ParametricCode"].as_str().unwrap().starts_with("P-"))
+    );
 
     // serde_json reads 0.10 as 0.1 and sends it so: equal as decimals.
     let p = t.pay("ADANA SU", &bills[1]).await;
@@ -327,11 +435,12 @@ async fn three_invoices_keep_exact_amounts_and_pay_one_by_one() {
 #[tokio::test]
 async fn two_field_institution_needs_both_fields() {
     let t = T::new().await;
-    let q = |inst: Value| {
-        json!({"SubDealerCode": "", "Request": inst, "CustomerNo": CUSTOMER})
-    };
+    let q = |inst: Value| json!({"SubDealerCode": "", "Request": inst, "CustomerNo": CUSTOMER});
     let a = t
-        .bank("QueryInvoices", q(json!({"AssociationCode": "BASKENTEDAS", "SubscriberNumber": "1000001"})))
+        .bank(
+            "QueryInvoices",
+            q(json!({"AssociationCode": "BASKENTEDAS", "SubscriberNumber": "1000001"})),
+        )
         .await;
     assert_eq!(a.error_code(), Some(1001));
     t.assert_violation("Request.InstallationNumber is missing");
@@ -355,7 +464,10 @@ async fn no_debt_and_unknown_subscriber() {
     assert_eq!(a.json["Data"]["Response"]["BillInformation"], json!([]));
     let a = t.query("ISKI", "5555555").await;
     assert_eq!(a.json["Data"]["Response"]["ResponseCode"], "14");
-    assert_eq!(a.json["Data"]["Response"]["ResponseMessage"], "Abone bulunamadı");
+    assert_eq!(
+        a.json["Data"]["Response"]["ResponseMessage"],
+        "Abone bulunamadı"
+    );
     t.assert_clean();
 }
 
@@ -369,7 +481,13 @@ async fn query_magic_numbers() {
     let start = Instant::now();
     let slow = t.query("ISKI", "9000003").await;
     assert!(start.elapsed() >= SLOW);
-    assert_eq!(slow.json["Data"]["Response"]["BillInformation"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        slow.json["Data"]["Response"]["BillInformation"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let nj = t.query("ISKI", "9000004").await;
     assert_eq!(nj.status, 200);
     assert!(nj.json.is_string());
@@ -377,7 +495,10 @@ async fn query_magic_numbers() {
     assert!(ws.json.is_object() && ws.json.get("Data").is_none() && ws.json.get("Error").is_none());
     let r = t.query("ISKI", "9000006").await;
     assert_eq!(r.json["Data"]["Response"]["ResponseCode"], "05");
-    assert_eq!(r.json["Data"]["Response"]["ResponseMessage"], "Kurum sisteminde geçici bir sorun var");
+    assert_eq!(
+        r.json["Data"]["Response"]["ResponseMessage"],
+        "Kurum sisteminde geçici bir sorun var"
+    );
     t.assert_clean();
 }
 
@@ -385,11 +506,20 @@ async fn query_magic_numbers() {
 async fn payment_magic_numbers() {
     let t = T::new().await;
     let mut outcomes = Vec::new();
-    for sub in ["9100001", "9100002", "9100003", "9100004", "9100005", "9100006"] {
+    for sub in [
+        "9100001", "9100002", "9100003", "9100004", "9100005", "9100006",
+    ] {
         let bill = t.bills("ASKI", sub).await.remove(0);
         let start = Instant::now();
         let a = t.pay("ASKI", &bill).await;
-        outcomes.push((sub, a.status, a.error_code(), state_of(&a), a.json.is_string(), start.elapsed() >= SLOW));
+        outcomes.push((
+            sub,
+            a.status,
+            a.error_code(),
+            state_of(&a),
+            a.json.is_string(),
+            start.elapsed() >= SLOW,
+        ));
     }
     assert_eq!(
         outcomes,
@@ -403,7 +533,12 @@ async fn payment_magic_numbers() {
         ]
     );
     // Only the slow one went through.
-    let paid: Vec<_> = t.sb().payments().into_iter().map(|p| p.subscriber_number).collect();
+    let paid: Vec<_> = t
+        .sb()
+        .payments()
+        .into_iter()
+        .map(|p| p.subscriber_number)
+        .collect();
     assert_eq!(paid, ["9100003"]);
     assert_eq!(t.bills("ASKI", "9100001").await.len(), 1);
     assert!(t.bills("ASKI", "9100003").await.is_empty());
@@ -416,20 +551,33 @@ async fn receipt_magic_numbers_and_refusals() {
     let mut ids = Vec::new();
     for sub in ["9200001", "9200002", "9200003"] {
         let bill = t.bills("IGDAS", sub).await.remove(0);
-        ids.push(t.pay("IGDAS", &bill).await.json["Data"]["TransactionId"].as_u64().unwrap());
+        ids.push(
+            t.pay("IGDAS", &bill).await.json["Data"]["TransactionId"]
+                .as_u64()
+                .unwrap(),
+        );
     }
     let r = t.receipt(&ids[..1]).await;
-    assert_eq!((r.json["result"].clone(), r.json["resultCode"].clone()), (json!(false), json!(2)));
+    assert_eq!(
+        (r.json["result"].clone(), r.json["resultCode"].clone()),
+        (json!(false), json!(2))
+    );
     assert!(r.json["resultMessage"].is_string());
     assert_eq!(t.receipt(&ids[1..2]).await.status, 500);
     let start = Instant::now();
     let r = t.receipt(&ids[2..3]).await;
     assert!(start.elapsed() >= SLOW);
     assert_eq!(r.json["result"], true);
-    assert_eq!(r.json["invoiceReceiptList"][0]["sootType"], "Doğalgaz Faturası");
+    assert_eq!(
+        r.json["invoiceReceiptList"][0]["sootType"],
+        "Doğalgaz Faturası"
+    );
 
     let r = t.receipt(&[424242]).await;
-    assert_eq!((r.json["result"].clone(), r.json["resultCode"].clone()), (json!(false), json!(2)));
+    assert_eq!(
+        (r.json["result"].clone(), r.json["resultCode"].clone()),
+        (json!(false), json!(2))
+    );
     assert_eq!(r.json["resultMessage"], "Kayıt bulunamadı");
     t.assert_clean();
 
@@ -485,13 +633,22 @@ async fn cancel_only_today() {
     let t = T::with(sb).await;
     let bill = t.bills("ISKI", "1000001").await.remove(0);
     assert_eq!(state_of(&t.pay("ISKI", &bill).await), Some(2));
-    assert_eq!(t.sb().payments()[0].date, chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap());
+    assert_eq!(
+        t.sb().payments()[0].date,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
+    );
 
-    t.sb().set_clock(crate::clock::Clock::fixed(day1 + chrono::Duration::days(1)));
+    t.sb()
+        .set_clock(crate::clock::Clock::fixed(day1 + chrono::Duration::days(1)));
     let c = t.cancel("ISKI", &bill, "2026-03-10T00:00:00").await;
     assert_eq!(c.error_code(), Some(2052), "{}", c.text);
     // Today's date does not match the payment either.
-    assert_eq!(t.cancel("ISKI", &bill, "2026-03-11T00:00:00").await.error_code(), Some(2051));
+    assert_eq!(
+        t.cancel("ISKI", &bill, "2026-03-11T00:00:00")
+            .await
+            .error_code(),
+        Some(2051)
+    );
     // A wrongly formatted date is a violation.
     let c = t.cancel("ISKI", &bill, "2026-03-11").await;
     assert_eq!(c.error_code(), Some(1001));
@@ -502,7 +659,10 @@ async fn cancel_only_today() {
 async fn cancel_of_unknown_payment() {
     let t = T::new().await;
     let bill = t.bills("ISKI", "1000001").await.remove(0);
-    assert_eq!(t.cancel("ISKI", &bill, &t.today()).await.error_code(), Some(2051));
+    assert_eq!(
+        t.cancel("ISKI", &bill, &t.today()).await.error_code(),
+        Some(2051)
+    );
     t.assert_clean();
 }
 
@@ -513,7 +673,13 @@ async fn reused_request_id_is_a_violation() {
     let t = T::new().await;
     let header = T::header();
     let body = json!({"Header": header, "Parameters": [{}]});
-    assert!(t.post_raw("GetAssociationCollectionGroup", &body).await.json.get("Data").is_some());
+    assert!(
+        t.post_raw("GetAssociationCollectionGroup", &body)
+            .await
+            .json
+            .get("Data")
+            .is_some()
+    );
     let again = json!({"Header": header, "Parameters": [{"CollectionGroup": "2"}]});
     let a = t.post_raw("GetAssociationList", &again).await;
     assert_eq!(a.error_code(), Some(1001));
@@ -539,14 +705,22 @@ async fn keys_and_header_are_checked() {
     let mut h = T::header();
     h["AppKey"] = json!("other");
     h["ChannelSessionId"] = json!("");
-    let a = t.post_raw("GetAssociationCollectionGroup", &json!({"Header": h, "Parameters": [{}]})).await;
+    let a = t
+        .post_raw(
+            "GetAssociationCollectionGroup",
+            &json!({"Header": h, "Parameters": [{}]}),
+        )
+        .await;
     assert_eq!(a.error_code(), Some(1001));
     t.assert_violation("Header.AppKey does not match");
     t.assert_violation("Header.ChannelSessionId must not be empty");
 
     // Two parameter objects.
     let a = t
-        .post_raw("GetAssociationCollectionGroup", &json!({"Header": T::header(), "Parameters": [{}, {}]}))
+        .post_raw(
+            "GetAssociationCollectionGroup",
+            &json!({"Header": T::header(), "Parameters": [{}, {}]}),
+        )
         .await;
     assert_eq!(a.error_code(), Some(1001));
     t.assert_violation("exactly one object");
@@ -603,7 +777,10 @@ async fn altered_bag_and_wrong_amount_are_violations() {
 
     let mut body = T::payment("IZSU", &bills[0]);
     body["Amount"] = json!(1234);
-    assert_eq!(t.bank("InvoicePayment", body).await.error_code(), Some(1001));
+    assert_eq!(
+        t.bank("InvoicePayment", body).await.error_code(),
+        Some(1001)
+    );
     t.assert_violation("Amount 1234 is not the bill's PaymentAmount 1234.56");
 
     let mut body = T::payment("IZSU", &bills[0]);
@@ -613,7 +790,10 @@ async fn altered_bag_and_wrong_amount_are_violations() {
 
     let mut body = T::payment("IZSU", &bills[0]);
     body["PaymentEntry"]["AccountNumber"] = json!(1);
-    body["SourceAccount"].as_object_mut().unwrap().remove("BranchCode");
+    body["SourceAccount"]
+        .as_object_mut()
+        .unwrap()
+        .remove("BranchCode");
     t.bank("InvoicePayment", body).await;
     t.assert_violation("PaymentEntry.AccountNumber 1 must be the CustomerNo");
     t.assert_violation("SourceAccount.BranchCode is missing");
@@ -633,8 +813,10 @@ async fn altered_bag_and_wrong_amount_are_violations() {
 #[tokio::test]
 async fn fail_next_modes() {
     let t = T::new().await;
-    t.sb().fail_next("GetAssociationCollectionGroup", FailMode::ErrorEnvelope, 2);
-    t.sb().fail_next("getassociationcollectiongroup", FailMode::Http500, 1);
+    t.sb()
+        .fail_next("GetAssociationCollectionGroup", FailMode::ErrorEnvelope, 2);
+    t.sb()
+        .fail_next("getassociationcollectiongroup", FailMode::Http500, 1);
     let g = || t.bank("GetAssociationCollectionGroup", json!({}));
     assert_eq!(g().await.error_code(), Some(9001));
     assert_eq!(g().await.error_code(), Some(9001));
@@ -648,7 +830,9 @@ async fn fail_next_modes() {
     ] {
         t.sb().fail_next("GetAssociationList", mode, 1);
         let start = Instant::now();
-        let a = t.bank("GetAssociationList", json!({"CollectionGroup": "1"})).await;
+        let a = t
+            .bank("GetAssociationList", json!({"CollectionGroup": "1"}))
+            .await;
         match check {
             "not_json" => assert!(a.json.is_string()),
             "wrong_shape" => assert!(a.json.get("Data").is_none() && a.json.get("Error").is_none()),
@@ -661,15 +845,21 @@ async fn fail_next_modes() {
 
     // State 3 on payment and cancel; nothing paid by the failed one.
     let bill = t.bills("ISKI", "1000001").await.remove(0);
-    t.sb().fail_next("InvoicePayment", FailMode::StateNotCompleted, 1);
+    t.sb()
+        .fail_next("InvoicePayment", FailMode::StateNotCompleted, 1);
     assert_eq!(state_of(&t.pay("ISKI", &bill).await), Some(3));
     assert!(t.sb().payments().is_empty());
     assert_eq!(state_of(&t.pay("ISKI", &bill).await), Some(2));
-    t.sb().fail_next("CancelPayment", FailMode::StateNotCompleted, 1);
-    assert_eq!(state_of(&t.cancel("ISKI", &bill, &t.today()).await), Some(3));
+    t.sb()
+        .fail_next("CancelPayment", FailMode::StateNotCompleted, 1);
+    assert_eq!(
+        state_of(&t.cancel("ISKI", &bill, &t.today()).await),
+        Some(3)
+    );
 
     // Receipt: error → result false.
-    t.sb().fail_next("invoicereceipt", FailMode::ErrorEnvelope, 1);
+    t.sb()
+        .fail_next("invoicereceipt", FailMode::ErrorEnvelope, 1);
     assert_eq!(t.receipt(&[100_001]).await.json["result"], false);
     assert_eq!(t.receipt(&[100_001]).await.json["result"], true);
 
@@ -684,37 +874,75 @@ async fn fail_next_modes() {
 #[tokio::test]
 async fn http_control_endpoints() {
     let t = T::new().await;
-    let health = t.send(t.http.get(format!("{}/_sandbox/health", t.rs.url))).await;
+    let health = t
+        .send(t.http.get(format!("{}/_sandbox/health", t.rs.url)))
+        .await;
     assert_eq!(health.status, 200);
 
-    let arm = |body: Value| t.http.post(format!("{}/_sandbox/fail", t.rs.url)).json(&body);
-    let a = t.send(arm(json!({"method": "QueryInvoices", "mode": "http500", "times": 1}))).await;
+    let arm = |body: Value| {
+        t.http
+            .post(format!("{}/_sandbox/fail", t.rs.url))
+            .json(&body)
+    };
+    let a = t
+        .send(arm(
+            json!({"method": "QueryInvoices", "mode": "http500", "times": 1}),
+        ))
+        .await;
     assert_eq!((a.status, a.json["ok"].clone()), (200, json!(true)));
     assert_eq!(t.query("ISKI", "1000001").await.status, 500);
     assert_eq!(t.query("ISKI", "1000001").await.status, 200);
-    assert_eq!(t.send(arm(json!({"method": "Nope", "mode": "slow"}))).await.status, 400);
-    assert_eq!(t.send(arm(json!({"method": "QueryInvoices", "mode": "boom"}))).await.status, 400);
-    assert_eq!(t.send(t.http.post(format!("{}/_sandbox/fail", t.rs.url)).body("{")).await.status, 400);
+    assert_eq!(
+        t.send(arm(json!({"method": "Nope", "mode": "slow"})))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        t.send(arm(json!({"method": "QueryInvoices", "mode": "boom"})))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        t.send(t.http.post(format!("{}/_sandbox/fail", t.rs.url)).body("{"))
+            .await
+            .status,
+        400
+    );
     t.assert_clean();
 
     // Unknown path: 404 JSON, recorded as a violation.
     let a = t.bank("PayEverything", json!({})).await;
     assert_eq!(a.status, 404);
     assert_eq!(a.error_code(), Some(404));
-    let a = t.send(t.http.get(format!("{}/QueryInvoices", t.rs.url))).await;
+    let a = t
+        .send(t.http.get(format!("{}/QueryInvoices", t.rs.url)))
+        .await;
     assert_eq!(a.status, 405);
     assert!(a.json["Error"].is_object());
     assert_eq!(t.sb().violations().len(), 2);
 
     let rec = t.sb().recorded();
     let q = rec.iter().find(|c| c.method == "QueryInvoices").unwrap();
-    assert_eq!(q.headers.get("ocp-apim-subscription-key").map(String::as_str), Some(SUB_KEY));
-    assert_eq!(q.body["Parameters"][0]["Request"]["AssociationCode"], "ISKI");
+    assert_eq!(
+        q.headers
+            .get("ocp-apim-subscription-key")
+            .map(String::as_str),
+        Some(SUB_KEY)
+    );
+    assert_eq!(
+        q.body["Parameters"][0]["Request"]["AssociationCode"],
+        "ISKI"
+    );
 }
 
 #[tokio::test]
 async fn lenient_config_accepts_any_keys() {
-    let sb = Sandbox::new(SandboxConfig { slow_delay: SLOW, ..SandboxConfig::default() });
+    let sb = Sandbox::new(SandboxConfig {
+        slow_delay: SLOW,
+        ..SandboxConfig::default()
+    });
     let t = T::with(sb).await;
     let req = t
         .http
@@ -732,21 +960,10 @@ async fn lenient_config_accepts_any_keys() {
 
 #[test]
 fn magic_numbers_are_documented() {
-    for n in ["1000000", "1000001", "1000002", "9000001", "9000006", "9100001", "9100006", "9200003", "9300001"] {
+    for n in [
+        "1000000", "1000001", "1000002", "9000001", "9000006", "9100001", "9100006", "9200003",
+        "9300001",
+    ] {
         assert!(MAGIC_NUMBERS.iter().any(|(k, _)| *k == n), "{n}");
     }
-}
-
-#[tokio::test]
-async fn zz_print() {
-    let t = T::new().await;
-    println!("{}", t.bank("GetScreenDefinition", json!({"AssociationCode": "BASKENTEDAS"})).await.text);
-    println!("{}", t.query("ISKI", "9000006").await.text);
-    let bill = t.bills("ISKI", "1000002").await.remove(0);
-    let id = t.pay("ISKI", &bill).await;
-    println!("{}", id.text);
-    println!("{}", t.receipt(&[100001]).await.text);
-    println!("{}", t.query("ISKI", "9000005").await.text);
-    println!("{}", t.bank("InvoicePayment", json!({"AssociationCode": "ISKI"})).await.text);
-    println!("{:#?}", t.sb().violations());
 }
