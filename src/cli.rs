@@ -10,7 +10,11 @@ use crate::{
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "faturabot", version, about = "Pay utility bills in a Telegram chat")]
+#[command(
+    name = "faturabot",
+    version,
+    about = "Pay utility bills in a Telegram chat"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -61,13 +65,19 @@ pub async fn main(cli: Cli) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            let addr = listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
             println!("faturabot sandbox bank listening on http://{addr}");
             println!("subscriber numbers to try:");
             for (number, meaning) in MAGIC_NUMBERS {
                 println!("  {number}  {meaning}");
             }
-            match Sandbox::new(SandboxConfig::from_env()).serve(listener).await {
+            match Sandbox::new(SandboxConfig::from_env())
+                .serve(listener)
+                .await
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("faturabot: sandbox stopped: {e}");

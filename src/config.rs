@@ -237,7 +237,10 @@ impl Reader<'_> {
         let token = self.get("TELOXIDE_TOKEN");
         match token {
             None => {
-                self.fail("TELOXIDE_TOKEN", "is not set (required: the bot token from @BotFather)");
+                self.fail(
+                    "TELOXIDE_TOKEN",
+                    "is not set (required: the bot token from @BotFather)",
+                );
                 None
             }
             // Shape `<bot id>:<secret>`; the value itself is never echoed.
@@ -282,9 +285,13 @@ impl Reader<'_> {
         }
         let bank_url = self.required_url("FATURABOT_BANK_URL");
         let channel = self.required("FATURABOT_BANK_CHANNEL");
-        let app_key = self.required("FATURABOT_BANK_APP_KEY").map(SecretString::from);
+        let app_key = self
+            .required("FATURABOT_BANK_APP_KEY")
+            .map(SecretString::from);
         let receipt_url = self.required_url("FATURABOT_RECEIPT_URL");
-        let api_key = self.required("FATURABOT_RECEIPT_API_KEY").map(SecretString::from);
+        let api_key = self
+            .required("FATURABOT_RECEIPT_API_KEY")
+            .map(SecretString::from);
         let secret_key = self
             .required("FATURABOT_RECEIPT_SECRET_KEY")
             .map(SecretString::from);
@@ -337,7 +344,8 @@ impl Reader<'_> {
         if let Some(s) = &secret {
             // Telegram's rule for secret_token.
             let ok = s.len() <= 256
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !ok {
                 self.fail(
                     "FATURABOT_WEBHOOK_SECRET",
@@ -380,7 +388,11 @@ mod tests {
     ];
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-        let mut v: Vec<_> = FULL.iter().copied().filter(|(k, _)| !extra.iter().any(|(e, _)| e == k)).collect();
+        let mut v: Vec<_> = FULL
+            .iter()
+            .copied()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .collect();
         v.extend_from_slice(extra);
         v
     }
@@ -405,10 +417,20 @@ mod tests {
 
     #[test]
     fn missing_bank_url_is_named_first() {
-        let vars: Vec<_> = FULL.iter().copied().filter(|(k, _)| *k != "FATURABOT_BANK_URL").collect();
-        assert_eq!(first_var(Config::from_lookup(env(&vars), false)), "FATURABOT_BANK_URL");
+        let vars: Vec<_> = FULL
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "FATURABOT_BANK_URL")
+            .collect();
+        assert_eq!(
+            first_var(Config::from_lookup(env(&vars), false)),
+            "FATURABOT_BANK_URL"
+        );
         // Even with nothing set at all.
-        assert_eq!(first_var(Config::from_lookup(env(&[]), false)), "FATURABOT_BANK_URL");
+        assert_eq!(
+            first_var(Config::from_lookup(env(&[]), false)),
+            "FATURABOT_BANK_URL"
+        );
     }
 
     #[test]
@@ -430,7 +452,11 @@ mod tests {
             ("TELOXIDE_API_URL", "::"),
         ] {
             let vars = with(&[(var, bad)]);
-            assert_eq!(first_var(Config::from_lookup(env(&vars), false)), var, "{var}={bad}");
+            assert_eq!(
+                first_var(Config::from_lookup(env(&vars), false)),
+                var,
+                "{var}={bad}"
+            );
         }
     }
 
@@ -445,7 +471,12 @@ mod tests {
     fn debug_never_shows_secrets() {
         let c = Config::from_lookup(env(FULL), false).expect("valid");
         let debug = format!("{c:?}");
-        for secret in ["SECRET-token", "app-key-secret", "api-key-secret", "secret-key-secret"] {
+        for secret in [
+            "SECRET-token",
+            "app-key-secret",
+            "api-key-secret",
+            "secret-key-secret",
+        ] {
             assert!(!debug.contains(secret), "{secret} leaked in {debug}");
         }
     }

@@ -170,7 +170,10 @@ mod tests {
     fn every_key_used_in_the_code_exists() {
         let i18n = I18n::load().expect("locales parse");
         let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).expect("src readable").flatten() {
                 let path = entry.path();
@@ -182,10 +185,16 @@ mod tests {
                 if path.ends_with("i18n.rs") {
                     continue;
                 }
-                let Ok(source) = std::fs::read_to_string(&path) else { continue };
+                let Ok(source) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
                 let uses = ["lang, \"", ".t(\"", ".f(\"", "=> \"state.", "=> \"status."];
                 for (i, pat) in uses.iter().flat_map(|p| source.match_indices(p)) {
-                    let start = if pat.starts_with("=>") { i + 4 } else { i + pat.len() };
+                    let start = if pat.starts_with("=>") {
+                        i + 4
+                    } else {
+                        i + pat.len()
+                    };
                     let rest = &source[start..];
                     let Some(end) = rest.find('"') else { continue };
                     let key = &rest[..end];
@@ -195,7 +204,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "keys missing from locales: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from locales: {missing:#?}"
+        );
     }
 
     #[test]

@@ -126,7 +126,10 @@ mod tests {
 
     #[test]
     fn exponent_and_string_forms_are_accepted() {
-        assert_eq!(Amount::parse("1.5E3").unwrap(), Amount::parse("1500").unwrap());
+        assert_eq!(
+            Amount::parse("1.5E3").unwrap(),
+            Amount::parse("1500").unwrap()
+        );
         let a: Amount = serde_json::from_str("\"29.2\"").unwrap();
         assert_eq!(a.to_string(), "29.2");
     }
@@ -143,9 +146,15 @@ mod tests {
         let a = Amount::parse("1234.56").unwrap();
         assert_eq!(a.grouped('.', ','), "1.234,56");
         assert_eq!(a.grouped(',', '.'), "1,234.56");
-        assert_eq!(Amount::parse("20000").unwrap().grouped(',', '.'), "20,000.00");
+        assert_eq!(
+            Amount::parse("20000").unwrap().grouped(',', '.'),
+            "20,000.00"
+        );
         assert_eq!(Amount::parse("0.1").unwrap().grouped('.', ','), "0,10");
-        assert_eq!(Amount::parse("1234567.891").unwrap().grouped(',', '.'), "1,234,567.89");
+        assert_eq!(
+            Amount::parse("1234567.891").unwrap().grouped(',', '.'),
+            "1,234,567.89"
+        );
         assert_eq!(Amount::parse("-5").unwrap().grouped(',', '.'), "-5.00");
     }
 }

@@ -90,9 +90,15 @@ mod tests {
     fn input_rules() {
         assert_eq!(clean_input("  64291 ", 64), Ok("64291".into()));
         assert_eq!(clean_input("   ", 64), Err(InputProblem::Empty));
-        assert_eq!(clean_input("12\u{0}3", 64), Err(InputProblem::ControlCharacters));
+        assert_eq!(
+            clean_input("12\u{0}3", 64),
+            Err(InputProblem::ControlCharacters)
+        );
         assert_eq!(clean_input(&"9".repeat(65), 64), Err(InputProblem::TooLong));
-        assert_eq!(clean_input(&"ş".repeat(64), 64).map(|s| s.chars().count()), Ok(64));
+        assert_eq!(
+            clean_input(&"ş".repeat(64), 64).map(|s| s.chars().count()),
+            Ok(64)
+        );
     }
 
     #[test]

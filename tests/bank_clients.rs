@@ -51,7 +51,11 @@ async fn fixture_with(timeout: Duration, slow: Duration) -> Fixture {
         timeout,
     })
     .unwrap();
-    Fixture { sandbox, bank, receipts }
+    Fixture {
+        sandbox,
+        bank,
+        receipts,
+    }
 }
 
 async fn fixture() -> Fixture {
@@ -59,7 +63,12 @@ async fn fixture() -> Fixture {
 }
 
 fn account() -> Account {
-    Account { customer_no: 3488017, branch_code: 9142, suffix: 357, currency: "TRY".into() }
+    Account {
+        customer_no: 3488017,
+        branch_code: 9142,
+        suffix: 357,
+        currency: "TRY".into(),
+    }
 }
 
 fn query(subscriber: &str) -> QueryRequest {
@@ -74,7 +83,10 @@ fn query(subscriber: &str) -> QueryRequest {
 fn shape(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
-            m.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), shape(v))).collect(),
+            m.iter()
+                .filter(|(k, _)| !k.starts_with('$'))
+                .map(|(k, v)| (k.clone(), shape(v)))
+                .collect(),
         ),
         Value::Array(a) => Value::Array(a.iter().take(1).map(shape).collect()),
         Value::Number(_) => Value::String("number".into()),
@@ -119,40 +131,88 @@ async fn catalog_methods_and_request_shapes() {
         ("GetAssociationList", "association_list_request.json"),
         ("GetScreenDefinition", "screen_definition_request.json"),
     ] {
-        assert_eq!(shape(&last_body(&f, method)), shape(&seed(sample)), "{method}");
+        assert_eq!(
+            shape(&last_body(&f, method)),
+            shape(&seed(sample)),
+            "{method}"
+        );
     }
     let recorded = f.sandbox.sandbox.recorded();
-    assert!(recorded.iter().all(|c| c.headers.get("ocp-apim-subscription-key").map(String::as_str) == Some("sub-key")));
+    assert!(recorded.iter().all(|c| {
+        c.headers
+            .get("ocp-apim-subscription-key")
+            .map(String::as_str)
+            == Some("sub-key")
+    }));
     // One session, a fresh request id each time.
     let bodies: Vec<Value> = recorded.iter().map(|c| c.body.clone()).collect();
-    let mut ids: Vec<&str> = bodies.iter().filter_map(|b| b["Header"]["ChannelRequestId"].as_str()).collect();
-    assert!(bodies.iter().all(|b| b["Header"]["ChannelSessionId"] == Value::String(session.0.clone())));
+    let mut ids: Vec<&str> = bodies
+        .iter()
+        .filter_map(|b| b["Header"]["ChannelRequestId"].as_str())
+        .collect();
+    assert!(
+        bodies
+            .iter()
+            .all(|b| b["Header"]["ChannelSessionId"] == Value::String(session.0.clone()))
+    );
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), bodies.len());
-    assert!(f.sandbox.sandbox.violations().is_empty(), "{:?}", f.sandbox.sandbox.violations());
+    assert!(
+        f.sandbox.sandbox.violations().is_empty(),
+        "{:?}",
+        f.sandbox.sandbox.violations()
+    );
 }
 
 #[tokio::test]
 async fn query_pay_receipt_cancel_round_trip() {
     let f = fixture().await;
     let session = SessionId::new();
-    let bills = f.bank.query_invoices(&session, &query("1000002")).await.unwrap();
+    let bills = f
+        .bank
+        .query_invoices(&session, &query("1000002"))
+        .await
+        .unwrap();
     assert_eq!(bills.len(), 3);
     let amounts: Vec<String> = bills.iter().map(|b| b.amount.to_string()).collect();
     assert!(amounts.contains(&"1234.56".to_owned()), "{amounts:?}");
-    assert_eq!(shape(&last_body(&f, "QueryInvoices")), shape(&seed("query_invoices_request.json")));
+    assert_eq!(
+        shape(&last_body(&f, "QueryInvoices")),
+        shape(&seed("query_invoices_request.json"))
+    );
 
-    let bill = bills.iter().find(|b| b.amount.to_string() == "1234.56").unwrap().clone();
-    let payment = PaymentRequest { association_code: "ISKI".into(), bill: bill.clone(), account: account() };
-    let tx = f.bank.pay(&session, &RequestId::new(), &payment).await.unwrap().expect("a TransactionId");
+    let bill = bills
+        .iter()
+        .find(|b| b.amount.to_string() == "1234.56")
+        .unwrap()
+        .clone();
+    let payment = PaymentRequest {
+        association_code: "ISKI".into(),
+        bill: bill.clone(),
+        account: account(),
+    };
+    let tx = f
+        .bank
+        .pay(&session, &RequestId::new(), &payment)
+        .await
+        .unwrap()
+        .expect("a TransactionId");
 
     // The bag went back exactly as served, and Amount as its decimal text.
     let body = last_body(&f, "InvoicePayment");
     let sent = &body["Parameters"][0];
     let served: Value = serde_json::from_str(&bill.raw).unwrap();
     assert_eq!(sent["InvoiceMessageBag"], served);
-    let raw = f.sandbox.sandbox.recorded().into_iter().rev().find(|c| c.method == "InvoicePayment").unwrap().raw_body;
+    let raw = f
+        .sandbox
+        .sandbox
+        .recorded()
+        .into_iter()
+        .rev()
+        .find(|c| c.method == "InvoicePayment")
+        .unwrap()
+        .raw_body;
     assert!(raw.contains("\"Amount\":1234.56"), "{raw}");
     let mut expected = shape(&seed("invoice_payment_request.json"));
     let mut actual = shape(&body);
@@ -162,13 +222,24 @@ async fn query_pay_receipt_cancel_round_trip() {
     assert_eq!(actual, expected);
 
     let receipt = f.receipts.receipt(tx).await.unwrap();
-    assert!(receipt.item.qr_code.starts_with("BP022"), "{:?}", receipt.item);
+    assert!(
+        receipt.item.qr_code.starts_with("BP022"),
+        "{:?}",
+        receipt.item
+    );
     assert_eq!(receipt.item.invoice_amount, Some(bill.amount));
     let rbody = last_body(&f, "invoicereceipt");
-    assert_eq!(rbody["invoicePaymentList"][0]["invoicePaymentId"], Value::from(tx));
+    assert_eq!(
+        rbody["invoicePaymentList"][0]["invoicePaymentId"],
+        Value::from(tx)
+    );
 
     // Paid: gone from the open invoices.
-    let after = f.bank.query_invoices(&session, &query("1000002")).await.unwrap();
+    let after = f
+        .bank
+        .query_invoices(&session, &query("1000002"))
+        .await
+        .unwrap();
     assert_eq!(after.len(), 2);
 
     let today = faturabot::clock::Clock::system().today_istanbul();
@@ -180,16 +251,26 @@ async fn query_pay_receipt_cancel_round_trip() {
         amount: bill.amount,
         customer_no: 3488017,
     };
-    f.bank.cancel(&session, &RequestId::new(), &cancel).await.unwrap();
+    f.bank
+        .cancel(&session, &RequestId::new(), &cancel)
+        .await
+        .unwrap();
     let cbody = last_body(&f, "CancelPayment");
     assert_eq!(shape(&cbody), shape(&seed("cancel_payment_request.json")));
-    assert_eq!(cbody["Parameters"][0]["PaymentDate"], Value::String(format!("{today}T00:00:00")));
+    assert_eq!(
+        cbody["Parameters"][0]["PaymentDate"],
+        Value::String(format!("{today}T00:00:00"))
+    );
     // Cancelling twice is refused by the bank.
     assert!(matches!(
         f.bank.cancel(&session, &RequestId::new(), &cancel).await,
         Err(BankError::Rejected { .. })
     ));
-    assert!(f.sandbox.sandbox.violations().is_empty(), "{:?}", f.sandbox.sandbox.violations());
+    assert!(
+        f.sandbox.sandbox.violations().is_empty(),
+        "{:?}",
+        f.sandbox.sandbox.violations()
+    );
 }
 
 #[tokio::test]
@@ -201,11 +282,23 @@ async fn query_failures_each_have_their_variant() {
         async move { bank.query_invoices(&s, &query(n)).await }
     };
     assert_eq!(q("1000000").await.unwrap().len(), 0);
-    assert!(matches!(q("9000001").await, Err(BankError::Rejected { .. })));
+    assert!(matches!(
+        q("9000001").await,
+        Err(BankError::Rejected { .. })
+    ));
     assert_eq!(q("9000002").await, Err(BankError::Status { status: 500 }));
-    assert_eq!(q("9000003").await, Err(BankError::Timeout(Duration::from_millis(700))));
-    assert!(matches!(q("9000004").await, Err(BankError::Malformed { .. })));
-    assert!(matches!(q("9000005").await, Err(BankError::Malformed { .. })));
+    assert_eq!(
+        q("9000003").await,
+        Err(BankError::Timeout(Duration::from_millis(700)))
+    );
+    assert!(matches!(
+        q("9000004").await,
+        Err(BankError::Malformed { .. })
+    ));
+    assert!(matches!(
+        q("9000005").await,
+        Err(BankError::Malformed { .. })
+    ));
     match q("9000006").await {
         Err(BankError::Refused { code, message }) => {
             assert_eq!(code, "05");
@@ -220,16 +313,38 @@ async fn query_failures_each_have_their_variant() {
 async fn reads_are_retried_once_payments_never() {
     let f = fixture().await;
     let s = SessionId::new();
-    f.sandbox.sandbox.fail_next("GetAssociationCollectionGroup", FailMode::Http500, 1);
-    assert!(f.bank.groups(&s).await.is_ok(), "a 500 on a read is retried");
+    f.sandbox
+        .sandbox
+        .fail_next("GetAssociationCollectionGroup", FailMode::Http500, 1);
+    assert!(
+        f.bank.groups(&s).await.is_ok(),
+        "a 500 on a read is retried"
+    );
     assert_eq!(f.sandbox.sandbox.calls("GetAssociationCollectionGroup"), 2);
 
-    let bill = f.bank.query_invoices(&s, &query("9100002")).await.unwrap().remove(0);
-    let payment = PaymentRequest { association_code: "ISKI".into(), bill, account: account() };
-    let err = f.bank.pay(&s, &RequestId::new(), &payment).await.unwrap_err();
+    let bill = f
+        .bank
+        .query_invoices(&s, &query("9100002"))
+        .await
+        .unwrap()
+        .remove(0);
+    let payment = PaymentRequest {
+        association_code: "ISKI".into(),
+        bill,
+        account: account(),
+    };
+    let err = f
+        .bank
+        .pay(&s, &RequestId::new(), &payment)
+        .await
+        .unwrap_err();
     assert_eq!(err, BankError::Status { status: 500 });
     assert!(err.outcome_unknown());
-    assert_eq!(f.sandbox.sandbox.calls("InvoicePayment"), 1, "never retried");
+    assert_eq!(
+        f.sandbox.sandbox.calls("InvoicePayment"),
+        1,
+        "never retried"
+    );
 }
 
 #[tokio::test]
@@ -237,10 +352,26 @@ async fn payment_failures_each_have_their_variant() {
     let f = fixture_with(Duration::from_millis(700), Duration::from_secs(3)).await;
     let s = SessionId::new();
     let mut outcomes = Vec::new();
-    for n in ["9100001", "9100002", "9100003", "9100004", "9100005", "9100006"] {
-        let bill = f.bank.query_invoices(&s, &query(n)).await.unwrap().remove(0);
-        let payment = PaymentRequest { association_code: "ISKI".into(), bill, account: account() };
-        outcomes.push(f.bank.pay(&s, &RequestId::new(), &payment).await.unwrap_err());
+    for n in [
+        "9100001", "9100002", "9100003", "9100004", "9100005", "9100006",
+    ] {
+        let bill = f
+            .bank
+            .query_invoices(&s, &query(n))
+            .await
+            .unwrap()
+            .remove(0);
+        let payment = PaymentRequest {
+            association_code: "ISKI".into(),
+            bill,
+            account: account(),
+        };
+        outcomes.push(
+            f.bank
+                .pay(&s, &RequestId::new(), &payment)
+                .await
+                .unwrap_err(),
+        );
     }
     assert!(matches!(outcomes[0], BankError::Rejected { .. }));
     assert_eq!(outcomes[1], BankError::Status { status: 500 });
@@ -258,16 +389,33 @@ async fn receipt_failures() {
     let s = SessionId::new();
     let mut outcomes = Vec::new();
     for n in ["9200001", "9200002", "9200003"] {
-        let bill = f.bank.query_invoices(&s, &query(n)).await.unwrap().remove(0);
-        let payment = PaymentRequest { association_code: "ISKI".into(), bill, account: account() };
-        let tx = f.bank.pay(&s, &RequestId::new(), &payment).await.unwrap().unwrap();
+        let bill = f
+            .bank
+            .query_invoices(&s, &query(n))
+            .await
+            .unwrap()
+            .remove(0);
+        let payment = PaymentRequest {
+            association_code: "ISKI".into(),
+            bill,
+            account: account(),
+        };
+        let tx = f
+            .bank
+            .pay(&s, &RequestId::new(), &payment)
+            .await
+            .unwrap()
+            .unwrap();
         outcomes.push(f.receipts.receipt(tx).await.unwrap_err());
     }
     assert!(matches!(outcomes[0], BankError::Refused { .. }));
     assert_eq!(outcomes[1], BankError::Status { status: 500 });
     assert!(matches!(outcomes[2], BankError::Timeout(_)));
     // An id the service does not know.
-    assert!(matches!(f.receipts.receipt(424242).await, Err(BankError::Refused { .. })));
+    assert!(matches!(
+        f.receipts.receipt(424242).await,
+        Err(BankError::Refused { .. })
+    ));
 }
 
 #[tokio::test]
@@ -299,7 +447,10 @@ async fn wrong_keys_are_refused_and_unreachable_is_its_own_error() {
         timeout: Duration::from_secs(2),
     })
     .unwrap();
-    assert!(matches!(nowhere.groups(&SessionId::new()).await, Err(BankError::Unreachable { .. })));
+    assert!(matches!(
+        nowhere.groups(&SessionId::new()).await,
+        Err(BankError::Unreachable { .. })
+    ));
 }
 
 #[tokio::test]
@@ -321,7 +472,12 @@ async fn catalog_is_served_from_cache() {
         t.await.unwrap();
     }
     let s = &f.sandbox.sandbox;
-    let calls = s.calls("GetAssociationCollectionGroup") + s.calls("GetAssociationList") + s.calls("GetScreenDefinition");
-    assert_eq!(calls, 3, "100 users browsing cost the bank one call per key");
+    let calls = s.calls("GetAssociationCollectionGroup")
+        + s.calls("GetAssociationList")
+        + s.calls("GetScreenDefinition");
+    assert_eq!(
+        calls, 3,
+        "100 users browsing cost the bank one call per key"
+    );
     let _ = Amount::ZERO;
 }

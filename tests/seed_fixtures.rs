@@ -17,13 +17,22 @@ fn fixture(name: &str) -> String {
 fn data_of(name: &str) -> String {
     let text = fixture(name);
     let envelope: Envelope = wire::parse("fixture", &text).expect("envelope parses");
-    envelope.into_data().expect("success envelope").get().to_owned()
+    envelope
+        .into_data()
+        .expect("success envelope")
+        .get()
+        .to_owned()
 }
 
 #[test]
 fn groups_skip_the_type_entry_and_keep_the_bank_order() {
     let data: GroupsData = wire::parse("groups", &data_of("groups_response.json")).unwrap();
-    let groups: Vec<(String, String)> = data.groups.0.into_iter().map(|g| (g.code, g.name)).collect();
+    let groups: Vec<(String, String)> = data
+        .groups
+        .0
+        .into_iter()
+        .map(|g| (g.code, g.name))
+        .collect();
     assert_eq!(
         groups,
         vec![
@@ -42,15 +51,20 @@ fn correctly_spelled_groups_key_is_accepted_too() {
 
 #[test]
 fn association_list() {
-    let data: AssociationsData = wire::parse("list", &data_of("association_list_response.json")).unwrap();
+    let data: AssociationsData =
+        wire::parse("list", &data_of("association_list_response.json")).unwrap();
     let a = &data.response[0];
-    assert_eq!((a.code.as_str(), a.name.as_str(), a.group.as_str()), ("ADANA SU", "ADANA SU", "2"));
+    assert_eq!(
+        (a.code.as_str(), a.name.as_str(), a.group.as_str()),
+        ("ADANA SU", "ADANA SU", "2")
+    );
     assert_eq!(a.city_codes, vec!["01".to_owned()]);
 }
 
 #[test]
 fn screen_definition_nested_twice() {
-    let screen = wire::parse_screen(&data_of("screen_definition_response.json"), "ARTVINSU").unwrap();
+    let screen =
+        wire::parse_screen(&data_of("screen_definition_response.json"), "ARTVINSU").unwrap();
     assert_eq!(screen.association_code, "ARTVINSU");
     assert_eq!(screen.query_fields.len(), 1);
     assert_eq!(screen.query_fields[0].label, "Abone Numarası");
@@ -58,7 +72,12 @@ fn screen_definition_nested_twice() {
     // The repeated AssociationCode mapping is kept once.
     assert_eq!(
         screen.payment_params,
-        vec!["AssociationCode", "SubscriberNumber", "InvoiceNumber", "ParametricCode"]
+        vec![
+            "AssociationCode",
+            "SubscriberNumber",
+            "InvoiceNumber",
+            "ParametricCode"
+        ]
     );
 }
 
@@ -79,16 +98,27 @@ fn invoices_keep_the_bill_verbatim() {
     assert_eq!(bill.subscriber_number, "64291");
     assert_eq!(bill.amount, Amount::parse("29.2").unwrap());
     assert_eq!(bill.currency, "TRY");
-    assert_eq!(bill.due_day().map(|d| d.to_string()).as_deref(), Some("2020-01-25"));
+    assert_eq!(
+        bill.due_day().map(|d| d.to_string()).as_deref(),
+        Some("2020-01-25")
+    );
     let raw: serde_json::Value = serde_json::from_str(&bill.raw).unwrap();
-    let original: serde_json::Value = serde_json::from_str(&fixture("query_invoices_response.json")).unwrap();
+    let original: serde_json::Value =
+        serde_json::from_str(&fixture("query_invoices_response.json")).unwrap();
     assert_eq!(raw, original["Data"]["Response"]["BillInformation"][0]);
-    assert!(bill.raw.contains("29.2"), "the amount's text is kept: {}", bill.raw);
+    assert!(
+        bill.raw.contains("29.2"),
+        "the amount's text is kept: {}",
+        bill.raw
+    );
 }
 
 #[test]
 fn payment_and_cancel_states() {
-    for name in ["invoice_payment_response.json", "cancel_payment_response.json"] {
+    for name in [
+        "invoice_payment_response.json",
+        "cancel_payment_response.json",
+    ] {
         let t: TransactionData = wire::parse("tx", &data_of(name)).unwrap();
         assert_eq!(t.completed(), Ok(None), "{name}");
     }
@@ -116,7 +146,8 @@ fn every_request_sample_is_valid_json() {
         "cancel_payment_request.json",
         "receipt_request.json",
     ] {
-        let v: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let v: serde_json::Value =
+            serde_json::from_str(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(v.is_object(), "{name}");
     }
 }

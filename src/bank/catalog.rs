@@ -117,9 +117,17 @@ impl Catalog {
         association_code: &str,
     ) -> Result<Arc<ScreenDefinition>, BankError> {
         self.screens
-            .get_or_fetch(&association_code.to_owned(), self.ttl, &self.stats, || async {
-                self.bank.screen(session, association_code).await.map(Arc::new)
-            })
+            .get_or_fetch(
+                &association_code.to_owned(),
+                self.ttl,
+                &self.stats,
+                || async {
+                    self.bank
+                        .screen(session, association_code)
+                        .await
+                        .map(Arc::new)
+                },
+            )
             .await
     }
 }

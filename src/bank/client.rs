@@ -15,8 +15,10 @@ use url::Url;
 
 use super::{
     BankError,
-    wire::{self, Account, Association, AssociationsData, Bill, Envelope, Group, GroupsData,
-        ScreenDefinition, TransactionData},
+    wire::{
+        self, Account, Association, AssociationsData, Bill, Envelope, Group, GroupsData,
+        ScreenDefinition, TransactionData,
+    },
 };
 use crate::{config::BankConfig, money::Amount};
 
@@ -197,7 +199,9 @@ impl BankClient {
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("faturabot/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| BankError::Unreachable { reason: e.to_string() })?;
+            .map_err(|e| BankError::Unreachable {
+                reason: e.to_string(),
+            })?;
         Ok(BankClient {
             http,
             base: config.url.clone(),
@@ -254,7 +258,9 @@ impl BankClient {
         }
         match &result {
             Ok(_) => tracing::debug!(method, ms = elapsed.as_millis() as u64, "bank call"),
-            Err(e) => tracing::warn!(method, ms = elapsed.as_millis() as u64, error = %e, "bank call failed"),
+            Err(e) => {
+                tracing::warn!(method, ms = elapsed.as_millis() as u64, error = %e, "bank call failed")
+            }
         }
         result
     }
@@ -263,7 +269,10 @@ impl BankClient {
         let response = self
             .http
             .post(self.url(method))
-            .header("Ocp-Apim-Subscription-Key", self.subscription_key.expose_secret())
+            .header(
+                "Ocp-Apim-Subscription-Key",
+                self.subscription_key.expose_secret(),
+            )
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .send()
@@ -274,7 +283,8 @@ impl BankClient {
             .bytes()
             .await
             .map_err(|e| BankError::from_reqwest(e, self.timeout))?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| BankError::malformed("body is not UTF-8"))?;
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| BankError::malformed("body is not UTF-8"))?;
         if !status.is_success() {
             // A 4xx/5xx may still carry the bank's Error envelope; prefer its words.
             if let Ok(env) = serde_json::from_str::<Envelope>(text)
@@ -282,7 +292,9 @@ impl BankClient {
             {
                 return env.into_data();
             }
-            return Err(BankError::Status { status: status.as_u16() });
+            return Err(BankError::Status {
+                status: status.as_u16(),
+            });
         }
         let envelope: Envelope = wire::parse(method, text)?;
         envelope.into_data()
@@ -295,7 +307,10 @@ impl BankClient {
         session: &SessionId,
         params: P,
     ) -> Result<Box<RawValue>, BankError> {
-        match self.call(method, session, &RequestId::new(), params.clone()).await {
+        match self
+            .call(method, session, &RequestId::new(), params.clone())
+            .await
+        {
             Err(e) if e.retryable_read() => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 self.call(method, session, &RequestId::new(), params).await
@@ -307,7 +322,9 @@ impl BankClient {
     pub async fn groups(&self, session: &SessionId) -> Result<Vec<Group>, BankError> {
         #[derive(Serialize, Clone)]
         struct P {}
-        let data = self.read("GetAssociationCollectionGroup", session, P {}).await?;
+        let data = self
+            .read("GetAssociationCollectionGroup", session, P {})
+            .await?;
         let groups: GroupsData = wire::parse("groups", data.get())?;
         Ok(groups.groups.0)
     }
@@ -318,7 +335,13 @@ impl BankClient {
         group: &str,
     ) -> Result<Vec<Association>, BankError> {
         let data = self
-            .read("GetAssociationList", session, GroupParam { collection_group: group })
+            .read(
+                "GetAssociationList",
+                session,
+                GroupParam {
+                    collection_group: group,
+                },
+            )
             .await?;
         let list: AssociationsData = wire::parse("association list", data.get())?;
         Ok(list
@@ -340,7 +363,11 @@ impl BankClient {
         association_code: &str,
     ) -> Result<ScreenDefinition, BankError> {
         let data = self
-            .read("GetScreenDefinition", session, ScreenParam { association_code })
+            .read(
+                "GetScreenDefinition",
+                session,
+                ScreenParam { association_code },
+            )
             .await?;
         wire::parse_screen(data.get(), association_code)
     }
@@ -351,7 +378,10 @@ impl BankClient {
         query: &QueryRequest,
     ) -> Result<Vec<Bill>, BankError> {
         let mut request = serde_json::Map::new();
-        request.insert("AssociationCode".into(), query.association_code.clone().into());
+        request.insert(
+            "AssociationCode".into(),
+            query.association_code.clone().into(),
+        );
         for (name, value) in &query.fields {
             request.insert(name.clone(), value.clone().into());
         }
@@ -395,7 +425,9 @@ impl BankClient {
                 currency_code: &a.currency,
             },
         };
-        let data = self.call("InvoicePayment", session, request_id, params).await?;
+        let data = self
+            .call("InvoicePayment", session, request_id, params)
+            .await?;
         let tx: TransactionData = wire::parse("payment", data.get())?;
         tx.completed()
     }
@@ -416,7 +448,9 @@ impl BankClient {
             payment_amount: cancel.amount,
             customer_no: cancel.customer_no,
         };
-        let data = self.call("CancelPayment", session, request_id, params).await?;
+        let data = self
+            .call("CancelPayment", session, request_id, params)
+            .await?;
         let tx: TransactionData = wire::parse("cancellation", data.get())?;
         tx.completed().map(|_| ())
     }

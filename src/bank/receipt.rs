@@ -117,9 +117,14 @@ impl ReceiptClient {
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("faturabot/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| BankError::Unreachable { reason: e.to_string() })?;
+            .map_err(|e| BankError::Unreachable {
+                reason: e.to_string(),
+            })?;
         let mut url = config.url.clone();
-        let path = format!("{}/invoices/invoicereceipt", url.path().trim_end_matches('/'));
+        let path = format!(
+            "{}/invoices/invoicereceipt",
+            url.path().trim_end_matches('/')
+        );
         url.set_path(&path);
         Ok(ReceiptClient {
             http,
@@ -163,7 +168,9 @@ impl ReceiptClient {
 
     async fn fetch_once(&self, payment_id: i64) -> Result<Receipt, BankError> {
         let body = ReceiptRequest {
-            invoice_payment_list: [PaymentId { invoice_payment_id: payment_id }],
+            invoice_payment_list: [PaymentId {
+                invoice_payment_id: payment_id,
+            }],
         };
         let response = self
             .http
@@ -179,9 +186,12 @@ impl ReceiptClient {
             .bytes()
             .await
             .map_err(|e| BankError::from_reqwest(e, self.timeout))?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| BankError::malformed("body is not UTF-8"))?;
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| BankError::malformed("body is not UTF-8"))?;
         if !status.is_success() {
-            return Err(BankError::Status { status: status.as_u16() });
+            return Err(BankError::Status {
+                status: status.as_u16(),
+            });
         }
         parse_receipt(text)
     }

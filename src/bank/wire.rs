@@ -69,7 +69,10 @@ pub struct Group {
 /// `Data` of `GetAssociationCollectionGroup`.
 #[derive(Debug, Deserialize)]
 pub struct GroupsData {
-    #[serde(rename = "AsociationCollectionGroups", alias = "AssociationCollectionGroups")]
+    #[serde(
+        rename = "AsociationCollectionGroups",
+        alias = "AssociationCollectionGroups"
+    )]
     pub groups: GroupMap,
 }
 
@@ -195,7 +198,9 @@ pub fn parse_screen(data: &str, requested_code: &str) -> Result<ScreenDefinition
         .filter(|f| !f.is_empty())
         .ok_or_else(|| BankError::malformed("screen definition without QueryInputFields"))?;
     if query_fields.iter().any(|f| f.name.trim().is_empty()) {
-        return Err(BankError::malformed("screen definition with an empty FieldName"));
+        return Err(BankError::malformed(
+            "screen definition with an empty FieldName",
+        ));
     }
     let mut payment_params: Vec<String> = Vec::new();
     for m in entity.mappings.iter().flatten() {
@@ -358,7 +363,10 @@ impl Account {
     pub fn masked(&self) -> String {
         let no = self.customer_no.to_string();
         let tail = &no[no.len().saturating_sub(3)..];
-        format!("{}-•••{tail}-{} {}", self.branch_code, self.suffix, self.currency)
+        format!(
+            "{}-•••{tail}-{} {}",
+            self.branch_code, self.suffix, self.currency
+        )
     }
 }
 
@@ -368,7 +376,12 @@ mod tests {
 
     #[test]
     fn masked_account_hides_the_customer_number() {
-        let a = Account { customer_no: 3488017, branch_code: 9142, suffix: 357, currency: "TRY".into() };
+        let a = Account {
+            customer_no: 3488017,
+            branch_code: 9142,
+            suffix: 357,
+            currency: "TRY".into(),
+        };
         assert_eq!(a.masked(), "9142-•••017-357 TRY");
         assert!(!a.masked().contains("3488017"));
     }
@@ -378,7 +391,10 @@ mod tests {
         let data = r#"{"Response":{"ResponseCode":"14","ResponseMessage":"Abone bulunamadı"}}"#;
         assert_eq!(
             parse_invoices(data),
-            Err(BankError::Refused { code: "14".into(), message: Some("Abone bulunamadı".into()) })
+            Err(BankError::Refused {
+                code: "14".into(),
+                message: Some("Abone bulunamadı".into())
+            })
         );
     }
 

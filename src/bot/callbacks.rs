@@ -163,8 +163,21 @@ mod tests {
     #[test]
     fn forged_data_does_not_decode() {
         for forged in [
-            "", "x", "pay:", "lang:de", "rc:abc", "s:ok", "szz!:ok", "s1:", "s1:q1", "s1:g",
-            "s1:g99999999", "s1:gé", "hp:-1", &"a".repeat(65), "s1:ok:extra",
+            "",
+            "x",
+            "pay:",
+            "lang:de",
+            "rc:abc",
+            "s:ok",
+            "szz!:ok",
+            "s1:",
+            "s1:q1",
+            "s1:g",
+            "s1:g99999999",
+            "s1:gé",
+            "hp:-1",
+            &"a".repeat(65),
+            "s1:ok:extra",
         ] {
             assert_eq!(CallbackData::decode(forged), None, "{forged:?}");
         }

@@ -119,9 +119,10 @@ impl Ctx {
 
     pub async fn send_photo(&self, png: Vec<u8>, caption: &str) -> Result<(), RequestError> {
         let fits = caption.chars().count() <= MAX_CAPTION_CHARS;
-        let mut req = self
-            .bot
-            .send_photo(self.chat_id, InputFile::memory(png).file_name("receipt.png"));
+        let mut req = self.bot.send_photo(
+            self.chat_id,
+            InputFile::memory(png).file_name("receipt.png"),
+        );
         if fits {
             req = req.caption(caption.to_owned());
         }
@@ -135,17 +136,17 @@ impl Ctx {
     /// The message a user sees for a failed bank call.
     pub fn bank_error(&self, error: &BankError) -> String {
         match error {
-            BankError::Rejected { description, .. } if !description.trim().is_empty() => self.f(
-                "bank.rejected",
-                &[("reason", &text::esc(description))],
-            ),
+            BankError::Rejected { description, .. } if !description.trim().is_empty() => {
+                self.f("bank.rejected", &[("reason", &text::esc(description))])
+            }
             BankError::Rejected { .. } => self.t("bank.rejected_plain").to_owned(),
-            BankError::Refused { message: Some(m), .. } => {
-                self.f("bank.refused", &[("reason", &text::esc(m))])
-            }
-            BankError::Refused { message: None, code } => {
-                self.f("bank.refused_code", &[("code", &text::esc(code))])
-            }
+            BankError::Refused {
+                message: Some(m), ..
+            } => self.f("bank.refused", &[("reason", &text::esc(m))]),
+            BankError::Refused {
+                message: None,
+                code,
+            } => self.f("bank.refused_code", &[("code", &text::esc(code))]),
             BankError::NotCompleted { .. } => self.t("bank.not_completed").to_owned(),
             BankError::Status { .. } => self.t("bank.unavailable").to_owned(),
             BankError::Malformed { .. } => self.t("bank.malformed").to_owned(),

@@ -35,10 +35,16 @@ pub fn pager(
 ) -> Vec<InlineKeyboardButton> {
     let mut row = Vec::new();
     if page > 0 {
-        row.push(button(i18n.get(lang, "button.prev"), data(clamp16(page - 1))));
+        row.push(button(
+            i18n.get(lang, "button.prev"),
+            data(clamp16(page - 1)),
+        ));
     }
     if page + 1 < pages {
-        row.push(button(i18n.get(lang, "button.next"), data(clamp16(page + 1))));
+        row.push(button(
+            i18n.get(lang, "button.next"),
+            data(clamp16(page + 1)),
+        ));
     }
     row
 }
@@ -52,7 +58,10 @@ pub fn markup(rows: Vec<Vec<InlineKeyboardButton>>) -> InlineKeyboardMarkup {
 }
 
 pub fn pay_button(i18n: &I18n, lang: Lang) -> InlineKeyboardMarkup {
-    markup(vec![vec![button(i18n.get(lang, "button.pay"), CallbackData::StartPayment)]])
+    markup(vec![vec![button(
+        i18n.get(lang, "button.pay"),
+        CallbackData::StartPayment,
+    )]])
 }
 
 pub fn language_buttons() -> InlineKeyboardMarkup {

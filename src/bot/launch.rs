@@ -6,12 +6,16 @@ use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use teloxide::{
     adaptors::throttle::Limits,
-    dispatching::{Dispatcher, DefaultKey},
+    dispatching::{DefaultKey, Dispatcher},
     prelude::*,
     types::{BotCommand, BotCommandScope, ParseMode, Recipient},
 };
 
-use super::{App, TgBot, commands::{Audience, COMMANDS}, schema};
+use super::{
+    App, TgBot,
+    commands::{Audience, COMMANDS},
+    schema,
+};
 use crate::{
     bank::{BankClient, Catalog, ReceiptClient},
     clock::Clock,
@@ -21,13 +25,14 @@ use crate::{
     storage::Store,
 };
 
-/// The bot for `token`, at `api_url` when given (tests, local Bot API).
-pub fn build_bot(token: &str, api_url: Option<url::Url>) -> TgBot {
+/// The bot for `token`, at `api_url` when given (tests, local Bot API),
+/// sending within `limits` (Telegram's own by default).
+pub fn build_bot(token: &str, api_url: Option<url::Url>, limits: Limits) -> TgBot {
     let mut bot = teloxide::Bot::new(token);
     if let Some(url) = api_url {
         bot = bot.set_api_url(url);
     }
-    bot.parse_mode(ParseMode::Html).throttle(Limits::default())
+    bot.parse_mode(ParseMode::Html).throttle(limits)
 }
 
 /// Where the bank is, once the embedded sandbox (if any) is up.
@@ -56,7 +61,8 @@ pub async fn upstreams(config: &Config) -> anyhow::Result<Upstreams> {
             sub_dealer_code,
             timeout,
         } => {
-            let expose = |s: &Option<SecretString>| s.as_ref().map(|s| s.expose_secret().to_owned());
+            let expose =
+                |s: &Option<SecretString>| s.as_ref().map(|s| s.expose_secret().to_owned());
             let sandbox = Sandbox::new(SandboxConfig {
                 subscription_key: expose(subscription_key),
                 channel: channel.clone(),
@@ -69,7 +75,10 @@ pub async fn upstreams(config: &Config) -> anyhow::Result<Upstreams> {
             .await
             .context("starting the embedded sandbox bank")?;
             let url: url::Url = sandbox.url.parse().context("sandbox URL")?;
-            let or = |s: &Option<SecretString>, d: &str| s.clone().unwrap_or_else(|| SecretString::from(d.to_owned()));
+            let or = |s: &Option<SecretString>, d: &str| {
+                s.clone()
+                    .unwrap_or_else(|| SecretString::from(d.to_owned()))
+            };
             tracing::info!(url = %sandbox.url, "embedded sandbox bank started");
             Ok(Upstreams {
                 bank: BankConfig {
@@ -104,13 +113,26 @@ pub struct Parts {
 }
 
 /// Asks Telegram who we are, and builds the shared [`App`].
-pub async fn build_app(bot: &TgBot, parts: Parts) -> anyhow::Result<(Arc<App>, teloxide::types::Me)> {
-    let me = bot.get_me().await.context("getMe: is TELOXIDE_TOKEN right and Telegram reachable?")?;
+pub async fn build_app(
+    bot: &TgBot,
+    parts: Parts,
+) -> anyhow::Result<(Arc<App>, teloxide::types::Me)> {
+    let me = bot
+        .get_me()
+        .await
+        .context("getMe: is TELOXIDE_TOKEN right and Telegram reachable?")?;
     let bank = BankClient::new(&parts.bank)?;
     let receipts = ReceiptClient::new(&parts.receipt)?;
-    let settled = parts.store.ledger.settle_abandoned(parts.clock.now()).await?;
+    let settled = parts
+        .store
+        .ledger
+        .settle_abandoned(parts.clock.now())
+        .await?;
     if settled > 0 {
-        tracing::warn!(count = settled, "payments left in flight by the last run are now 'unknown'");
+        tracing::warn!(
+            count = settled,
+            "payments left in flight by the last run are now 'unknown'"
+        );
     }
     let app = App {
         i18n: I18n::load().map_err(anyhow::Error::msg)?,
@@ -136,9 +158,11 @@ pub fn dispatcher(
         .default_handler(|upd| async move {
             tracing::debug!(update_id = upd.id.0, "update not handled");
         })
-        .error_handler(teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
-            "an error from the update handler",
-        ))
+        .error_handler(
+            teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
+                "an error from the update handler",
+            ),
+        )
         .build())
 }
 
@@ -153,7 +177,11 @@ pub async fn register_commands(bot: &TgBot, app: &App) {
                 .map(|(name, key, _)| BotCommand::new(*name, app.i18n.get(lang, key)))
                 .collect()
         };
-        let code = if lang == Lang::En { None } else { Some(lang.code().to_owned()) };
+        let code = if lang == Lang::En {
+            None
+        } else {
+            Some(lang.code().to_owned())
+        };
         let mut req = bot.set_my_commands(list(false));
         if let Some(c) = &code {
             req = req.language_code(c.clone());
@@ -164,7 +192,9 @@ pub async fn register_commands(bot: &TgBot, app: &App) {
         for agent in &app.agents {
             let mut req = bot
                 .set_my_commands(list(true))
-                .scope(BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(*agent as i64)) });
+                .scope(BotCommandScope::Chat {
+                    chat_id: Recipient::Id(ChatId(*agent as i64)),
+                });
             if let Some(c) = &code {
                 req = req.language_code(c.clone());
             }
@@ -180,7 +210,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let upstreams = upstreams(&config).await?;
     let store = Store::open(&config.data_dir)
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
-    let bot = build_bot(config.token.expose_secret(), config.api_url.clone());
+    let bot = build_bot(
+        config.token.expose_secret(),
+        config.api_url.clone(),
+        Limits::default(),
+    );
     let parts = Parts {
         bank: upstreams.bank.clone(),
         receipt: upstreams.receipt.clone(),
@@ -212,13 +246,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

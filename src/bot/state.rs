@@ -154,7 +154,10 @@ mod tests {
 
     #[test]
     fn state_round_trips_through_json() {
-        let s = State::ChoosingAccount { step: Step(7), session: SessionId("s".into()) };
+        let s = State::ChoosingAccount {
+            step: Step(7),
+            session: SessionId("s".into()),
+        };
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<State>(&json).unwrap(), s);
     }

@@ -53,7 +53,8 @@ impl Invites {
             created_at: now,
             expires_at: now + Duration::hours(INVITE_TTL_HOURS),
         };
-        self.tree.insert(token.as_bytes(), serde_json::to_vec(&invite)?)?;
+        self.tree
+            .insert(token.as_bytes(), serde_json::to_vec(&invite)?)?;
         self.tree.flush_async().await?;
         Ok(token)
     }

@@ -111,9 +111,9 @@ impl Ledger {
     /// Records the intent to pay, once per `record.intent`, durably.
     pub async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
         let bytes = serde_json::to_vec(&record)?;
-        let swapped = self
-            .payments
-            .compare_and_swap(record.intent.as_bytes(), None::<&[u8]>, Some(bytes))?;
+        let swapped =
+            self.payments
+                .compare_and_swap(record.intent.as_bytes(), None::<&[u8]>, Some(bytes))?;
         if let Err(current) = swapped {
             let existing = current
                 .current
@@ -173,9 +173,8 @@ impl Ledger {
             });
             serde_json::to_vec(&record).ok()
         })?;
-        let record: Option<PaymentRecord> = updated
-            .map(|b| serde_json::from_slice(&b))
-            .transpose()?;
+        let record: Option<PaymentRecord> =
+            updated.map(|b| serde_json::from_slice(&b)).transpose()?;
         if let Some(tx) = record.as_ref().and_then(|r| r.transaction_id) {
             self.by_tx.insert(tx.to_be_bytes(), intent.as_bytes())?;
         }
@@ -202,7 +201,11 @@ impl Ledger {
                 return Ok(false);
             }
             record.state = to;
-            record.history.push(StateChange { at, state: to, note: note.clone() });
+            record.history.push(StateChange {
+                at,
+                state: to,
+                note: note.clone(),
+            });
             let next = serde_json::to_vec(&record)?;
             match self
                 .payments
@@ -218,8 +221,17 @@ impl Ledger {
     }
 
     /// The payer's payments, newest first.
-    pub fn for_payer(&self, payer: u64, skip: usize, limit: usize) -> Result<Vec<PaymentRecord>, StoreError> {
-        self.collect(self.by_payer.scan_prefix(payer.to_be_bytes()).rev(), skip, limit)
+    pub fn for_payer(
+        &self,
+        payer: u64,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.collect(
+            self.by_payer.scan_prefix(payer.to_be_bytes()).rev(),
+            skip,
+            limit,
+        )
     }
 
     pub fn count_for_payer(&self, payer: u64) -> usize {
@@ -275,7 +287,8 @@ impl Ledger {
 
     pub async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         let id = self.db.generate_id()?;
-        self.audit.insert(id.to_be_bytes(), serde_json::to_vec(&entry)?)?;
+        self.audit
+            .insert(id.to_be_bytes(), serde_json::to_vec(&entry)?)?;
         self.db.flush_async().await?;
         tracing::info!(agent = entry.agent, action = %entry.action, details = %entry.details, "audit");
         Ok(())

@@ -54,7 +54,9 @@ impl Users {
     }
 
     pub async fn set_lang(&self, user_id: u64, lang: Lang) -> Result<(), StoreError> {
-        self.update(user_id, |r| r.lang = Some(lang)).await.map(|_| ())
+        self.update(user_id, |r| r.lang = Some(lang))
+            .await
+            .map(|_| ())
     }
 
     /// Links `account`; linking the same account twice keeps one.

@@ -21,7 +21,10 @@ use crate::{
 pub const PAYMENTS_PAGE: usize = 10;
 
 pub async fn refuse(ctx: Ctx) -> HandlerResult {
-    tracing::warn!(user_id = ctx.user_id, "agent command refused to a non-agent");
+    tracing::warn!(
+        user_id = ctx.user_id,
+        "agent command refused to a non-agent"
+    );
     ctx.clone()
         .guard(async move {
             ctx.send(ctx.t("agent.refused"), None).await?;
@@ -58,7 +61,12 @@ pub async fn invite(ctx: Ctx, args: String) -> HandlerResult {
                 return Ok(());
             };
             let now = ctx.app.clock.now();
-            let token = ctx.app.store.invites.create(account.clone(), ctx.user_id, now).await?;
+            let token = ctx
+                .app
+                .store
+                .invites
+                .create(account.clone(), ctx.user_id, now)
+                .await?;
             ctx.app
                 .store
                 .ledger
@@ -75,7 +83,10 @@ pub async fn invite(ctx: Ctx, args: String) -> HandlerResult {
                 &[
                     ("account", &esc(&account.masked())),
                     ("link", &esc(&link)),
-                    ("hours", &crate::storage::invites::INVITE_TTL_HOURS.to_string()),
+                    (
+                        "hours",
+                        &crate::storage::invites::INVITE_TTL_HOURS.to_string(),
+                    ),
                 ],
             );
             ctx.send(text, None).await?;
@@ -92,7 +103,11 @@ pub async fn cancel_payment(ctx: Ctx, dialogue: PayDialogue, args: String) -> Ha
                 return Ok(());
             };
             let Some(record) = ctx.app.store.ledger.by_transaction(id)? else {
-                ctx.send(ctx.f("cancelpay.not_found", &[("id", &id.to_string())]), None).await?;
+                ctx.send(
+                    ctx.f("cancelpay.not_found", &[("id", &id.to_string())]),
+                    None,
+                )
+                .await?;
                 return Ok(());
             };
             if let Some(reason) = cancel_refusal(&ctx, &record) {
@@ -101,11 +116,22 @@ pub async fn cancel_payment(ctx: Ctx, dialogue: PayDialogue, args: String) -> Ha
             }
             let step = Step::new();
             dialogue
-                .update(State::ConfirmingCancel { step, intent: record.intent.clone() })
+                .update(State::ConfirmingCancel {
+                    step,
+                    intent: record.intent.clone(),
+                })
                 .await?;
-            let text = format!("{}\n\n{}", status_text(&ctx, &record), ctx.t("cancelpay.ask"));
+            let text = format!(
+                "{}\n\n{}",
+                status_text(&ctx, &record),
+                ctx.t("cancelpay.ask")
+            );
             let rows = vec![
-                vec![step_button(ctx.t("button.confirm_cancel"), step, Action::Confirm)],
+                vec![step_button(
+                    ctx.t("button.confirm_cancel"),
+                    step,
+                    Action::Confirm,
+                )],
                 back_cancel(&ctx.app.i18n, ctx.lang, step),
             ];
             ctx.send(text, Some(markup(rows))).await?;
@@ -118,7 +144,9 @@ pub async fn cancel_payment(ctx: Ctx, dialogue: PayDialogue, args: String) -> Ha
 fn cancel_refusal(ctx: &Ctx, record: &crate::storage::PaymentRecord) -> Option<String> {
     let key = match record.state {
         PaymentState::Cancelled => "cancelpay.already",
-        PaymentState::Completed if record.day() != ctx.app.clock.today_istanbul() => "cancelpay.not_today",
+        PaymentState::Completed if record.day() != ctx.app.clock.today_istanbul() => {
+            "cancelpay.not_today"
+        }
         PaymentState::Completed => return None,
         PaymentState::Unknown | PaymentState::InFlight => "cancelpay.unknown",
         PaymentState::Refused => "cancelpay.not_completed",
@@ -140,13 +168,21 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
     let now = ctx.app.clock.now();
     // Claim the cancellation: only one press moves Completed → InFlight.
     let claimed = ledger
-        .transition(intent, PaymentState::Completed, PaymentState::InFlight, Some("cancelling".into()), now)
+        .transition(
+            intent,
+            PaymentState::Completed,
+            PaymentState::InFlight,
+            Some("cancelling".into()),
+            now,
+        )
         .await?;
     if !claimed {
-        ctx.show(message, ctx.t("cancelpay.in_progress"), None).await?;
+        ctx.show(message, ctx.t("cancelpay.in_progress"), None)
+            .await?;
         return Ok(());
     }
-    ctx.show(message, ctx.t("cancelpay.processing"), None).await?;
+    ctx.show(message, ctx.t("cancelpay.processing"), None)
+        .await?;
     let request = CancelRequest {
         association_code: record.association_code.clone(),
         subscriber_number: record.subscriber.clone(),
@@ -155,14 +191,25 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
         amount: record.amount,
         customer_no: record.account.customer_no,
     };
-    let outcome = ctx.app.bank().cancel(&record.session, &RequestId::new(), &request).await;
+    let outcome = ctx
+        .app
+        .bank()
+        .cancel(&record.session, &RequestId::new(), &request)
+        .await;
     let at = ctx.app.clock.now();
     let (state, note, details) = match &outcome {
         Ok(()) => (PaymentState::Cancelled, None, "cancelled".to_owned()),
         // Not cancelled (or not known to be): the payment stands as paid.
-        Err(e) => (PaymentState::Completed, Some(format!("cancellation failed: {e}")), format!("failed: {e}")),
+        Err(e) => (
+            PaymentState::Completed,
+            Some(format!("cancellation failed: {e}")),
+            format!("failed: {e}"),
+        ),
     };
-    let updated = ledger.set_state(intent, state, None, note, at).await?.unwrap_or(record);
+    let updated = ledger
+        .set_state(intent, state, None, note, at)
+        .await?
+        .unwrap_or(record);
     ledger
         .audit(AuditEntry {
             at,
@@ -194,13 +241,23 @@ async fn notify_payer(ctx: &Ctx, record: &crate::storage::PaymentRecord) {
         .ok()
         .and_then(|u| u.lang)
         .unwrap_or(ctx.lang);
-    let payer_ctx = Ctx { lang, chat_id: teloxide::types::ChatId(record.chat_id), ..ctx.clone() };
+    let payer_ctx = Ctx {
+        lang,
+        chat_id: teloxide::types::ChatId(record.chat_id),
+        ..ctx.clone()
+    };
     let text = payer_ctx.f(
         "cancelpay.payer_notice",
         &[
             ("institution", &esc(&record.association_name)),
             ("amount", &payer_ctx.money(record.amount, &record.currency)),
-            ("id", &record.transaction_id.map(|t| t.to_string()).unwrap_or_default()),
+            (
+                "id",
+                &record
+                    .transaction_id
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+            ),
         ],
     );
     if let Err(e) = payer_ctx.send(text, None).await {
@@ -209,7 +266,9 @@ async fn notify_payer(ctx: &Ctx, record: &crate::storage::PaymentRecord) {
 }
 
 pub async fn payments(ctx: Ctx) -> HandlerResult {
-    ctx.clone().guard(async move { show_payments(&ctx, 0, None).await }).await
+    ctx.clone()
+        .guard(async move { show_payments(&ctx, 0, None).await })
+        .await
 }
 
 /// Today's payments (Europe/Istanbul), their states and totals, paged.
@@ -218,7 +277,8 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
     let records = ctx.app.store.ledger.for_day(today)?;
     let day = today.format("%d.%m.%Y").to_string();
     if records.is_empty() {
-        ctx.show(message, ctx.f("payments.empty", &[("day", &day)]), None).await?;
+        ctx.show(message, ctx.f("payments.empty", &[("day", &day)]), None)
+            .await?;
         return Ok(());
     }
     let sum = |state: PaymentState| {
@@ -241,23 +301,44 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
             ("pages", &pages.to_string()),
         ],
     )];
-    for r in records.iter().skip(page * PAYMENTS_PAGE).take(PAYMENTS_PAGE) {
-        let time = r.created_at.with_timezone(&crate::clock::istanbul()).format("%H:%M");
-        lines.push(ctx.f(
-            "payments.line",
-            &[
-                ("time", &time.to_string()),
-                ("id", &r.transaction_id.map(|t| t.to_string()).unwrap_or_else(|| "-".into())),
-                ("institution", &esc(&r.association_name)),
-                ("subscriber", &esc(&r.subscriber)),
-                ("amount", &ctx.money(r.amount, &r.currency)),
-                ("state", &state_label(ctx, r.state)),
-                ("payer", &r.payer.to_string()),
-            ],
-        ));
+    for r in records
+        .iter()
+        .skip(page * PAYMENTS_PAGE)
+        .take(PAYMENTS_PAGE)
+    {
+        let time = r
+            .created_at
+            .with_timezone(&crate::clock::istanbul())
+            .format("%H:%M");
+        lines.push(
+            ctx.f(
+                "payments.line",
+                &[
+                    ("time", &time.to_string()),
+                    (
+                        "id",
+                        &r.transaction_id
+                            .map(|t| t.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                    ("institution", &esc(&r.association_name)),
+                    ("subscriber", &esc(&r.subscriber)),
+                    ("amount", &ctx.money(r.amount, &r.currency)),
+                    ("state", &state_label(ctx, r.state)),
+                    ("payer", &r.payer.to_string()),
+                ],
+            ),
+        );
     }
-    let rows = vec![keyboards::pager(&ctx.app.i18n, ctx.lang, page, pages, CallbackData::PaymentsPage)];
-    ctx.show(message, lines.join("\n"), Some(markup(rows))).await?;
+    let rows = vec![keyboards::pager(
+        &ctx.app.i18n,
+        ctx.lang,
+        page,
+        pages,
+        CallbackData::PaymentsPage,
+    )];
+    ctx.show(message, lines.join("\n"), Some(markup(rows)))
+        .await?;
     Ok(())
 }
 
@@ -268,9 +349,23 @@ mod tests {
     #[test]
     fn invite_arguments() {
         let a = parse_invite("3488017 9142 357").expect("valid");
-        assert_eq!((a.customer_no, a.branch_code, a.suffix, a.currency.as_str()), (3488017, 9142, 357, "TRY"));
-        assert_eq!(parse_invite("3488017 9142 357 usd").map(|a| a.currency), Some("USD".into()));
-        for bad in ["", "1 2", "a 2 3", "1 2 3 EURO", "0 1 1", "1 2 3 T1L", "1 2 3 TRY x"] {
+        assert_eq!(
+            (a.customer_no, a.branch_code, a.suffix, a.currency.as_str()),
+            (3488017, 9142, 357, "TRY")
+        );
+        assert_eq!(
+            parse_invite("3488017 9142 357 usd").map(|a| a.currency),
+            Some("USD".into())
+        );
+        for bad in [
+            "",
+            "1 2",
+            "a 2 3",
+            "1 2 3 EURO",
+            "0 1 1",
+            "1 2 3 T1L",
+            "1 2 3 TRY x",
+        ] {
             assert_eq!(parse_invite(bad), None, "{bad}");
         }
     }

@@ -43,7 +43,8 @@ pub async fn welcome(ctx: &Ctx, message: Option<teloxide::types::MessageId>) -> 
     } else {
         "start.welcome"
     };
-    let markup = (!user.accounts.is_empty()).then(|| keyboards::pay_button(&ctx.app.i18n, ctx.lang));
+    let markup =
+        (!user.accounts.is_empty()).then(|| keyboards::pay_button(&ctx.app.i18n, ctx.lang));
     ctx.show(message, ctx.t(key), markup).await?;
     Ok(())
 }
@@ -57,9 +58,17 @@ async fn link_account(ctx: &Ctx, dialogue: &PayDialogue, token: &str) -> Handler
     let now = ctx.app.clock.now();
     match ctx.app.store.invites.redeem(token, now).await {
         Ok(invite) => {
-            ctx.app.store.users.link(ctx.user_id, &invite.account).await?;
+            ctx.app
+                .store
+                .users
+                .link(ctx.user_id, &invite.account)
+                .await?;
             dialogue.exit().await?;
-            tracing::info!(user_id = ctx.user_id, agent = invite.agent_id, "account linked");
+            tracing::info!(
+                user_id = ctx.user_id,
+                agent = invite.agent_id,
+                "account linked"
+            );
             let text = ctx.f("link.done", &[("account", &esc(&invite.account.masked()))]);
             ctx.send(text, Some(keyboards::pay_button(&ctx.app.i18n, ctx.lang)))
                 .await?;
@@ -99,14 +108,21 @@ pub async fn help(ctx: Ctx) -> HandlerResult {
 pub async fn language(ctx: Ctx) -> HandlerResult {
     ctx.clone()
         .guard(async move {
-            ctx.send(ctx.t("language.choose"), Some(keyboards::language_buttons()))
-                .await?;
+            ctx.send(
+                ctx.t("language.choose"),
+                Some(keyboards::language_buttons()),
+            )
+            .await?;
             Ok(())
         })
         .await
 }
 
-async fn receive_language(mut ctx: Ctx, lang: Lang, message: Option<teloxide::types::MessageId>) -> HandlerResult {
+async fn receive_language(
+    mut ctx: Ctx,
+    lang: Lang,
+    message: Option<teloxide::types::MessageId>,
+) -> HandlerResult {
     ctx.app.store.users.set_lang(ctx.user_id, lang).await?;
     ctx.lang = lang;
     ctx.show(message, ctx.t("language.set"), None).await?;
@@ -167,7 +183,8 @@ pub async fn receive_button(
                     }
                 }
                 Some(CallbackData::Dialogue(step, action)) => {
-                    pay::receive_button(&ctx, &dialogue, state, &q.id, message, step, action).await?;
+                    pay::receive_button(&ctx, &dialogue, state, &q.id, message, step, action)
+                        .await?;
                 }
             }
             Ok(())

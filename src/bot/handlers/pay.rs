@@ -11,7 +11,10 @@ use teloxide::{
 };
 
 use crate::{
-    bank::{Association, BankError, Bill, Group, PaymentRequest, QueryField, QueryRequest, RequestId, SessionId},
+    bank::{
+        Association, BankError, Bill, Group, PaymentRequest, QueryField, QueryRequest, RequestId,
+        SessionId,
+    },
     bot::{
         Ctx, HandlerResult, PayDialogue, State,
         callbacks::Action,
@@ -32,7 +35,9 @@ pub const PAGE_SIZE: usize = 8;
 pub const MAX_BILLS: usize = 20;
 
 pub async fn pay_command(ctx: Ctx, dialogue: PayDialogue) -> HandlerResult {
-    ctx.clone().guard(async move { begin(&ctx, &dialogue, None).await }).await
+    ctx.clone()
+        .guard(async move { begin(&ctx, &dialogue, None).await })
+        .await
 }
 
 pub async fn cancel_command(ctx: Ctx, dialogue: PayDialogue, state: State) -> HandlerResult {
@@ -59,13 +64,19 @@ pub async fn begin(ctx: &Ctx, dialogue: &PayDialogue, message: Option<MessageId>
             ctx.show(message, ctx.t("pay.not_linked"), None).await?;
         }
         [account] => {
-            let flow = Flow { session: SessionId::new(), account: account.clone() };
+            let flow = Flow {
+                session: SessionId::new(),
+                account: account.clone(),
+            };
             show_groups(ctx, dialogue, flow, message, None).await?;
         }
         accounts => {
             let step = Step::new();
             dialogue
-                .update(State::ChoosingAccount { step, session: SessionId::new() })
+                .update(State::ChoosingAccount {
+                    step,
+                    session: SessionId::new(),
+                })
                 .await?;
             let mut rows: Vec<_> = accounts
                 .iter()
@@ -73,7 +84,8 @@ pub async fn begin(ctx: &Ctx, dialogue: &PayDialogue, message: Option<MessageId>
                 .map(|(i, a)| vec![step_button(a.masked(), step, Action::Account(clamp16(i)))])
                 .collect();
             rows.push(back_cancel(&ctx.app.i18n, ctx.lang, step));
-            ctx.show(message, ctx.t("pay.choose_account"), Some(markup(rows))).await?;
+            ctx.show(message, ctx.t("pay.choose_account"), Some(markup(rows)))
+                .await?;
         }
     }
     Ok(())
@@ -109,7 +121,9 @@ async fn show_groups(
         }
     };
     rows.push(back_cancel(&ctx.app.i18n, ctx.lang, step));
-    dialogue.update(State::ChoosingGroup { step, flow, groups }).await?;
+    dialogue
+        .update(State::ChoosingGroup { step, flow, groups })
+        .await?;
     ctx.show(message, text, Some(markup(rows))).await?;
     Ok(())
 }
@@ -143,7 +157,11 @@ async fn show_institutions(
     message: Option<MessageId>,
     banner: Option<String>,
 ) -> Result<(), BankError> {
-    let list = ctx.app.catalog.associations(&flow.session, &group.code).await?;
+    let list = ctx
+        .app
+        .catalog
+        .associations(&flow.session, &group.code)
+        .await?;
     let found = matching(&list, filter.as_deref());
     let pages = found.len().div_ceil(PAGE_SIZE).max(1);
     let page = page.min(pages - 1);
@@ -157,35 +175,67 @@ async fn show_institutions(
     let mut rows: Vec<_> = shown
         .iter()
         .enumerate()
-        .map(|(i, a)| vec![step_button(text::truncate(&a.name, 60), step, Action::Institution(clamp16(i)))])
+        .map(|(i, a)| {
+            vec![step_button(
+                text::truncate(&a.name, 60),
+                step,
+                Action::Institution(clamp16(i)),
+            )]
+        })
         .collect();
-    rows.push(keyboards::pager(&ctx.app.i18n, ctx.lang, page, pages, |p| {
-        crate::bot::callbacks::CallbackData::Dialogue(step, Action::Page(p))
-    }));
+    rows.push(keyboards::pager(
+        &ctx.app.i18n,
+        ctx.lang,
+        page,
+        pages,
+        |p| crate::bot::callbacks::CallbackData::Dialogue(step, Action::Page(p)),
+    ));
     rows.push(back_cancel(&ctx.app.i18n, ctx.lang, step));
 
     let (page_s, pages_s) = ((page + 1).to_string(), pages.to_string());
     let mut text = ctx.f(
         "pay.choose_institution",
-        &[("group", &esc(&group.name)), ("page", &page_s), ("pages", &pages_s)],
+        &[
+            ("group", &esc(&group.name)),
+            ("page", &page_s),
+            ("pages", &pages_s),
+        ],
     );
     if let Some(f) = &filter {
-        let key = if found.is_empty() { "pay.filter_none" } else { "pay.filter_some" };
+        let key = if found.is_empty() {
+            "pay.filter_none"
+        } else {
+            "pay.filter_some"
+        };
         text = format!(
             "{text}\n{}",
-            ctx.f(key, &[("filter", &esc(f)), ("count", &found.len().to_string())])
+            ctx.f(
+                key,
+                &[("filter", &esc(f)), ("count", &found.len().to_string())]
+            )
         );
     }
     text = format!("{text}\n\n{}", ctx.t("pay.filter_hint"));
     let text = with_banner(banner, &text);
 
     dialogue
-        .update(State::ChoosingInstitution { step, flow, group, page, filter, shown })
+        .update(State::ChoosingInstitution {
+            step,
+            flow,
+            group,
+            page,
+            filter,
+            shown,
+        })
         .await
-        .map_err(|e| BankError::Unreachable { reason: format!("storage: {e}") })?;
+        .map_err(|e| BankError::Unreachable {
+            reason: format!("storage: {e}"),
+        })?;
     ctx.show(message, text, Some(markup(rows)))
         .await
-        .map_err(|e| BankError::Unreachable { reason: format!("telegram: {e}") })?;
+        .map_err(|e| BankError::Unreachable {
+            reason: format!("telegram: {e}"),
+        })?;
     Ok(())
 }
 
@@ -204,7 +254,13 @@ async fn show_field(
     let index = values.len().min(fields.len().saturating_sub(1));
     let label = fields
         .get(index)
-        .map(|f| if f.label.trim().is_empty() { f.name.clone() } else { f.label.clone() })
+        .map(|f| {
+            if f.label.trim().is_empty() {
+                f.name.clone()
+            } else {
+                f.label.clone()
+            }
+        })
         .unwrap_or_default();
     let text = ctx.f(
         "pay.enter_field",
@@ -216,10 +272,21 @@ async fn show_field(
         ],
     );
     dialogue
-        .update(State::EnteringField { step, flow, group, institution, fields, values })
+        .update(State::EnteringField {
+            step,
+            flow,
+            group,
+            institution,
+            fields,
+            values,
+        })
         .await?;
-    ctx.show(message, text, Some(markup(vec![back_cancel(&ctx.app.i18n, ctx.lang, step)])))
-        .await?;
+    ctx.show(
+        message,
+        text,
+        Some(markup(vec![back_cancel(&ctx.app.i18n, ctx.lang, step)])),
+    )
+    .await?;
     Ok(())
 }
 
@@ -237,7 +304,11 @@ async fn run_query(
 ) -> HandlerResult {
     let query = QueryRequest {
         association_code: institution.code.clone(),
-        fields: fields.iter().map(|f| f.name.clone()).zip(values.iter().cloned()).collect(),
+        fields: fields
+            .iter()
+            .map(|f| f.name.clone())
+            .zip(values.iter().cloned())
+            .collect(),
         customer_no: flow.account.customer_no,
     };
     let _ = ctx
@@ -249,7 +320,19 @@ async fn run_query(
         Ok(bills) => (bills, None),
         Err(e) => (Vec::new(), Some(e)),
     };
-    show_invoices(ctx, dialogue, flow, group, institution, fields, values, bills, banner, message).await
+    show_invoices(
+        ctx,
+        dialogue,
+        flow,
+        group,
+        institution,
+        fields,
+        values,
+        bills,
+        banner,
+        message,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -269,12 +352,19 @@ async fn show_invoices(
     let subscriber = values.last().cloned().unwrap_or_default();
     let mut rows = Vec::new();
     let text = if let Some(e) = &error {
-        rows.push(vec![step_button(ctx.t("button.retry"), step, Action::Retry)]);
+        rows.push(vec![step_button(
+            ctx.t("button.retry"),
+            step,
+            Action::Retry,
+        )]);
         format!("{}\n\n{}", ctx.bank_error(e), ctx.t("pay.try_again_hint"))
     } else if bills.is_empty() {
         ctx.f(
             "pay.no_invoices",
-            &[("institution", &esc(&institution.name)), ("subscriber", &esc(&subscriber))],
+            &[
+                ("institution", &esc(&institution.name)),
+                ("subscriber", &esc(&subscriber)),
+            ],
         )
     } else {
         for (i, bill) in bills.iter().take(MAX_BILLS).enumerate() {
@@ -291,7 +381,9 @@ async fn show_invoices(
         }
         let total = bills
             .iter()
-            .try_fold(crate::money::Amount::ZERO, |acc, b| acc.checked_add(b.amount))
+            .try_fold(crate::money::Amount::ZERO, |acc, b| {
+                acc.checked_add(b.amount)
+            })
             .unwrap_or_default();
         let name = bills
             .iter()
@@ -304,13 +396,27 @@ async fn show_invoices(
                 ("institution", &esc(&institution.name)),
                 ("subscriber", &format!("{}{name}", esc(&subscriber))),
                 ("count", &bills.len().to_string()),
-                ("total", &ctx.money(total, bills.first().map(|b| b.currency.as_str()).unwrap_or("TRY"))),
+                (
+                    "total",
+                    &ctx.money(
+                        total,
+                        bills.first().map(|b| b.currency.as_str()).unwrap_or("TRY"),
+                    ),
+                ),
             ],
         )
     };
     rows.push(back_cancel(&ctx.app.i18n, ctx.lang, step));
     dialogue
-        .update(State::ChoosingInvoice { step, flow, group, institution, fields, values, bills })
+        .update(State::ChoosingInvoice {
+            step,
+            flow,
+            group,
+            institution,
+            fields,
+            values,
+            bills,
+        })
         .await?;
     ctx.show(message, text, Some(markup(rows))).await?;
     Ok(())
@@ -330,7 +436,19 @@ async fn show_confirmation(
     message: Option<MessageId>,
 ) -> HandlerResult {
     let Some(bill) = bills.get(chosen) else {
-        return show_invoices(ctx, dialogue, flow, group, institution, fields, values, bills, None, message).await;
+        return show_invoices(
+            ctx,
+            dialogue,
+            flow,
+            group,
+            institution,
+            fields,
+            values,
+            bills,
+            None,
+            message,
+        )
+        .await;
     };
     let step = Step::new();
     let amount = ctx.money(bill.amount, &bill.currency);
@@ -352,11 +470,24 @@ async fn show_confirmation(
         ],
     );
     let rows = vec![
-        vec![step_button(ctx.f("button.confirm", &[("amount", &amount)]), step, Action::Confirm)],
+        vec![step_button(
+            ctx.f("button.confirm", &[("amount", &amount)]),
+            step,
+            Action::Confirm,
+        )],
         back_cancel(&ctx.app.i18n, ctx.lang, step),
     ];
     dialogue
-        .update(State::Confirming { step, flow, group, institution, fields, values, bills, chosen })
+        .update(State::Confirming {
+            step,
+            flow,
+            group,
+            institution,
+            fields,
+            values,
+            bills,
+            chosen,
+        })
         .await?;
     ctx.show(message, text, Some(markup(rows))).await?;
     Ok(())
@@ -380,29 +511,59 @@ pub async fn receive_text(
                     let filter = match text::clean_input(raw, MAX_FILTER_CHARS) {
                         Ok(f) => f,
                         Err(p) => {
-                            ctx.send(input_problem(&ctx, p, MAX_FILTER_CHARS), None).await?;
+                            ctx.send(input_problem(&ctx, p, MAX_FILTER_CHARS), None)
+                                .await?;
                             return Ok(());
                         }
                     };
                     if let Err(e) =
-                        show_institutions(&ctx, &dialogue, flow, group, 0, Some(filter), None, None).await
+                        show_institutions(&ctx, &dialogue, flow, group, 0, Some(filter), None, None)
+                            .await
                     {
                         ctx.send(ctx.bank_error(&e), None).await?;
                     }
                 }
-                State::EnteringField { flow, group, institution, fields, mut values, .. } => {
+                State::EnteringField {
+                    flow,
+                    group,
+                    institution,
+                    fields,
+                    mut values,
+                    ..
+                } => {
                     let value = match text::clean_input(raw, MAX_FIELD_CHARS) {
                         Ok(v) => v,
                         Err(p) => {
-                            ctx.send(input_problem(&ctx, p, MAX_FIELD_CHARS), None).await?;
+                            ctx.send(input_problem(&ctx, p, MAX_FIELD_CHARS), None)
+                                .await?;
                             return Ok(());
                         }
                     };
                     values.push(value);
                     if values.len() < fields.len() {
-                        show_field(&ctx, &dialogue, flow, group, institution, fields, values, None).await?;
+                        show_field(
+                            &ctx,
+                            &dialogue,
+                            flow,
+                            group,
+                            institution,
+                            fields,
+                            values,
+                            None,
+                        )
+                        .await?;
                     } else {
-                        run_query(&ctx, &dialogue, flow, group, institution, fields, values, None).await?;
+                        run_query(
+                            &ctx,
+                            &dialogue,
+                            flow,
+                            group,
+                            institution,
+                            fields,
+                            values,
+                            None,
+                        )
+                        .await?;
                     }
                 }
                 State::Idle | State::Unreadable => {
@@ -438,7 +599,11 @@ pub async fn receive_button(
     if state.step() != Some(step) {
         // A confirm press whose payment already exists: say what became of it.
         if action == Action::Confirm
-            && let Some(record) = ctx.app.store.ledger.get(&payment_intent(ctx.chat_id.0, step))?
+            && let Some(record) = ctx
+                .app
+                .store
+                .ledger
+                .get(&payment_intent(ctx.chat_id.0, step))?
         {
             general::answer(ctx, query_id, Some(ctx.t("pay.already_pressed"))).await;
             ctx.send(receipts::status_text(ctx, &record), None).await?;
@@ -464,7 +629,10 @@ pub async fn receive_button(
             let user = ctx.app.store.users.get(ctx.user_id)?;
             match user.accounts.get(i as usize) {
                 Some(account) => {
-                    let flow = Flow { session, account: account.clone() };
+                    let flow = Flow {
+                        session,
+                        account: account.clone(),
+                    };
                     show_groups(ctx, dialogue, flow, message, None).await?;
                 }
                 None => begin(ctx, dialogue, message).await?,
@@ -492,9 +660,19 @@ pub async fn receive_button(
                 show_groups(ctx, dialogue, flow, message, Some(ctx.bank_error(&e))).await?;
             }
         }
-        (State::ChoosingInstitution { flow, group, filter, .. }, Action::Page(p)) => {
-            if let Err(e) =
-                show_institutions(ctx, dialogue, flow, group, p as usize, filter, message, None).await
+        (
+            State::ChoosingInstitution {
+                flow,
+                group,
+                filter,
+                ..
+            },
+            Action::Page(p),
+        ) => {
+            if let Err(e) = show_institutions(
+                ctx, dialogue, flow, group, p as usize, filter, message, None,
+            )
+            .await
             {
                 ctx.send(ctx.bank_error(&e), None).await?;
             }
@@ -502,56 +680,205 @@ pub async fn receive_button(
         (State::ChoosingInstitution { flow, .. }, Action::Back) => {
             show_groups(ctx, dialogue, flow, message, None).await?;
         }
-        (State::ChoosingInstitution { flow, group, shown, page, filter, .. }, Action::Institution(i)) => {
+        (
+            State::ChoosingInstitution {
+                flow,
+                group,
+                shown,
+                page,
+                filter,
+                ..
+            },
+            Action::Institution(i),
+        ) => {
             let Some(institution) = shown.get(i as usize).cloned() else {
                 return expired(ctx).await;
             };
-            match ctx.app.catalog.screen(&flow.session, &institution.code).await {
+            match ctx
+                .app
+                .catalog
+                .screen(&flow.session, &institution.code)
+                .await
+            {
                 Ok(screen) => {
                     let fields = screen.query_fields.clone();
-                    show_field(ctx, dialogue, flow, group, institution, fields, Vec::new(), message).await?;
+                    show_field(
+                        ctx,
+                        dialogue,
+                        flow,
+                        group,
+                        institution,
+                        fields,
+                        Vec::new(),
+                        message,
+                    )
+                    .await?;
                 }
                 Err(e) => {
                     let banner = Some(ctx.bank_error(&e));
                     if let Err(e) =
-                        show_institutions(ctx, dialogue, flow, group, page, filter, message, banner).await
+                        show_institutions(ctx, dialogue, flow, group, page, filter, message, banner)
+                            .await
                     {
                         ctx.send(ctx.bank_error(&e), None).await?;
                     }
                 }
             }
         }
-        (State::EnteringField { flow, group, institution, fields, mut values, .. }, Action::Back) => {
+        (
+            State::EnteringField {
+                flow,
+                group,
+                institution,
+                fields,
+                mut values,
+                ..
+            },
+            Action::Back,
+        ) => {
             if values.pop().is_some() {
-                show_field(ctx, dialogue, flow, group, institution, fields, values, message).await?;
+                show_field(
+                    ctx,
+                    dialogue,
+                    flow,
+                    group,
+                    institution,
+                    fields,
+                    values,
+                    message,
+                )
+                .await?;
             } else if let Err(e) =
                 show_institutions(ctx, dialogue, flow, group, 0, None, message, None).await
             {
                 ctx.send(ctx.bank_error(&e), None).await?;
             }
         }
-        (State::ChoosingInvoice { flow, group, institution, fields, values, .. }, Action::Retry) => {
-            run_query(ctx, dialogue, flow, group, institution, fields, values, message).await?;
+        (
+            State::ChoosingInvoice {
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                ..
+            },
+            Action::Retry,
+        ) => {
+            run_query(
+                ctx,
+                dialogue,
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                message,
+            )
+            .await?;
         }
-        (State::ChoosingInvoice { flow, group, institution, fields, mut values, .. }, Action::Back) => {
+        (
+            State::ChoosingInvoice {
+                flow,
+                group,
+                institution,
+                fields,
+                mut values,
+                ..
+            },
+            Action::Back,
+        ) => {
             values.pop();
-            show_field(ctx, dialogue, flow, group, institution, fields, values, message).await?;
+            show_field(
+                ctx,
+                dialogue,
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                message,
+            )
+            .await?;
         }
-        (State::ChoosingInvoice { flow, group, institution, fields, values, bills, .. }, Action::Bill(i)) => {
+        (
+            State::ChoosingInvoice {
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                bills,
+                ..
+            },
+            Action::Bill(i),
+        ) => {
             if (i as usize) >= bills.len() {
                 return expired(ctx).await;
             }
-            show_confirmation(ctx, dialogue, flow, group, institution, fields, values, bills, i as usize, message)
-                .await?;
-        }
-        (State::Confirming { flow, group, institution, fields, values, bills, .. }, Action::Back) => {
-            show_invoices(ctx, dialogue, flow, group, institution, fields, values, bills, None, message).await?;
+            show_confirmation(
+                ctx,
+                dialogue,
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                bills,
+                i as usize,
+                message,
+            )
+            .await?;
         }
         (
-            State::Confirming { step, flow, group, institution, fields, values, bills, chosen },
+            State::Confirming {
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                bills,
+                ..
+            },
+            Action::Back,
+        ) => {
+            show_invoices(
+                ctx,
+                dialogue,
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                bills,
+                None,
+                message,
+            )
+            .await?;
+        }
+        (
+            State::Confirming {
+                step,
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                bills,
+                chosen,
+            },
             Action::Confirm,
         ) => {
-            let confirmed = Confirmed { step, flow, group, institution, fields, values, bills, chosen };
+            let confirmed = Confirmed {
+                step,
+                flow,
+                group,
+                institution,
+                fields,
+                values,
+                bills,
+                chosen,
+            };
             pay(ctx, dialogue, confirmed, message).await?;
         }
         (State::ConfirmingCancel { intent, .. }, Action::Confirm) => {
@@ -585,7 +912,12 @@ struct Confirmed {
 }
 
 /// The payment itself: recorded, then sent to the bank exactly once.
-async fn pay(ctx: &Ctx, dialogue: &PayDialogue, c: Confirmed, message: Option<MessageId>) -> HandlerResult {
+async fn pay(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    c: Confirmed,
+    message: Option<MessageId>,
+) -> HandlerResult {
     let Some(bill) = c.bills.get(c.chosen).cloned() else {
         return expired(ctx).await;
     };
@@ -610,12 +942,17 @@ async fn pay(ctx: &Ctx, dialogue: &PayDialogue, c: Confirmed, message: Option<Me
         request_id: RequestId::new(),
         transaction_id: None,
         state: PaymentState::InFlight,
-        history: vec![StateChange { at: now, state: PaymentState::InFlight, note: None }],
+        history: vec![StateChange {
+            at: now,
+            state: PaymentState::InFlight,
+            note: None,
+        }],
     };
     let record = match ctx.app.store.ledger.begin(record).await? {
         Begin::Started(r) => r,
         Begin::Exists(existing) => {
-            ctx.send(receipts::status_text(ctx, &existing), None).await?;
+            ctx.send(receipts::status_text(ctx, &existing), None)
+                .await?;
             return Ok(());
         }
     };
@@ -628,31 +965,55 @@ async fn pay(ctx: &Ctx, dialogue: &PayDialogue, c: Confirmed, message: Option<Me
         bill,
         account: c.flow.account.clone(),
     };
-    let outcome = ctx.app.bank().pay(&c.flow.session, &record.request_id, &request).await;
+    let outcome = ctx
+        .app
+        .bank()
+        .pay(&c.flow.session, &record.request_id, &request)
+        .await;
     let at = ctx.app.clock.now();
     let ledger = &ctx.app.store.ledger;
     match outcome {
         Ok(transaction_id) => {
             tracing::info!(intent = %record.intent, ?transaction_id, "payment completed");
             let record = ledger
-                .set_state(&record.intent, PaymentState::Completed, transaction_id, None, at)
+                .set_state(
+                    &record.intent,
+                    PaymentState::Completed,
+                    transaction_id,
+                    None,
+                    at,
+                )
                 .await?
                 .unwrap_or(record);
-            ctx.show(message, receipts::status_text(ctx, &record), None).await?;
+            ctx.show(message, receipts::status_text(ctx, &record), None)
+                .await?;
             receipts::deliver_receipt(ctx, &record).await?;
         }
         Err(e) if e.outcome_unknown() => {
             tracing::error!(intent = %record.intent, error = %e, "payment outcome unknown");
             let record = ledger
-                .set_state(&record.intent, PaymentState::Unknown, None, Some(e.to_string()), at)
+                .set_state(
+                    &record.intent,
+                    PaymentState::Unknown,
+                    None,
+                    Some(e.to_string()),
+                    at,
+                )
                 .await?
                 .unwrap_or(record);
-            ctx.show(message, receipts::status_text(ctx, &record), None).await?;
+            ctx.show(message, receipts::status_text(ctx, &record), None)
+                .await?;
         }
         Err(e) => {
             tracing::warn!(intent = %record.intent, error = %e, "payment refused");
             ledger
-                .set_state(&record.intent, PaymentState::Refused, None, Some(e.to_string()), at)
+                .set_state(
+                    &record.intent,
+                    PaymentState::Refused,
+                    None,
+                    Some(e.to_string()),
+                    at,
+                )
                 .await?;
             let banner = format!("{}\n{}", ctx.t("pay.refused"), ctx.bank_error(&e));
             // Back to the invoices, so the user can choose again or leave.

@@ -36,7 +36,10 @@ pub fn state_label(ctx: &Ctx, state: PaymentState) -> String {
 /// What became of a payment, in a sentence or two.
 pub fn status_text(ctx: &Ctx, r: &PaymentRecord) -> String {
     let amount = ctx.money(r.amount, &r.currency);
-    let id = r.transaction_id.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
+    let id = r
+        .transaction_id
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "-".into());
     let args = [
         ("institution", esc(&r.association_name)),
         ("subscriber", esc(&r.subscriber)),
@@ -65,7 +68,10 @@ fn plus(a: Option<Amount>, b: Option<Amount>) -> Option<Amount> {
 /// amount, fee, total, date, reference.
 pub fn receipt_text(ctx: &Ctx, receipt: &Receipt, record: &PaymentRecord) -> String {
     let item = &receipt.item;
-    let money = |a: Option<Amount>| a.map(|a| ctx.money(a, &record.currency)).unwrap_or_else(|| "-".into());
+    let money = |a: Option<Amount>| {
+        a.map(|a| ctx.money(a, &record.currency))
+            .unwrap_or_else(|| "-".into())
+    };
     let or = |a: &str, b: &str| if a.trim().is_empty() { esc(b) } else { esc(a) };
     let args = [
         ("merchant", esc(&receipt.merchant.merchant_name)),
@@ -77,7 +83,13 @@ pub fn receipt_text(ctx: &Ctx, receipt: &Receipt, record: &PaymentRecord) -> Str
         ("total", money(item.total_amount)),
         ("date", esc(&item.transaction_date)),
         ("reference", esc(&item.reference_no)),
-        ("id", record.transaction_id.map(|t| t.to_string()).unwrap_or_default()),
+        (
+            "id",
+            record
+                .transaction_id
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+        ),
     ];
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     ctx.f("receipt.text", &args)
@@ -97,7 +109,8 @@ pub async fn deliver_receipt(ctx: &Ctx, record: &PaymentRecord) -> HandlerResult
             } else {
                 receipt.item.qr_code.clone()
             };
-            ctx.send_photo(qr_png(&qr)?, &receipt_text(ctx, &receipt, record)).await?;
+            ctx.send_photo(qr_png(&qr)?, &receipt_text(ctx, &receipt, record))
+                .await?;
         }
         Err(e) => {
             tracing::warn!(payment = id, error = %e, "receipt service failed");
@@ -134,10 +147,14 @@ pub async fn receipt_command(ctx: Ctx, arg: String) -> HandlerResult {
 pub async fn receipt_by_id(ctx: &Ctx, id: i64) -> HandlerResult {
     let record = ctx.app.store.ledger.by_transaction(id)?;
     let Some(record) = record.filter(|r| r.payer == ctx.user_id || ctx.is_agent) else {
-        ctx.send(ctx.f("receipt.not_found", &[("id", &id.to_string())]), None).await?;
+        ctx.send(ctx.f("receipt.not_found", &[("id", &id.to_string())]), None)
+            .await?;
         return Ok(());
     };
-    if !matches!(record.state, PaymentState::Completed | PaymentState::Cancelled) {
+    if !matches!(
+        record.state,
+        PaymentState::Completed | PaymentState::Cancelled
+    ) {
         ctx.send(status_text(ctx, &record), None).await?;
         return Ok(());
     }
@@ -148,7 +165,9 @@ pub async fn receipt_by_id(ctx: &Ctx, id: i64) -> HandlerResult {
 }
 
 pub async fn history_command(ctx: Ctx) -> HandlerResult {
-    ctx.clone().guard(async move { show_history(&ctx, 0, None).await }).await
+    ctx.clone()
+        .guard(async move { show_history(&ctx, 0, None).await })
+        .await
 }
 
 /// The user's payments, newest first, paged, each with its receipt button.
@@ -164,21 +183,34 @@ pub async fn show_history(ctx: &Ctx, page: usize, message: Option<MessageId>) ->
     let records = ledger.for_payer(ctx.user_id, page * HISTORY_PAGE, HISTORY_PAGE)?;
     let mut lines = vec![ctx.f(
         "history.title",
-        &[("page", &(page + 1).to_string()), ("pages", &pages.to_string())],
+        &[
+            ("page", &(page + 1).to_string()),
+            ("pages", &pages.to_string()),
+        ],
     )];
     let mut rows = Vec::new();
     for r in &records {
-        let when = r.created_at.with_timezone(&crate::clock::istanbul()).format("%d.%m.%Y %H:%M");
-        lines.push(ctx.f(
-            "history.line",
-            &[
-                ("date", &when.to_string()),
-                ("institution", &esc(&r.association_name)),
-                ("amount", &ctx.money(r.amount, &r.currency)),
-                ("state", &state_label(ctx, r.state)),
-                ("id", &r.transaction_id.map(|t| t.to_string()).unwrap_or_else(|| "-".into())),
-            ],
-        ));
+        let when = r
+            .created_at
+            .with_timezone(&crate::clock::istanbul())
+            .format("%d.%m.%Y %H:%M");
+        lines.push(
+            ctx.f(
+                "history.line",
+                &[
+                    ("date", &when.to_string()),
+                    ("institution", &esc(&r.association_name)),
+                    ("amount", &ctx.money(r.amount, &r.currency)),
+                    ("state", &state_label(ctx, r.state)),
+                    (
+                        "id",
+                        &r.transaction_id
+                            .map(|t| t.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                ],
+            ),
+        );
         if let Some(id) = r.transaction_id {
             rows.push(vec![button(
                 ctx.f("button.receipt", &[("id", &id.to_string())]),
@@ -186,7 +218,14 @@ pub async fn show_history(ctx: &Ctx, page: usize, message: Option<MessageId>) ->
             )]);
         }
     }
-    rows.push(keyboards::pager(&ctx.app.i18n, ctx.lang, page, pages, |p| CallbackData::HistoryPage(p)));
-    ctx.show(message, lines.join("\n\n"), Some(markup(rows))).await?;
+    rows.push(keyboards::pager(
+        &ctx.app.i18n,
+        ctx.lang,
+        page,
+        pages,
+        |p| CallbackData::HistoryPage(p),
+    ));
+    ctx.show(message, lines.join("\n\n"), Some(markup(rows)))
+        .await?;
     Ok(())
 }

@@ -1,0 +1,183 @@
+//! The binary as an operator meets it: configuration errors, and the
+//! standalone sandbox answering all seven endpoints.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_faturabot");
+
+/// `faturabot <args>` with a clean environment plus `vars`.
+fn run(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("binary runs")
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn run_without_bank_url_exits_2_naming_it() {
+    for args in [&["run"][..], &[][..]] {
+        let out = run(args, &[("TELOXIDE_TOKEN", "123:abc")]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("FATURABOT_BANK_URL"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+}
+
+#[test]
+fn malformed_values_exit_2_naming_the_variable() {
+    let base = [
+        ("TELOXIDE_TOKEN", "123:abc"),
+        ("FATURABOT_BANK_URL", "http://127.0.0.1:9"),
+        ("FATURABOT_BANK_CHANNEL", "TG"),
+        ("FATURABOT_BANK_APP_KEY", "k"),
+        ("FATURABOT_RECEIPT_URL", "http://127.0.0.1:9"),
+        ("FATURABOT_RECEIPT_API_KEY", "k"),
+        ("FATURABOT_RECEIPT_SECRET_KEY", "very-secret-value"),
+    ];
+    for (var, bad) in [
+        ("FATURABOT_BANK_URL", "bank.example"),
+        ("FATURABOT_BANK_TIMEOUT_SECS", "soon"),
+        ("FATURABOT_AGENTS", "12,x"),
+        ("FATURABOT_CATALOG_TTL_SECS", "0"),
+        ("TELOXIDE_TOKEN", "nocolon"),
+    ] {
+        let mut vars: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != var).collect();
+        vars.push((var, bad));
+        let out = run(&["run"], &vars);
+        assert_eq!(out.status.code(), Some(2), "{var}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(var), "{var}: {err}");
+        assert!(!err.contains("very-secret-value"), "a secret leaked: {err}");
+    }
+}
+
+#[test]
+fn sandbox_mode_needs_only_a_token() {
+    let out = run(&["run", "--sandbox"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("TELOXIDE_TOKEN"));
+}
+
+#[tokio::test]
+async fn standalone_sandbox_answers_all_seven_endpoints() {
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let header = |n: u32| serde_json::json!({"Channel": "TG", "AppKey": "k", "ChannelSessionId": "s1", "ChannelRequestId": format!("r{n}")});
+    let calls = [
+        ("GetAssociationCollectionGroup", serde_json::json!({})),
+        (
+            "GetAssociationList",
+            serde_json::json!({"CollectionGroup": "2"}),
+        ),
+        (
+            "GetScreenDefinition",
+            serde_json::json!({"AssociationCode": "ISKI"}),
+        ),
+        (
+            "QueryInvoices",
+            serde_json::json!({"SubDealerCode": "", "Request": {"AssociationCode": "ISKI", "SubscriberNumber": "1000001"}, "CustomerNo": 3488017}),
+        ),
+    ];
+    let mut bill = serde_json::Value::Null;
+    for (i, (method, params)) in calls.iter().enumerate() {
+        let body = serde_json::json!({"Header": header(i as u32), "Parameters": [params]});
+        let resp: serde_json::Value = http
+            .post(format!("{url}/{method}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(resp["$type"], "ServiceResponseMessage", "{method}: {resp}");
+        assert!(resp.get("Data").is_some(), "{method}: {resp}");
+        if *method == "QueryInvoices" {
+            bill = resp["Data"]["Response"]["BillInformation"][0].clone();
+        }
+    }
+    let pay = serde_json::json!({"Header": header(10), "Parameters": [{
+        "SubDealerCode": "", "AssociationCode": "ISKI", "CustomerNo": 3488017,
+        "Amount": bill["PaymentAmount"], "InvoiceMessageBag": bill,
+        "PaymentEntry": {"AccountBranchCode": 9142, "AccountNumber": 3488017, "AccountSuffix": 357, "CurrencyCode": "TRY", "DealerCode": "", "SubDealerCode": ""},
+        "SourceAccount": {"CustomerNo": 3488017, "BranchCode": 9142, "AccountSuffix": 357, "CurrencyCode": "TRY"}}]});
+    let resp: serde_json::Value = http
+        .post(format!("{url}/InvoicePayment"))
+        .json(&pay)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["Data"]["State"], 2, "{resp}");
+    let tx = resp["Data"]["TransactionId"].clone();
+
+    let receipt: serde_json::Value = http
+        .post(format!("{url}/invoices/invoicereceipt"))
+        .json(&serde_json::json!({"invoicePaymentList": [{"invoicePaymentId": tx}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(receipt["result"], true, "{receipt}");
+    assert!(
+        receipt["invoiceReceiptList"][0]["qrCode"]
+            .as_str()
+            .is_some_and(|q| !q.is_empty())
+    );
+
+    let today = faturabot::clock::Clock::system().today_istanbul();
+    let cancel = serde_json::json!({"Header": header(11), "Parameters": [{
+        "SubDealerCode": "", "AssociationCode": "ISKI", "SubscriberNumber": bill["SubscriberNumber"],
+        "InvoiceNumber": bill["InvoiceNumber"], "PaymentDate": format!("{today}T00:00:00"),
+        "PaymentAmount": bill["PaymentAmount"], "CustomerNo": 3488017}]});
+    let resp: serde_json::Value = http
+        .post(format!("{url}/CancelPayment"))
+        .json(&cancel)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["Data"]["State"], 2, "{resp}");
+
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,289 @@
+//! The end-to-end harness: the real dispatcher and sled storage, pointed at
+//! the fake Telegram Bot API over HTTP and at the sandbox bank.
+
+#![allow(dead_code)]
+
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use faturabot::{
+    bot::launch::{self, Parts},
+    clock::Clock,
+    config::{BankConfig, ReceiptConfig},
+    fakegram::{BotMessage, FakeTelegram, FakeUser, TOKEN},
+    sandbox::{RunningSandbox, Sandbox, SandboxConfig},
+    storage::Store,
+};
+use secrecy::SecretString;
+use teloxide::adaptors::throttle::Limits;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+pub const AGENT_ID: u64 = 900_001;
+
+/// A folder under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "faturabot-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A clock the test can move.
+#[derive(Clone)]
+pub struct TestClock(Arc<Mutex<Option<DateTime<Utc>>>>);
+
+impl TestClock {
+    pub fn clock(&self) -> Clock {
+        let at = self.0.clone();
+        Clock::from_fn(move || {
+            at.lock()
+                .map(|t| t.unwrap_or_else(Utc::now))
+                .unwrap_or_else(|_| Utc::now())
+        })
+    }
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = Some(at);
+        }
+    }
+}
+
+pub struct Harness {
+    pub tg: FakeTelegram,
+    pub sandbox: RunningSandbox,
+    pub dir: TempDir,
+    pub clock: TestClock,
+    bot_task: Option<tokio::task::JoinHandle<()>>,
+    shutdown: Option<teloxide::dispatching::ShutdownToken>,
+    pub bank_timeout: Duration,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::start_with(Duration::from_secs(2)).await
+    }
+
+    pub async fn start_with(bank_timeout: Duration) -> Harness {
+        let tg = FakeTelegram::start().await.expect("fake telegram");
+        let sandbox = Sandbox::new(SandboxConfig {
+            subscription_key: Some("sub-key".into()),
+            channel: Some("TG".into()),
+            app_key: Some("app-key".into()),
+            receipt_api_key: Some("api-key".into()),
+            receipt_secret_key: Some("secret-key".into()),
+            slow_delay: bank_timeout + Duration::from_secs(1),
+        })
+        .spawn()
+        .await
+        .expect("sandbox");
+        let mut h = Harness {
+            tg,
+            sandbox,
+            dir: TempDir::new(),
+            clock: TestClock(Arc::new(Mutex::new(None))),
+            bot_task: None,
+            shutdown: None,
+            bank_timeout,
+        };
+        h.launch().await;
+        h
+    }
+
+    /// Starts the dispatcher on the harness's data dir.
+    pub async fn launch(&mut self) {
+        let url: url::Url = self.sandbox.url.parse().unwrap();
+        let store = Store::open(&self.dir.0).expect("store opens");
+        let limits = Limits {
+            messages_per_sec_chat: 100,
+            messages_per_min_chat: 6000,
+            messages_per_min_channel_or_supergroup: 6000,
+            messages_per_sec_overall: 1000,
+        };
+        let bot = launch::build_bot(TOKEN, Some(self.tg.api_url()), limits);
+        let parts = Parts {
+            bank: BankConfig {
+                url: url.clone(),
+                subscription_key: SecretString::from("sub-key"),
+                channel: "TG".into(),
+                app_key: SecretString::from("app-key"),
+                dealer_code: String::new(),
+                sub_dealer_code: String::new(),
+                timeout: self.bank_timeout,
+            },
+            receipt: ReceiptConfig {
+                url,
+                api_key: SecretString::from("api-key"),
+                secret_key: SecretString::from("secret-key"),
+                timeout: self.bank_timeout,
+            },
+            store,
+            agents: [AGENT_ID].into_iter().collect(),
+            catalog_ttl: Duration::from_secs(600),
+            clock: self.clock.clock(),
+        };
+        let (app, me) = launch::build_app(&bot, parts).await.expect("app builds");
+        launch::register_commands(&bot, &app).await;
+        let mut dispatcher = launch::dispatcher(bot, app, me).expect("dispatcher");
+        self.shutdown = Some(dispatcher.shutdown_token());
+        self.bot_task = Some(tokio::spawn(async move { dispatcher.dispatch().await }));
+    }
+
+    /// Stops the bot as a crash would (no graceful shutdown), then starts
+    /// a new one on the same data dir.
+    pub async fn crash_and_restart(&mut self) {
+        if let Some(task) = self.bot_task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        self.shutdown = None;
+        // Let sled's file lock go with the last reference.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.launch().await;
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(token) = self.shutdown.take()
+            && let Ok(done) = token.shutdown()
+        {
+            done.await;
+        }
+        if let Some(task) = self.bot_task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub fn customer(&self, id: u64, lang: &str) -> FakeUser {
+        let u = FakeUser::new(id, format!("Müşteri {id}")).language(lang);
+        self.tg.register(&u);
+        u
+    }
+
+    pub fn agent(&self) -> FakeUser {
+        let u = FakeUser::new(AGENT_ID, "Ajan").language("tr");
+        self.tg.register(&u);
+        u
+    }
+
+    /// Sends `text` as `user` and waits for a bot message matching `want`.
+    pub async fn say(&self, user: &FakeUser, text: &str, want: &str) -> BotMessage {
+        let before = self
+            .tg
+            .chat(user.chat_id())
+            .iter()
+            .map(|m| m.message_id)
+            .max()
+            .unwrap_or(0);
+        self.tg.send_text(user, text);
+        self.expect_new(user, before, want).await
+    }
+
+    /// Presses the button whose text contains `button` on `msg`, and waits
+    /// for a message (new or edited) containing `want`.
+    pub async fn press(
+        &self,
+        user: &FakeUser,
+        msg: &BotMessage,
+        button: &str,
+        want: &str,
+    ) -> BotMessage {
+        let b = msg
+            .button(button)
+            .unwrap_or_else(|| panic!("no button {button:?} in {:?}", msg.buttons))
+            .clone();
+        let data = b.callback_data.clone().expect("a callback button");
+        self.tg.press(user, msg.message_id, &data);
+        self.expect(user, want).await
+    }
+
+    /// Waits for a message in the user's chat containing `want`.
+    pub async fn expect(&self, user: &FakeUser, want: &str) -> BotMessage {
+        let want_owned = want.to_owned();
+        self.tg
+            .wait_for_message(
+                user.chat_id(),
+                move |m| m.plain().contains(&want_owned),
+                WAIT,
+            )
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "no message with {want:?}; chat: {:#?}",
+                    self.transcript(user)
+                )
+            })
+    }
+
+    async fn expect_new(&self, user: &FakeUser, after: i32, want: &str) -> BotMessage {
+        let want_owned = want.to_owned();
+        self.tg
+            .wait_for_message(
+                user.chat_id(),
+                move |m| m.message_id > after && m.plain().contains(&want_owned),
+                WAIT,
+            )
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "no new message with {want:?}; chat: {:#?}",
+                    self.transcript(user)
+                )
+            })
+    }
+
+    pub fn transcript(&self, user: &FakeUser) -> Vec<String> {
+        self.tg
+            .chat(user.chat_id())
+            .iter()
+            .map(|m| {
+                let buttons: Vec<String> = m.all_buttons().map(|b| b.text.clone()).collect();
+                format!("#{} {} {:?}", m.message_id, m.plain(), buttons)
+            })
+            .collect()
+    }
+
+    /// Agent invites, customer opens the link: the customer is linked to
+    /// account 3488017/9142/357.
+    pub async fn link(&self, customer: &FakeUser) {
+        let agent = self.agent();
+        let invite = self.say(&agent, "/invite 3488017 9142 357", "start=").await;
+        let text = invite.plain();
+        let token = text
+            .split("start=")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .expect("a token in the link")
+            .to_owned();
+        let welcome_key = if customer.language_code.as_deref() == Some("en") {
+            "is linked"
+        } else {
+            "bağlandı"
+        };
+        self.say(customer, &format!("/start {token}"), welcome_key)
+            .await;
+    }
+
+    pub fn bank_violations(&self) -> Vec<String> {
+        self.sandbox.sandbox.violations()
+    }
+}

@@ -1,0 +1,384 @@
+//! The payment dialogue end to end: the real dispatcher and sled, the fake
+//! Telegram Bot API over HTTP, the sandbox bank.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Harness, WAIT};
+use faturabot::fakegram::{BotMessage, FakeFailure, FakeUser};
+
+/// The QR code in a PNG, decoded.
+fn decode_qr(png: &[u8]) -> String {
+    let img = image::load_from_memory(png).expect("a PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().expect("QR decodes").1
+}
+
+/// /pay → SU → İSKİ → subscriber: the invoice list.
+async fn to_invoices(h: &Harness, user: &FakeUser, subscriber: &str) -> BotMessage {
+    let groups = h.say(user, "/pay", "Hangi tür").await;
+    let list = h.press(user, &groups, "SU", "kurumu seçin").await;
+    let found = h.say(user, "iski", "eşleşen").await;
+    // `iski` finds İSKİ (and DİSKİ, TİSKİ: Turkish-aware, by substring).
+    assert!(
+        found.button("İSKİ İSTANBUL").is_some(),
+        "{:?}",
+        found.buttons
+    );
+    let _ = list;
+    let prompt = h
+        .press(user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+        .await;
+    let _ = prompt;
+    h.say(user, subscriber, "").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_link_pay_and_get_a_receipt_with_qr() {
+    let h = Harness::start().await;
+    let user = h.customer(1001, "tr");
+    h.link(&user).await;
+
+    let invoices = to_invoices(&h, &user, "1000001").await;
+    assert!(
+        invoices.plain().contains("1 ödenmemiş fatura"),
+        "{}",
+        invoices.plain()
+    );
+    let confirm = h
+        .press(&user, &invoices, "₺29,20", "kontrol edip onaylayın")
+        .await;
+    let text = confirm.plain();
+    for part in ["İSKİ", "1000001", "₺29,20", "9142-•••017-357"] {
+        assert!(text.contains(part), "{part} missing from {text}");
+    }
+    assert!(!text.contains("3488017"), "the account number is masked");
+    h.press(&user, &confirm, "öde", "ödendi").await;
+
+    let photo =
+        h.tg.wait_for_message(user.chat_id(), |m| m.photo.is_some(), WAIT)
+            .await
+            .expect("a receipt photo");
+    let caption = photo.plain();
+    assert!(
+        caption.contains("Dekont") && caption.contains("₺29,20"),
+        "{caption}"
+    );
+    let reference = caption
+        .lines()
+        .find_map(|l| l.strip_prefix("Referans: "))
+        .expect("a reference line")
+        .trim()
+        .to_owned();
+    let qr = decode_qr(photo.photo.as_deref().unwrap_or_default());
+    assert_eq!(
+        qr,
+        format!("BP022{reference}"),
+        "the QR is the receipt's qrCode"
+    );
+
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1);
+    assert!(h.bank_violations().is_empty(), "{:?}", h.bank_violations());
+    // Every callback query was answered.
+    let presses = h.tg.calls_to("answerCallbackQuery").len();
+    assert!(presses >= 4, "{presses}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn english_user_sees_english_and_amounts_the_english_way() {
+    let h = Harness::start().await;
+    let user = h.customer(1002, "en");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "What kind of bill").await;
+    let list = h
+        .press(&user, &groups, "SU", "choose the institution")
+        .await;
+    let found = h.say(&user, "iski", "Matching").await;
+    h.press(&user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+        .await;
+    let invoices = h.say(&user, "1000002", "unpaid invoice").await;
+    assert!(
+        invoices.button("TRY 1,234.56").is_some(),
+        "{:?}",
+        invoices.buttons
+    );
+    assert!(
+        invoices.button("TRY 20,000.00").is_some(),
+        "{:?}",
+        invoices.buttons
+    );
+    let _ = list;
+    // And /language switches to Turkish, remembered.
+    let choose = h.say(&user, "/language", "Choose your language").await;
+    h.press(&user, &choose, "Türkçe", "Türkçe konuşacağım")
+        .await;
+    h.say(&user, "/help", "Neler yapabilirim").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_list_is_paged_and_filtered_turkish_aware() {
+    let h = Harness::start().await;
+    let user = h.customer(1003, "tr");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "Hangi tür").await;
+    let page1 = h.press(&user, &groups, "SU", "sayfa 1/").await;
+    assert!(
+        page1.button("›").is_some(),
+        "a next button: {:?}",
+        page1.buttons
+    );
+    assert!(page1.button("‹ Önceki").is_none());
+    let page2 = h.press(&user, &page1, "Sonraki ›", "sayfa 2/").await;
+    assert!(page2.button("‹ Önceki").is_some());
+    let igdir = h.say(&user, "igdir", "eşleşen").await;
+    assert!(igdir.button("IĞDIR").is_some(), "{:?}", igdir.buttons);
+    let none = h.say(&user, "zzzz", "eşleşen kurum yok").await;
+    assert!(none.button("‹ Geri").is_some());
+    // The institution named with & and < displays (escaped HTML).
+    let amp = h.say(&user, "kooperatif", "eşleşen").await;
+    assert!(amp.button("A&B <SU>").is_some(), "{:?}", amp.buttons);
+    let prompt = h.press(&user, &amp, "A&B <SU>", "Abone Numarası").await;
+    assert!(prompt.plain().contains("A&B <SU>"), "{}", prompt.plain());
+    // Every message the bot sent was accepted by Telegram's rules.
+    let refused: Vec<_> =
+        h.tg.calls()
+            .into_iter()
+            .filter(|c| !c.is_ok() && c.method != "getUpdates")
+            .collect();
+    assert!(refused.is_empty(), "{refused:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_field_institution_asks_both_fields() {
+    let h = Harness::start().await;
+    let user = h.customer(1004, "tr");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "Hangi tür").await;
+    h.press(&user, &groups, "ELEKTRİK", "kurumu seçin").await;
+    let found = h.say(&user, "başkent", "eşleşen").await;
+    h.press(&user, &found, "BAŞKENT", "Tesisat Numarası").await;
+    h.say(&user, "55501", "Abone Numarası").await;
+    h.say(&user, "1000001", "ödenmemiş fatura").await;
+    let q = h
+        .sandbox
+        .sandbox
+        .recorded()
+        .into_iter()
+        .find(|c| c.method == "QueryInvoices")
+        .expect("a query");
+    let request = &q.body["Parameters"][0]["Request"];
+    assert_eq!(request["InstallationNumber"], "55501");
+    assert_eq!(request["SubscriberNumber"], "1000001");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_confirm_presses_in_one_batch_pay_once() {
+    let h = Harness::start().await;
+    let user = h.customer(1005, "tr");
+    h.link(&user).await;
+    let invoices = to_invoices(&h, &user, "1000001").await;
+    let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
+    let data = confirm
+        .button("öde")
+        .and_then(|b| b.callback_data.clone())
+        .expect("confirm");
+    h.tg.enqueue_batch(vec![
+        faturabot::fakegram::UpdateSpec::press(&user, confirm.message_id, data.clone()),
+        faturabot::fakegram::UpdateSpec::press(&user, confirm.message_id, data.clone()),
+    ]);
+    h.expect(&user, "ödendi").await;
+    h.tg.wait_for_message(user.chat_id(), |m| m.photo.is_some(), WAIT)
+        .await
+        .expect("receipt");
+    // And once more, later, after the dialogue ended.
+    h.tg.press(&user, confirm.message_id, &data);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        h.sandbox.sandbox.calls("InvoicePayment"),
+        1,
+        "exactly one payment"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_mid_dialogue_continues_where_it_was() {
+    let mut h = Harness::start().await;
+    let user = h.customer(1006, "tr");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "Hangi tür").await;
+    let list = h.press(&user, &groups, "SU", "kurumu seçin").await;
+    let found = h.say(&user, "iski", "eşleşen").await;
+    let _ = list;
+    h.press(&user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+        .await;
+
+    h.crash_and_restart().await;
+
+    let invoices = h.say(&user, "1000001", "ödenmemiş fatura").await;
+    let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
+    h.crash_and_restart().await;
+    h.press(&user, &confirm, "öde", "ödendi").await;
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_stale_buttons_change_nothing() {
+    let h = Harness::start().await;
+    let user = h.customer(1007, "tr");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "Hangi tür").await;
+    let list = h.press(&user, &groups, "SU", "kurumu seçin").await;
+    for forged in ["garbage", "s1:ok", "rc:abc", "s0:g0"] {
+        let id = h.tg.press(&user, list.message_id, forged);
+        let answered =
+            h.tg.wait_for_call(
+                "answerCallbackQuery",
+                |c| c.param_str("callback_query_id").as_deref() == Some(id.as_str()),
+                WAIT,
+            )
+            .await
+            .expect("answered");
+        assert!(
+            answered
+                .param_str("text")
+                .unwrap_or_default()
+                .contains("süresi doldu"),
+            "{forged}"
+        );
+    }
+    // The group button of the earlier screen is stale now.
+    let stale = groups
+        .button("SU")
+        .and_then(|b| b.callback_data.clone())
+        .expect("button");
+    h.tg.press(&user, list.message_id, &stale);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Still on the institution list: typing filters.
+    h.say(&user, "iski", "eşleşen").await;
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlinked_user_is_told_how_to_link_and_nothing_is_paid() {
+    let h = Harness::start().await;
+    let user = h.customer(1008, "tr");
+    h.say(&user, "/pay", "davet bağlantısı").await;
+    h.say(&user, "/start deadbeef", "geçersiz").await;
+    assert_eq!(
+        h.sandbox.sandbox.calls("QueryInvoices") + h.sandbox.sandbox.calls("InvoicePayment"),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_link_works_once() {
+    let h = Harness::start().await;
+    let agent = h.agent();
+    let invite = h.say(&agent, "/invite 3488017 9142 357", "start=").await;
+    let link = invite.plain();
+    assert!(
+        link.contains("https://t.me/faturabot_test_bot?start="),
+        "{link}"
+    );
+    let token = link
+        .split("start=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let a = h.customer(1009, "tr");
+    let b = h.customer(1010, "tr");
+    h.say(&a, &format!("/start {token}"), "bağlandı").await;
+    h.say(&b, &format!("/start {token}"), "geçersiz").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_429_is_honoured() {
+    let h = Harness::start().await;
+    let user = h.customer(1011, "tr");
+    h.tg.fail_next(
+        "sendMessage",
+        FakeFailure::TooManyRequests { retry_after: 1 },
+        1,
+    );
+    let started = std::time::Instant::now();
+    h.say(&user, "/help", "Neler yapabilirim").await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for retry_after"
+    );
+    let sends = h.tg.calls_to("sendMessage");
+    assert_eq!(sends.iter().filter(|c| c.status == 429).count(), 1);
+}
+
+/// Each bank failure at the query ends in its own message with a way back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_failures_at_query_each_have_a_message() {
+    let h = Harness::start_with(Duration::from_millis(800)).await;
+    let user = h.customer(1012, "tr");
+    h.link(&user).await;
+    for (number, want) in [
+        ("1000000", "ödenmemiş fatura yok"),
+        ("9000001", "Banka bu işlemi yapamadı"),
+        ("9000002", "servisinde şu anda bir sorun"),
+        ("9000003", "zamanında yanıt vermedi"),
+        ("9000004", "okuyamadığım bir yanıt"),
+        ("9000005", "okuyamadığım bir yanıt"),
+        ("9000006", "Kurum sisteminde geçici bir sorun var"),
+        ("5555555", "Abone bulunamadı"),
+    ] {
+        let screen = to_invoices(&h, &user, number).await;
+        let screen = h.expect(&user, want).await;
+        assert!(
+            screen.button("‹ Geri").is_some() && screen.button("Vazgeç").is_some(),
+            "{number}: {:?}",
+            screen.buttons
+        );
+        h.press(&user, &screen, "Vazgeç", "İptal edildi").await;
+    }
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 0);
+}
+
+/// Each bank failure at the payment: a clear message; unknown outcomes are
+/// never retried and say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_failures_at_payment_each_have_a_message() {
+    let h = Harness::start_with(Duration::from_millis(800)).await;
+    let user = h.customer(1013, "tr");
+    h.link(&user).await;
+    for (number, want) in [
+        ("9100001", "Ödeme yapılmadı"),
+        ("9100002", "doğrulayamadık"),
+        ("9100003", "doğrulayamadık"),
+        ("9100004", "doğrulayamadık"),
+        ("9100005", "işlemi tamamlamadı"),
+        ("9100006", "daha önce ödenmiş"),
+    ] {
+        let invoices = to_invoices(&h, &user, number).await;
+        let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+        let result = h.press(&user, &confirm, "öde", want).await;
+        if want == "doğrulayamadık" {
+            assert!(
+                result.buttons.is_empty(),
+                "{number}: no button to pay again"
+            );
+        } else {
+            assert!(
+                result.button("Faturalara dön").is_some(),
+                "{number}: {:?}",
+                result.buttons
+            );
+            h.press(&user, &result, "Vazgeç", "İptal edildi").await;
+        }
+    }
+    assert_eq!(
+        h.sandbox.sandbox.calls("InvoicePayment"),
+        6,
+        "one call per confirmation"
+    );
+}
