@@ -1,6 +1,6 @@
 //! The `faturabot` command line: `run` (default), `sandbox`.
 
-use std::{net::SocketAddr, process::ExitCode};
+use std::{io::Write, net::SocketAddr, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
@@ -69,11 +69,15 @@ pub async fn main(cli: Cli) -> ExitCode {
                 .local_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_default();
-            println!("faturabot sandbox bank listening on http://{addr}");
-            println!("subscriber numbers to try:");
+            // A closed stdout must not stop the sandbox: write, don't print.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "faturabot sandbox bank listening on http://{addr}");
+            let _ = writeln!(out, "subscriber numbers to try:");
             for (number, meaning) in MAGIC_NUMBERS {
-                println!("  {number}  {meaning}");
+                let _ = writeln!(out, "  {number}  {meaning}");
             }
+            let _ = out.flush();
+            drop(out);
             match Sandbox::new(SandboxConfig::from_env())
                 .serve(listener)
                 .await

@@ -181,3 +181,18 @@ async fn standalone_sandbox_answers_all_seven_endpoints() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn readme_documents_every_magic_number() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (number, _) in faturabot::sandbox::MAGIC_NUMBERS {
+        if !number.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        assert!(
+            readme.contains(&format!("`{number}`")),
+            "README lacks {number}"
+        );
+    }
+}

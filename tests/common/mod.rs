@@ -85,6 +85,13 @@ impl Harness {
     }
 
     pub async fn start_with(bank_timeout: Duration) -> Harness {
+        let mut h = Harness::without_bot(bank_timeout).await;
+        h.launch().await;
+        h
+    }
+
+    /// The fake Telegram and the sandbox only: for running the real binary.
+    pub async fn without_bot(bank_timeout: Duration) -> Harness {
         let tg = FakeTelegram::start().await.expect("fake telegram");
         let sandbox = Sandbox::new(SandboxConfig {
             subscription_key: Some("sub-key".into()),
@@ -97,7 +104,7 @@ impl Harness {
         .spawn()
         .await
         .expect("sandbox");
-        let mut h = Harness {
+        Harness {
             tg,
             sandbox,
             dir: TempDir::new(),
@@ -105,9 +112,25 @@ impl Harness {
             bot_task: None,
             shutdown: None,
             bank_timeout,
-        };
-        h.launch().await;
-        h
+        }
+    }
+
+    /// The environment for `faturabot run` against this harness.
+    pub fn binary_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TELOXIDE_TOKEN", TOKEN.to_owned()),
+            ("TELOXIDE_API_URL", self.tg.api_url().to_string()),
+            ("FATURABOT_DATA_DIR", self.dir.0.display().to_string()),
+            ("FATURABOT_BANK_URL", self.sandbox.url.clone()),
+            ("FATURABOT_BANK_SUBSCRIPTION_KEY", "sub-key".into()),
+            ("FATURABOT_BANK_CHANNEL", "TG".into()),
+            ("FATURABOT_BANK_APP_KEY", "app-key".into()),
+            ("FATURABOT_RECEIPT_URL", self.sandbox.url.clone()),
+            ("FATURABOT_RECEIPT_API_KEY", "api-key".into()),
+            ("FATURABOT_RECEIPT_SECRET_KEY", "secret-key".into()),
+            ("FATURABOT_AGENTS", AGENT_ID.to_string()),
+            ("RUST_LOG", "debug".into()),
+        ]
     }
 
     /// Starts the dispatcher on the harness's data dir.

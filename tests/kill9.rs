@@ -1,0 +1,74 @@
+//! The real binary, killed with SIGKILL mid-dialogue, resumes every user
+//! where they were; and its logs never show a secret.
+
+mod common;
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use common::Harness;
+
+const BIN: &str = env!("CARGO_BIN_EXE_faturabot");
+
+fn spawn(h: &Harness, log: &std::path::Path) -> Child {
+    let log = std::fs::File::create(log).expect("log file");
+    let mut cmd = Command::new(BIN);
+    cmd.arg("run")
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (k, v) in h.binary_env() {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("binary starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_dialogue_then_the_dialogue_continues() {
+    let h = Harness::without_bot(Duration::from_secs(3)).await;
+    let log1 = h.dir.0.with_extension("log1");
+    let log2 = h.dir.0.with_extension("log2");
+    let mut bot = spawn(&h, &log1);
+
+    let user = h.customer(2001, "tr");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "Hangi tür").await;
+    h.press(&user, &groups, "SU", "kurumu seçin").await;
+    let found = h.say(&user, "iski", "eşleşen").await;
+    h.press(&user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+        .await;
+
+    // kill -9: no shutdown, no flush beyond what the bot already did.
+    bot.kill().expect("SIGKILL");
+    let _ = bot.wait();
+    let mut bot = spawn(&h, &log2);
+
+    let invoices = h.say(&user, "1000001", "ödenmemiş fatura").await;
+    let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
+    h.press(&user, &confirm, "öde", "ödendi").await;
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1);
+
+    let _ = bot.kill();
+    let _ = bot.wait();
+    let logs = format!(
+        "{}{}",
+        std::fs::read_to_string(&log1).unwrap_or_default(),
+        std::fs::read_to_string(&log2).unwrap_or_default()
+    );
+    assert!(!logs.is_empty(), "the bot logs");
+    for secret in [
+        "AAFakeTokenForFakegram",
+        "sub-key",
+        "app-key",
+        "api-key",
+        "secret-key",
+        "3488017",
+    ] {
+        assert!(!logs.contains(secret), "{secret} appears in the logs");
+    }
+    let _ = std::fs::remove_file(log1);
+    let _ = std::fs::remove_file(log2);
+}
