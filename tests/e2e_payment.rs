@@ -382,3 +382,26 @@ async fn bank_failures_at_payment_each_have_a_message() {
         "one call per confirmation"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_stored_state_is_reset_politely() {
+    let mut h = Harness::start().await;
+    let user = h.customer(1014, "tr");
+    h.link(&user).await;
+    h.crash().await;
+    {
+        // What an older version might have stored.
+        let store = faturabot::storage::Store::open(&h.dir.0).expect("store");
+        let tree = store.db.open_tree("dialogues").expect("tree");
+        tree.insert(
+            user.chat_id().to_be_bytes(),
+            &br#"{"ChoosingPlan":{"old":1}}"#[..],
+        )
+        .expect("insert");
+        store.db.flush().expect("flush");
+    }
+    h.launch().await;
+    h.say(&user, "merhaba", "Güncellendim").await;
+    // And the user is not stuck: /pay works.
+    h.say(&user, "/pay", "Hangi tür").await;
+}

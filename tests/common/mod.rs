@@ -175,6 +175,12 @@ impl Harness {
     /// Stops the bot as a crash would (no graceful shutdown), then starts
     /// a new one on the same data dir.
     pub async fn crash_and_restart(&mut self) {
+        self.crash().await;
+        self.launch().await;
+    }
+
+    /// Stops the bot as a crash would; `launch` starts it again.
+    pub async fn crash(&mut self) {
         if let Some(task) = self.bot_task.take() {
             task.abort();
             let _ = task.await;
@@ -182,7 +188,6 @@ impl Harness {
         self.shutdown = None;
         // Let sled's file lock go with the last reference.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        self.launch().await;
     }
 
     pub async fn stop(&mut self) {
