@@ -28,6 +28,15 @@ pub enum Command {
         #[arg(long)]
         sandbox: bool,
     },
+    /// The whole product in this terminal: sandbox bank, a stand-in for
+    /// Telegram, and a chat you type into. No token, no bank.
+    Demo,
+    /// Validate the environment and reach the bank and receipt services.
+    CheckConfig {
+        /// Check against the embedded sandbox instead of the real bank.
+        #[arg(long)]
+        sandbox: bool,
+    },
     /// Serve the simulated bank and receipt service over HTTP.
     Sandbox {
         /// Address to listen on, e.g. 127.0.0.1:8080.
@@ -57,6 +66,14 @@ pub async fn main(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Command::Demo => match crate::demo::run().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("faturabot: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::CheckConfig { sandbox } => crate::check::run(sandbox).await,
         Command::Sandbox { listen } => {
             let listener = match tokio::net::TcpListener::bind(listen).await {
                 Ok(l) => l,

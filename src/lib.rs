@@ -15,11 +15,14 @@
 
 pub mod bank;
 pub mod bot;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod fakegram;
 pub mod i18n;
+pub mod metrics;
 pub mod money;
 pub mod receipt;
 pub mod sandbox;

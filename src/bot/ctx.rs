@@ -12,6 +12,8 @@ use teloxide::{
     types::{InlineKeyboardMarkup, InputFile, MessageId, ReplyMarkup},
 };
 
+use tracing::Instrument;
+
 use super::{App, HandlerResult, TgBot};
 use crate::{bank::BankError, i18n::Lang, money::Amount, text};
 
@@ -23,6 +25,7 @@ pub const MAX_CAPTION_CHARS: usize = 1024;
 pub struct Ctx {
     pub app: Arc<App>,
     pub bot: TgBot,
+    pub update_id: u32,
     pub user_id: u64,
     pub chat_id: ChatId,
     pub lang: Lang,
@@ -47,6 +50,7 @@ impl Ctx {
             is_agent: app.is_agent(user_id),
             app,
             bot,
+            update_id: update.id.0,
             user_id,
             chat_id: chat.id,
             lang,
@@ -65,12 +69,25 @@ impl Ctx {
         self.app.i18n.money(self.lang, amount, currency)
     }
 
-    /// Runs a handler body; an unhandled error is logged and the user told.
+    /// Runs a handler body in the update's span (handlers record the
+    /// dialogue `step` in it); an unhandled error is logged and the user told.
     pub async fn guard(&self, body: impl Future<Output = HandlerResult>) -> HandlerResult {
-        if let Err(error) = body.await {
-            tracing::error!(user_id = self.user_id, error = %format!("{error:#}"), "handler failed");
-            let _ = self.send(self.t("error.internal"), None).await;
+        let span = tracing::info_span!(
+            "update",
+            update_id = self.update_id,
+            user_id = self.user_id,
+            agent = self.is_agent,
+            step = tracing::field::Empty,
+        );
+        async {
+            tracing::debug!("handling");
+            if let Err(error) = body.await {
+                tracing::error!(error = %format!("{error:#}"), "handler failed");
+                let _ = self.send(self.t("error.internal"), None).await;
+            }
         }
+        .instrument(span)
+        .await;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use teloxide::{
     dispatching::{DefaultKey, Dispatcher},
     prelude::*,
     types::{BotCommand, BotCommandScope, ParseMode, Recipient},
+    update_listeners::webhooks,
 };
 
 use super::{
@@ -21,6 +22,7 @@ use crate::{
     clock::Clock,
     config::{BankConfig, Config, ReceiptConfig, Upstream},
     i18n::{I18n, Lang},
+    metrics::{self, Health, Metrics},
     sandbox::{RunningSandbox, Sandbox, SandboxConfig},
     storage::Store,
 };
@@ -121,8 +123,13 @@ pub async fn build_app(
         .get_me()
         .await
         .context("getMe: is TELOXIDE_TOKEN right and Telegram reachable?")?;
-    let bank = BankClient::new(&parts.bank)?;
-    let receipts = ReceiptClient::new(&parts.receipt)?;
+    let metrics = Metrics::new();
+    let observe = {
+        let m = metrics.clone();
+        Arc::new(move |method: &'static str, took, ok| m.bank_call(method, took, ok))
+    };
+    let bank = BankClient::new(&parts.bank)?.with_observer(observe.clone());
+    let receipts = ReceiptClient::new(&parts.receipt)?.with_observer(observe);
     let settled = parts
         .store
         .ledger
@@ -142,6 +149,7 @@ pub async fn build_app(
         agents: parts.agents,
         bot_username: me.username().to_owned(),
         clock: parts.clock,
+        metrics,
     };
     Ok((Arc::new(app), me))
 }
@@ -205,7 +213,8 @@ pub async fn register_commands(bot: &TgBot, app: &App) {
     }
 }
 
-/// `faturabot run`: until Ctrl-C or SIGTERM.
+/// `faturabot run`: long polling, or webhooks when configured; until
+/// Ctrl-C or SIGTERM, letting updates in progress (payments included) finish.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let upstreams = upstreams(&config).await?;
     let store = Store::open(&config.data_dir)
@@ -226,16 +235,84 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (app, me) = build_app(&bot, parts).await?;
     tracing::info!(username = %me.username(), "faturabot started");
     register_commands(&bot, &app).await;
-    let mut dispatcher = dispatcher(bot, app, me)?;
+    let mut dispatcher = dispatcher(bot.clone(), app.clone(), me)?;
+
+    let (stopped_tx, stopped_rx) = tokio::sync::watch::channel(false);
+    let metrics_task =
+        match config.metrics_listen {
+            Some(addr) => {
+                let url = &upstreams.bank.url;
+                let bank_addr = format!(
+                    "{}:{}",
+                    url.host_str().unwrap_or("localhost"),
+                    url.port_or_known_default().unwrap_or(443)
+                );
+                let mut rx = stopped_rx.clone();
+                let stop = async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                };
+                let health = Health {
+                    app: app.clone(),
+                    bank_addr,
+                };
+                Some(metrics::serve(addr, health, stop).await.with_context(|| {
+                    format!("FATURABOT_METRICS_LISTEN: cannot listen on {addr}")
+                })?)
+            }
+            None => None,
+        };
+
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down: finishing in-flight updates");
+        tracing::info!("shutting down: finishing updates in progress");
         if let Ok(done) = token.shutdown() {
             done.await;
         }
     });
-    dispatcher.dispatch().await;
+
+    match &config.webhook {
+        None => dispatcher.dispatch().await,
+        Some(webhook) => {
+            let mut options = webhooks::Options::new(webhook.listen, webhook.url.clone());
+            if let Some(secret) = &webhook.secret {
+                options = options.secret_token(secret.expose_secret().to_owned());
+            }
+            let tcp = tokio::net::TcpListener::bind(webhook.listen)
+                .await
+                .with_context(|| {
+                    format!(
+                        "FATURABOT_WEBHOOK_LISTEN: cannot listen on {}",
+                        webhook.listen
+                    )
+                })?;
+            let (listener, stop_flag, router) = webhooks::axum_to_router(bot.clone(), options)
+                .await
+                .context("setWebhook failed")?;
+            tracing::info!(listen = %webhook.listen, "webhook mode");
+            let server = tokio::spawn(async move {
+                if let Err(e) = axum::serve(tcp, router)
+                    .with_graceful_shutdown(stop_flag)
+                    .await
+                {
+                    tracing::error!(error = %e, "webhook server stopped");
+                }
+            });
+            dispatcher
+                .dispatch_with_listener(
+                    listener,
+                    teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
+                        "webhook listener",
+                    ),
+                )
+                .await;
+            let _ = server.await;
+        }
+    }
+    let _ = stopped_tx.send(true);
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
     store.flush().await?;
     tracing::info!("stopped; database flushed");
     drop(upstreams.sandbox);

@@ -32,6 +32,7 @@ use crate::{
     bank::{BankClient, Catalog, ReceiptClient},
     clock::Clock,
     i18n::I18n,
+    metrics::Metrics,
     storage::{SledDialogues, Store},
 };
 
@@ -55,6 +56,7 @@ pub struct App {
     /// From `getMe`, for invite links.
     pub bot_username: String,
     pub clock: Clock,
+    pub metrics: Arc<Metrics>,
 }
 
 impl App {

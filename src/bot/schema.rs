@@ -43,6 +43,7 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     let callback_query_handler = Update::filter_callback_query().endpoint(general::receive_button);
 
     dptree::entry()
+        .inspect(|app: Arc<App>| app.metrics.update_handled())
         .filter_map(|app: Arc<App>, bot: TgBot, update: Update| Ctx::load(app, bot, &update))
         .enter_dialogue::<Update, SledDialogues, State>()
         .inspect_async(general::reset_unreadable)

@@ -27,6 +27,15 @@ pub enum PaymentState {
     /// staff, never paid again on its own.
     Unknown,
     Cancelled,
+    /// Completed, and an agent's `CancelPayment` is in flight: its answer
+    /// is not known yet. Held by one confirmation only, so the cancellation
+    /// is sent once.
+    Cancelling,
+    /// Completed, then a `CancelPayment` whose answer was lost (time-out,
+    /// an answer that could not be read, a crash): the bank may or may not
+    /// have cancelled. Staff check with the bank; asking again is safe, the
+    /// bank refuses to cancel twice.
+    CancelUnknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +93,9 @@ pub struct AuditEntry {
     pub agent: u64,
     pub action: String,
     pub details: String,
+    /// The payment (bank transaction id) acted on, if any.
+    #[serde(default)]
+    pub payment: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -261,22 +273,26 @@ impl Ledger {
     }
 
     /// At start-up: payments left in flight by a previous process have an
-    /// unknown outcome. Returns how many were found.
+    /// unknown outcome, and so have cancellations left in flight (the
+    /// payment itself stands). Returns how many were found.
     pub async fn settle_abandoned(&self, at: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut abandoned = Vec::new();
         for entry in self.payments.iter() {
             let (_, bytes) = entry?;
-            if let Ok(record) = serde_json::from_slice::<PaymentRecord>(&bytes)
-                && record.state == PaymentState::InFlight
-            {
-                abandoned.push(record.intent);
+            if let Ok(record) = serde_json::from_slice::<PaymentRecord>(&bytes) {
+                let to = match record.state {
+                    PaymentState::InFlight => PaymentState::Unknown,
+                    PaymentState::Cancelling => PaymentState::CancelUnknown,
+                    _ => continue,
+                };
+                abandoned.push((record.intent, record.state, to));
             }
         }
-        for intent in &abandoned {
+        for (intent, from, to) in &abandoned {
             self.transition(
                 intent,
-                PaymentState::InFlight,
-                PaymentState::Unknown,
+                *from,
+                *to,
                 Some("process stopped during the bank call".into()),
                 at,
             )
@@ -294,6 +310,27 @@ impl Ledger {
         Ok(())
     }
 
+    /// The audit entries made at or after `since`, oldest first, at most
+    /// the `limit` newest of them.
+    pub fn audit_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out = Vec::new();
+        // Keys are increasing ids, written in time order: newest last.
+        for entry in self.audit.iter().rev() {
+            let (_, v) = entry?;
+            let entry: AuditEntry = serde_json::from_slice(&v)?;
+            if entry.at < since || out.len() >= limit {
+                break;
+            }
+            out.push(entry);
+        }
+        out.reverse();
+        Ok(out)
+    }
+
     pub fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit
             .iter()
@@ -302,5 +339,106 @@ impl Ledger {
                 Ok(serde_json::from_slice(&v)?)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(intent: &str, at: DateTime<Utc>) -> PaymentRecord {
+        PaymentRecord {
+            intent: intent.into(),
+            payer: 1,
+            chat_id: 1,
+            account: Account {
+                customer_no: 3488017,
+                branch_code: 9142,
+                suffix: 357,
+                currency: "TRY".into(),
+            },
+            association_code: "ISKI".into(),
+            association_name: "İSKİ".into(),
+            subscriber: "1000001".into(),
+            invoice_number: "1".into(),
+            amount: "29.2".parse().expect("amount"),
+            currency: "TRY".into(),
+            created_at: at,
+            session: SessionId::new(),
+            request_id: RequestId::new(),
+            transaction_id: None,
+            state: PaymentState::InFlight,
+            history: Vec::new(),
+        }
+    }
+
+    /// A crash during a payment leaves it Unknown; a crash during the
+    /// cancellation of a completed payment leaves the cancellation
+    /// unverified, not the payment.
+    #[tokio::test]
+    async fn abandoned_payments_and_cancellations_are_settled_apart() {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        let ledger = Ledger::new(&db).expect("ledger");
+        let at = Utc::now();
+        for intent in ["paying", "cancelling", "paid"] {
+            assert!(matches!(
+                ledger.begin(record(intent, at)).await,
+                Ok(Begin::Started(_))
+            ));
+        }
+        for intent in ["cancelling", "paid"] {
+            ledger
+                .set_state(intent, PaymentState::Completed, Some(7), None, at)
+                .await
+                .expect("set");
+        }
+        assert!(
+            ledger
+                .transition(
+                    "cancelling",
+                    PaymentState::Completed,
+                    PaymentState::Cancelling,
+                    None,
+                    at
+                )
+                .await
+                .expect("claim")
+        );
+
+        assert_eq!(ledger.settle_abandoned(at).await.expect("settle"), 2);
+
+        let state = |i: &str| ledger.get(i).expect("get").expect("record").state;
+        assert_eq!(state("paying"), PaymentState::Unknown);
+        assert_eq!(state("cancelling"), PaymentState::CancelUnknown);
+        assert_eq!(state("paid"), PaymentState::Completed);
+    }
+
+    #[tokio::test]
+    async fn audit_since_gives_the_newest_entries_of_the_period_oldest_first() {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        let ledger = Ledger::new(&db).expect("ledger");
+        let now = Utc::now();
+        for (i, hours_ago) in [30, 2, 1, 0].into_iter().enumerate() {
+            ledger
+                .audit(AuditEntry {
+                    at: now - chrono::Duration::hours(hours_ago),
+                    agent: 9,
+                    action: "invite".into(),
+                    details: format!("#{i}"),
+                    payment: None,
+                })
+                .await
+                .expect("audit");
+        }
+        let since = now - chrono::Duration::hours(24);
+        let details = |v: Vec<AuditEntry>| v.into_iter().map(|e| e.details).collect::<Vec<_>>();
+        assert_eq!(
+            details(ledger.audit_since(since, 10).expect("read")),
+            ["#1", "#2", "#3"]
+        );
+        assert_eq!(
+            details(ledger.audit_since(since, 2).expect("read")),
+            ["#2", "#3"]
+        );
     }
 }

@@ -19,6 +19,14 @@ use crate::{
 
 /// Payments per `/payments` page.
 pub const PAYMENTS_PAGE: usize = 10;
+/// Agents' actions of the day shown under `/payments`, at most.
+pub const AUDIT_SHOWN: usize = 10;
+
+/// Audit actions, as stored.
+const AUDIT_INVITE: &str = "invite";
+const AUDIT_CANCEL: &str = "cancel";
+const AUDIT_CANCEL_FAILED: &str = "cancel_failed";
+const AUDIT_CANCEL_UNKNOWN: &str = "cancel_unknown";
 
 pub async fn refuse(ctx: Ctx) -> HandlerResult {
     tracing::warn!(
@@ -73,8 +81,9 @@ pub async fn invite(ctx: Ctx, args: String) -> HandlerResult {
                 .audit(AuditEntry {
                     at: now,
                     agent: ctx.user_id,
-                    action: "invite".into(),
-                    details: format!("account {}", account.masked()),
+                    action: AUDIT_INVITE.into(),
+                    details: account.masked(),
+                    payment: None,
                 })
                 .await?;
             let link = format!("https://t.me/{}?start={token}", ctx.app.bot_username);
@@ -144,10 +153,15 @@ pub async fn cancel_payment(ctx: Ctx, dialogue: PayDialogue, args: String) -> Ha
 fn cancel_refusal(ctx: &Ctx, record: &crate::storage::PaymentRecord) -> Option<String> {
     let key = match record.state {
         PaymentState::Cancelled => "cancelpay.already",
-        PaymentState::Completed if record.day() != ctx.app.clock.today_istanbul() => {
+        PaymentState::Cancelling => "cancelpay.in_progress",
+        PaymentState::Completed | PaymentState::CancelUnknown
+            if record.day() != ctx.app.clock.today_istanbul() =>
+        {
             "cancelpay.not_today"
         }
-        PaymentState::Completed => return None,
+        // An unverified cancellation may be asked again: the bank refuses
+        // to cancel twice, so nothing is refunded twice.
+        PaymentState::Completed | PaymentState::CancelUnknown => return None,
         PaymentState::Unknown | PaymentState::InFlight => "cancelpay.unknown",
         PaymentState::Refused => "cancelpay.not_completed",
     };
@@ -166,12 +180,15 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
         return Ok(());
     }
     let now = ctx.app.clock.now();
-    // Claim the cancellation: only one press moves Completed → InFlight.
+    // Claim the cancellation: only one press moves the payment from the
+    // state it was seen in to Cancelling. A crash while it is Cancelling
+    // leaves it CancelUnknown at the next start (never "payment unknown").
+    let before = record.state;
     let claimed = ledger
         .transition(
             intent,
-            PaymentState::Completed,
-            PaymentState::InFlight,
+            before,
+            PaymentState::Cancelling,
             Some("cancelling".into()),
             now,
         )
@@ -197,13 +214,27 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
         .cancel(&record.session, &RequestId::new(), &request)
         .await;
     let at = ctx.app.clock.now();
-    let (state, note, details) = match &outcome {
-        Ok(()) => (PaymentState::Cancelled, None, "cancelled".to_owned()),
-        // Not cancelled (or not known to be): the payment stands as paid.
+    let (state, note, action, details) = match &outcome {
+        Ok(()) => (
+            PaymentState::Cancelled,
+            None,
+            AUDIT_CANCEL,
+            "cancelled".to_owned(),
+        ),
+        // The answer was lost: the bank may have cancelled. Not "paid", not
+        // "cancelled": unverified, and said so.
+        Err(e) if e.outcome_unknown() => (
+            PaymentState::CancelUnknown,
+            Some(format!("cancellation outcome unknown: {e}")),
+            AUDIT_CANCEL_UNKNOWN,
+            format!("outcome unknown: {e}"),
+        ),
+        // Refused: the payment stands as it was before this attempt.
         Err(e) => (
-            PaymentState::Completed,
-            Some(format!("cancellation failed: {e}")),
-            format!("failed: {e}"),
+            before,
+            Some(format!("cancellation refused: {e}")),
+            AUDIT_CANCEL_FAILED,
+            format!("refused: {e}"),
         ),
     };
     let updated = ledger
@@ -214,8 +245,9 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
         .audit(AuditEntry {
             at,
             agent: ctx.user_id,
-            action: "cancel".into(),
-            details: format!("payment {:?} {details}", updated.transaction_id),
+            action: action.into(),
+            details,
+            payment: updated.transaction_id,
         })
         .await?;
     match outcome {
@@ -223,12 +255,41 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
             ctx.show(message, status_text(ctx, &updated), None).await?;
             notify_payer(ctx, &updated).await;
         }
+        Err(e) if e.outcome_unknown() => {
+            let text = ctx.f(
+                "cancelpay.outcome_unknown",
+                &[("reason", &ctx.bank_error(&e)), ("id", &tx_id(&updated))],
+            );
+            ctx.show(message, text, None).await?;
+        }
         Err(e) => {
             let text = ctx.f("cancelpay.failed", &[("reason", &ctx.bank_error(&e))]);
             ctx.show(message, text, None).await?;
         }
     }
     Ok(())
+}
+
+/// The agent pressed Back or Cancel on the confirmation: nothing is sent,
+/// and the text says the payment was *not* cancelled.
+pub async fn decline_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>) -> HandlerResult {
+    let id = ctx
+        .app
+        .store
+        .ledger
+        .get(intent)?
+        .map(|r| tx_id(&r))
+        .unwrap_or_else(|| "-".into());
+    ctx.show(message, ctx.f("cancelpay.kept", &[("id", &id)]), None)
+        .await?;
+    Ok(())
+}
+
+fn tx_id(record: &crate::storage::PaymentRecord) -> String {
+    record
+        .transaction_id
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 /// Tells the payer, in their language, that an agent cancelled the payment.
@@ -277,8 +338,9 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
     let records = ctx.app.store.ledger.for_day(today)?;
     let day = today.format("%d.%m.%Y").to_string();
     if records.is_empty() {
-        ctx.show(message, ctx.f("payments.empty", &[("day", &day)]), None)
-            .await?;
+        let mut lines = vec![ctx.f("payments.empty", &[("day", &day)])];
+        lines.extend(audit_lines(ctx)?);
+        ctx.show(message, lines.join("\n"), None).await?;
         return Ok(());
     }
     let sum = |state: PaymentState| {
@@ -330,6 +392,7 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
             ),
         );
     }
+    lines.extend(audit_lines(ctx)?);
     let rows = vec![keyboards::pager(
         &ctx.app.i18n,
         ctx.lang,
@@ -340,6 +403,48 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
     ctx.show(message, lines.join("\n"), Some(markup(rows)))
         .await?;
     Ok(())
+}
+
+/// Today's agents' actions (invites, cancellations), newest last; empty
+/// when there were none.
+fn audit_lines(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
+    let today = ctx.app.clock.today_istanbul();
+    let since = today
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(crate::clock::istanbul()).single())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| ctx.app.clock.now());
+    let entries = ctx.app.store.ledger.audit_since(since, AUDIT_SHOWN)?;
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut lines = vec![String::new(), ctx.t("payments.audit_title").to_owned()];
+    for e in &entries {
+        let key = match e.action.as_str() {
+            AUDIT_INVITE => "audit.invite",
+            AUDIT_CANCEL => "audit.cancel",
+            AUDIT_CANCEL_FAILED => "audit.cancel_failed",
+            AUDIT_CANCEL_UNKNOWN => "audit.cancel_unknown",
+            _ => continue,
+        };
+        let time =
+            e.at.with_timezone(&crate::clock::istanbul())
+                .format("%H:%M");
+        let payment = e
+            .payment
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "-".into());
+        lines.push(ctx.f(
+            key,
+            &[
+                ("time", &time.to_string()),
+                ("agent", &e.agent.to_string()),
+                ("account", &esc(&e.details)),
+                ("id", &payment),
+            ],
+        ));
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]

@@ -149,6 +149,7 @@ pub async fn receive_button(
 ) -> HandlerResult {
     ctx.clone()
         .guard(async move {
+            tracing::Span::current().record("step", state.name());
             let message = q.message.as_ref().map(|m| m.id());
             let data = q.data.as_deref().and_then(CallbackData::decode);
             match data {

@@ -44,6 +44,9 @@ pub async fn cancel_command(ctx: Ctx, dialogue: PayDialogue, state: State) -> Ha
     ctx.clone()
         .guard(async move {
             dialogue.exit().await?;
+            if let State::ConfirmingCancel { intent, .. } = &state {
+                return agent::decline_cancel(&ctx, intent, None).await;
+            }
             let key = if matches!(state, State::Idle | State::Unreadable) {
                 "cancel.nothing"
             } else {
@@ -502,6 +505,7 @@ pub async fn receive_text(
 ) -> HandlerResult {
     ctx.clone()
         .guard(async move {
+            tracing::Span::current().record("step", state.name());
             let Some(raw) = msg.text() else {
                 ctx.send(ctx.t("input.text_only"), None).await?;
                 return Ok(());
@@ -616,6 +620,10 @@ pub async fn receive_button(
 
     if action == Action::Cancel {
         dialogue.exit().await?;
+        // Leaving a payment cancellation: say that nothing was cancelled.
+        if let State::ConfirmingCancel { intent, .. } = &state {
+            return agent::decline_cancel(ctx, intent, message).await;
+        }
         ctx.show(message, ctx.t("cancel.done"), None).await?;
         return Ok(());
     }
@@ -885,9 +893,9 @@ pub async fn receive_button(
             dialogue.exit().await?;
             agent::confirm_cancel(ctx, &intent, message).await?;
         }
-        (State::ConfirmingCancel { .. }, Action::Back) => {
+        (State::ConfirmingCancel { intent, .. }, Action::Back) => {
             dialogue.exit().await?;
-            ctx.show(message, ctx.t("cancel.done"), None).await?;
+            agent::decline_cancel(ctx, &intent, message).await?;
         }
         _ => expired(ctx).await?,
     }
@@ -951,6 +959,7 @@ async fn pay(
     let record = match ctx.app.store.ledger.begin(record).await? {
         Begin::Started(r) => r,
         Begin::Exists(existing) => {
+            ctx.app.metrics.payment("duplicate");
             ctx.send(receipts::status_text(ctx, &existing), None)
                 .await?;
             return Ok(());
@@ -975,6 +984,7 @@ async fn pay(
     match outcome {
         Ok(transaction_id) => {
             tracing::info!(intent = %record.intent, ?transaction_id, "payment completed");
+            ctx.app.metrics.payment("completed");
             let record = ledger
                 .set_state(
                     &record.intent,
@@ -991,6 +1001,7 @@ async fn pay(
         }
         Err(e) if e.outcome_unknown() => {
             tracing::error!(intent = %record.intent, error = %e, "payment outcome unknown");
+            ctx.app.metrics.payment("unknown");
             let record = ledger
                 .set_state(
                     &record.intent,
@@ -1006,6 +1017,7 @@ async fn pay(
         }
         Err(e) => {
             tracing::warn!(intent = %record.intent, error = %e, "payment refused");
+            ctx.app.metrics.payment("refused");
             ledger
                 .set_state(
                     &record.intent,

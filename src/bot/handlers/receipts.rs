@@ -4,7 +4,7 @@
 use teloxide::types::MessageId;
 
 use crate::{
-    bank::Receipt,
+    bank::{BankError, Receipt},
     bot::{
         Ctx, HandlerResult,
         callbacks::CallbackData,
@@ -26,6 +26,8 @@ fn state_key(state: PaymentState) -> &'static str {
         PaymentState::Refused => "state.refused",
         PaymentState::Unknown => "state.unknown",
         PaymentState::Cancelled => "state.cancelled",
+        PaymentState::Cancelling => "state.cancelling",
+        PaymentState::CancelUnknown => "state.cancel_unknown",
     }
 }
 
@@ -53,6 +55,8 @@ pub fn status_text(ctx: &Ctx, r: &PaymentRecord) -> String {
         PaymentState::Refused => "status.refused",
         PaymentState::Unknown => "status.unknown",
         PaymentState::Cancelled => "status.cancelled",
+        PaymentState::Cancelling => "status.cancelling",
+        PaymentState::CancelUnknown => "status.cancel_unknown",
     };
     ctx.f(key, &args)
 }
@@ -116,12 +120,32 @@ pub async fn deliver_receipt(ctx: &Ctx, record: &PaymentRecord) -> HandlerResult
             tracing::warn!(payment = id, error = %e, "receipt service failed");
             let text = ctx.f(
                 "receipt.unavailable",
-                &[("id", &id.to_string()), ("reason", &ctx.bank_error(&e))],
+                &[("id", &id.to_string()), ("reason", &receipt_error(ctx, &e))],
             );
             ctx.send_photo(qr_png(&id.to_string())?, &text).await?;
         }
     }
     Ok(())
+}
+
+/// Why the receipt service gave no receipt, in words that name the receipt
+/// service (not the bank: the payment itself went through).
+fn receipt_error(ctx: &Ctx, error: &BankError) -> String {
+    match error {
+        BankError::Refused {
+            message: Some(m), ..
+        } => ctx.f("receipt.err_said", &[("reason", &esc(m))]),
+        BankError::Rejected { description, .. } if !description.trim().is_empty() => {
+            ctx.f("receipt.err_said", &[("reason", &esc(description))])
+        }
+        BankError::Refused {
+            message: None,
+            code,
+        } => ctx.f("receipt.err_code", &[("code", &esc(code))]),
+        BankError::Timeout(_) => ctx.t("receipt.err_timeout").to_owned(),
+        BankError::Unreachable { .. } => ctx.t("receipt.err_unreachable").to_owned(),
+        _ => ctx.t("receipt.err_unavailable").to_owned(),
+    }
 }
 
 pub async fn receipt_command(ctx: Ctx, arg: String) -> HandlerResult {
@@ -151,14 +175,18 @@ pub async fn receipt_by_id(ctx: &Ctx, id: i64) -> HandlerResult {
             .await?;
         return Ok(());
     };
+    // Paid at some point: the receipt exists, whatever became of it later.
     if !matches!(
         record.state,
-        PaymentState::Completed | PaymentState::Cancelled
+        PaymentState::Completed
+            | PaymentState::Cancelled
+            | PaymentState::Cancelling
+            | PaymentState::CancelUnknown
     ) {
         ctx.send(status_text(ctx, &record), None).await?;
         return Ok(());
     }
-    if record.state == PaymentState::Cancelled {
+    if record.state != PaymentState::Completed {
         ctx.send(status_text(ctx, &record), None).await?;
     }
     deliver_receipt(ctx, &record).await

@@ -1,0 +1,222 @@
+//! Operating the real binary: check-config, webhooks, health and metrics,
+//! graceful shutdown on SIGTERM.
+
+mod common;
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::{Harness, WAIT};
+
+const BIN: &str = env!("CARGO_BIN_EXE_faturabot");
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn command(h: &Harness, args: &[&str], extra: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_clear().stdin(Stdio::null());
+    for (k, v) in h.binary_env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn spawn(h: &Harness, extra: &[(&str, String)]) -> Child {
+    command(h, &["run"], extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts")
+}
+
+async fn wait_http(url: &str) -> reqwest::Response {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match reqwest::get(url).await {
+            Ok(r) => return r,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("{url}: {e}"),
+        }
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_reaches_every_service() {
+    let h = Harness::without_bot(Duration::from_secs(3)).await;
+    let out = command(&h, &["check-config"], &[]).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "configuration: ok",
+        "telegram: ok",
+        "bank: ok",
+        "receipt service: ok",
+    ] {
+        assert!(stdout.contains(line), "{line} missing: {stdout}");
+    }
+
+    let out = command(
+        &h,
+        &["check-config"],
+        &[("FATURABOT_RECEIPT_SECRET_KEY", "wrong".into())],
+    )
+    .output()
+    .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("receipt service: FAILED") && stdout.contains("bank: ok"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("wrong"), "the key is not echoed: {stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_metrics_and_graceful_sigterm() {
+    let h = Harness::without_bot(Duration::from_secs(3)).await;
+    let port = free_port();
+    let mut bot = spawn(
+        &h,
+        &[("FATURABOT_METRICS_LISTEN", format!("127.0.0.1:{port}"))],
+    );
+
+    let health = wait_http(&format!("http://127.0.0.1:{port}/healthz")).await;
+    assert_eq!(health.status(), 200);
+    let body = health.text().await.unwrap();
+    assert!(
+        body.contains("\"database\":\"ok\"") && body.contains("\"bank\":\"ok\""),
+        "{body}"
+    );
+
+    let user = h.customer(3001, "en");
+    h.say(&user, "/help", "What I can do").await;
+    let metrics = wait_http(&format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("faturabot_updates_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("faturabot_catalog_cache_total{result=\"hit\"}"),
+        "{metrics}"
+    );
+
+    sigterm(&bot);
+    let status = wait_exit(&mut bot, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+    let mut log = String::new();
+    if let Some(mut err) = bot.stderr.take() {
+        use std::io::Read;
+        let _ = err.read_to_string(&mut log);
+    }
+    assert!(log.contains("database flushed"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_serves_updates_with_the_secret_only() {
+    let h = Harness::without_bot(Duration::from_secs(3)).await;
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/telegram");
+    let mut bot = spawn(
+        &h,
+        &[
+            ("FATURABOT_WEBHOOK_URL", url.clone()),
+            ("FATURABOT_WEBHOOK_LISTEN", format!("127.0.0.1:{port}")),
+            ("FATURABOT_WEBHOOK_SECRET", "s3cret_token".into()),
+        ],
+    );
+    let set =
+        h.tg.wait_for_call("setWebhook", |_| true, WAIT)
+            .await
+            .expect("setWebhook called");
+    assert_eq!(set.param_str("url").as_deref(), Some(url.as_str()));
+    assert_eq!(
+        set.param_str("secret_token").as_deref(),
+        Some("s3cret_token")
+    );
+
+    let user = h.customer(3002, "en");
+    let update = serde_json::json!({
+        "update_id": 1,
+        "message": {
+            "message_id": 1, "date": 1_700_000_000,
+            "chat": {"id": 3002, "type": "private", "first_name": "W"},
+            "from": {"id": 3002, "is_bot": false, "first_name": "W", "language_code": "en"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]
+        }
+    });
+    let http = reqwest::Client::new();
+    // Wait for the listener, then a wrong secret is refused.
+    let deadline = Instant::now() + WAIT;
+    let wrong = loop {
+        match http
+            .post(&url)
+            .header("X-Telegram-Bot-Api-Secret-Token", "nope")
+            .json(&update)
+            .send()
+            .await
+        {
+            Ok(r) => break r,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(wrong.status(), 401);
+    let ok = http
+        .post(&url)
+        .header("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert!(ok.status().is_success());
+    let reply = h.expect(&user, "What I can do").await;
+    assert!(reply.plain().contains("/pay"));
+    assert_eq!(
+        h.tg.chat(user.chat_id()).len(),
+        1,
+        "the refused update did nothing"
+    );
+
+    sigterm(&bot);
+    assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());
+}
