@@ -81,3 +81,38 @@ pub async fn run(sandbox: bool) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+/// `faturabot healthcheck`: GET `/healthz` on the local metrics listener.
+pub async fn healthcheck() -> ExitCode {
+    let Some(addr) = std::env::var("FATURABOT_METRICS_LISTEN")
+        .ok()
+        .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+    else {
+        eprintln!("faturabot: FATURABOT_METRICS_LISTEN is not set to an address");
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    // A wildcard listen address is reached on loopback.
+    let host = if addr.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    let client = match reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(4))
+        .build()
+    {
+        Ok(c) => c,
+        Err(_) => return ExitCode::FAILURE,
+    };
+    match client.get(format!("http://{host}/healthz")).send().await {
+        Ok(r) if r.status().is_success() => ExitCode::SUCCESS,
+        Ok(r) => {
+            eprintln!("unhealthy: HTTP {}", r.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -37,6 +37,10 @@ pub enum Command {
         #[arg(long)]
         sandbox: bool,
     },
+    /// Exit 0 when this host's `/healthz` (at FATURABOT_METRICS_LISTEN)
+    /// answers 200: the container HEALTHCHECK.
+    #[command(hide = true)]
+    Healthcheck,
     /// Serve the simulated bank and receipt service over HTTP.
     Sandbox {
         /// Address to listen on, e.g. 127.0.0.1:8080.
@@ -74,6 +78,7 @@ pub async fn main(cli: Cli) -> ExitCode {
             }
         },
         Command::CheckConfig { sandbox } => crate::check::run(sandbox).await,
+        Command::Healthcheck => crate::check::healthcheck().await,
         Command::Sandbox { listen } => {
             let listener = match tokio::net::TcpListener::bind(listen).await {
                 Ok(l) => l,

@@ -178,6 +178,23 @@ async fn standalone_sandbox_answers_all_seven_endpoints() {
         .unwrap();
     assert_eq!(resp["Data"]["State"], 2, "{resp}");
 
+    // README's way to make a method fail by hand.
+    let armed = http
+        .post(format!("{url}/_sandbox/fail"))
+        .json(&serde_json::json!({"method": "GetAssociationList", "mode": "http500", "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(armed.status().is_success());
+    let body = serde_json::json!({"Header": header(20), "Parameters": [{"CollectionGroup": "2"}]});
+    let failed = http
+        .post(format!("{url}/GetAssociationList"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 500);
+
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -837,8 +837,7 @@ async fn cancel_whose_answer_is_lost_is_not_reported_as_not_cancelled() {
     assert!(text.contains("doğrulanamadı"), "{text}");
     let list = h.say(&agent, "/payments", "ödemeleri").await;
     assert!(
-        list.plain()
-            .contains(&format!("₺29,20 · iptali doğrulanamadı")),
+        list.plain().contains("₺29,20 · iptali doğrulanamadı"),
         "{}",
         list.plain()
     );

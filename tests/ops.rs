@@ -137,6 +137,20 @@ async fn health_metrics_and_graceful_sigterm() {
         "{metrics}"
     );
 
+    // The container HEALTHCHECK command.
+    let check = command(
+        &h,
+        &["healthcheck"],
+        &[("FATURABOT_METRICS_LISTEN", format!("0.0.0.0:{port}"))],
+    )
+    .output()
+    .expect("runs");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
     sigterm(&bot);
     let status = wait_exit(&mut bot, Duration::from_secs(15));
     assert!(status.success(), "{status:?}");
@@ -217,6 +231,37 @@ async fn webhook_mode_serves_updates_with_the_secret_only() {
         "the refused update did nothing"
     );
 
+    sigterm(&bot);
+    assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());
+}
+
+/// README's first command: `run --sandbox` needs only a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_sandbox_pays_with_only_a_token() {
+    let h = Harness::without_bot(Duration::from_secs(3)).await;
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--sandbox"])
+        .env_clear()
+        .env("TELOXIDE_TOKEN", faturabot::fakegram::TOKEN)
+        .env("TELOXIDE_API_URL", h.tg.api_url().to_string())
+        .env("FATURABOT_DATA_DIR", h.dir.0.display().to_string())
+        .env("FATURABOT_AGENTS", common::AGENT_ID.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut bot = cmd.spawn().expect("starts");
+    let user = h.customer(3003, "tr");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "Hangi tür").await;
+    h.press(&user, &groups, "SU", "kurumu seçin").await;
+    let found = h.say(&user, "iski", "eşleşen").await;
+    h.press(&user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+        .await;
+    let invoices = h.say(&user, "1000001", "ödenmemiş fatura").await;
+    let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
+    h.press(&user, &confirm, "öde", "ödendi").await;
+    // Not the harness's sandbox: the embedded one was used.
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 0);
     sigterm(&bot);
     assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());
 }

@@ -251,7 +251,7 @@ pub async fn show_history(ctx: &Ctx, page: usize, message: Option<MessageId>) ->
         ctx.lang,
         page,
         pages,
-        |p| CallbackData::HistoryPage(p),
+        CallbackData::HistoryPage,
     ));
     ctx.show(message, lines.join("\n\n"), Some(markup(rows)))
         .await?;
