@@ -255,6 +255,18 @@ async fn another_customer_learns_nothing_about_a_payment() {
         receipts_before,
         "the receipt service is not asked for them"
     );
+
+    // Act: an agent may see any receipt.
+    let agent = h.agent();
+    let after = last_id(&h, &agent);
+    h.tg.send_text(&agent, &format!("/receipt {id}"));
+    let photo = next_photo(&h, &agent, after).await;
+
+    // Assert
+    assert_eq!(
+        decode_qr(photo.photo.as_deref().unwrap_or_default()),
+        format!("BP022FOY{id}")
+    );
 }
 
 // ---- 3. /receipt without id, /history paged ----
