@@ -8,7 +8,7 @@
 //! ([`DEMO_USER_ID`]), already linked to a bank account through an invite
 //! (as `/start <token>` does) and also an agent, so every command can be
 //! tried. Lines typed are sent to the bot as messages; a line that is just a
-//! number presses that button of the latest message with buttons. Every
+//! number presses that button of the buttons shown last. Every
 //! message the bot sends or edits is printed as plain text with its buttons
 //! numbered, and a receipt's QR image is decoded and drawn again with Unicode
 //! blocks.
@@ -28,7 +28,7 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 use teloxide::adaptors::throttle::Limits;
 use tokio::{
-    io::{AsyncBufRead, AsyncBufReadExt as _, AsyncWrite, AsyncWriteExt as _},
+    io::{AsyncBufRead, AsyncBufReadExt as _, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _},
     sync::broadcast::{self, error::RecvError},
     time::{Instant, sleep, sleep_until},
 };
@@ -78,7 +78,7 @@ pub async fn run() -> anyhow::Result<()> {
     // Typed lines are already on a terminal's screen; from a pipe they are
     // echoed so the transcript reads as a conversation.
     let echo = !std::io::stdin().is_terminal();
-    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    let input = tokio::io::BufReader::new(StdinReader::spawn());
     let interrupted = async {
         if tokio::signal::ctrl_c().await.is_err() {
             // No signal handling here: never interrupt.
@@ -101,6 +101,78 @@ pub async fn run_with(
     output: impl AsyncWrite + Unpin + Send,
 ) -> anyhow::Result<()> {
     session(input, output, true, std::future::pending::<()>()).await
+}
+
+/// Standard input read on a thread of its own. Unlike `tokio::io::stdin`,
+/// whose blocking read keeps the runtime from shutting down until Enter is
+/// pressed, a read left waiting here does not delay the exit (after Ctrl-C).
+struct StdinReader {
+    chunks: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl StdinReader {
+    fn spawn() -> StdinReader {
+        let (tx, chunks) = tokio::sync::mpsc::channel(16);
+        let spawned = std::thread::Builder::new()
+            .name("demo-stdin".into())
+            .spawn(move || {
+                use std::io::Read as _;
+                let mut stdin = std::io::stdin().lock();
+                let mut buf = vec![0u8; 4096];
+                loop {
+                    let chunk = match stdin.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => Ok(buf[..n].to_vec()),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => Err(e),
+                    };
+                    let failed = chunk.is_err();
+                    if tx.blocking_send(chunk).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            // The sender went with the closure: the input is simply empty.
+            tracing::warn!(error = %e, "cannot read the terminal");
+        }
+        StdinReader {
+            chunks,
+            pending: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for StdinReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        loop {
+            if self.at < self.pending.len() {
+                let n = buf.remaining().min(self.pending.len() - self.at);
+                let start = self.at;
+                buf.put_slice(&self.pending[start..start + n]);
+                self.at += n;
+                return Poll::Ready(Ok(()));
+            }
+            match self.chunks.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    self.pending = chunk;
+                    self.at = 0;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                // The thread is done: end of input.
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+            }
+        }
+    }
 }
 
 /// The language of the demo user's Telegram client, from the locale.
@@ -261,15 +333,23 @@ where
     // The conversation.
     tokio::pin!(interrupted);
     let mut buf = Vec::new();
+    // Set while the rest of an overlong line is being skipped.
+    let mut skipping = false;
     while chat.open {
+        // At most one byte more than a line may hold: memory stays bounded.
+        let room = u64::try_from(MAX_LINE + 1 - buf.len().min(MAX_LINE)).unwrap_or(1);
+        let mut limited = (&mut input).take(room);
         tokio::select! {
-            read = input.read_until(b'\n', &mut buf) => {
+            read = limited.read_until(b'\n', &mut buf) => {
                 match read {
                     Ok(0) => break,
                     Ok(_) => {
+                        let overlong = !buf.ends_with(b"\n") && buf.len() > MAX_LINE;
                         let line = String::from_utf8_lossy(&buf).into_owned();
                         buf.clear();
-                        if !chat.typed(&line).await {
+                        let skip = skipping;
+                        skipping = overlong;
+                        if !skip && !chat.typed(&line).await {
                             break;
                         }
                     }
@@ -277,10 +357,6 @@ where
                         chat.note(&format!("(input ended: {e})")).await;
                         break;
                     }
-                }
-                if buf.len() > MAX_LINE {
-                    // A line that never ends: keep memory bounded.
-                    buf.truncate(MAX_LINE);
                 }
             }
             event = chat.events.recv(), if chat.events_open => chat.event(event).await,
@@ -399,14 +475,13 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
         );
         t.push_str("  /history  /receipt  /language  /help  /cancel\n");
         t.push_str("  /invite 3488017 9142 357   /payments   /cancelpayment <id>   (staff)\n");
-        t.push_str("  3           press button [3] of the latest message with buttons\n");
+        t.push_str("  3           press button [3] of the buttons shown last\n");
         t.push_str("  \\3          send \"3\" as text instead\n");
         t.push_str("  /quit       leave (end of input, Ctrl-D, does too)\n\n");
         t.push_str("Subscriber numbers the simulated bank knows (any institution):\n");
         for (number, meaning) in MAGIC_NUMBERS {
             t.push_str(&format!("  {number}  {meaning}\n"));
         }
-        t.push_str("  anything else: subscriber not found\n");
         if data.temporary {
             t.push_str("\nData: a temporary folder, removed at exit.\n");
         } else {
@@ -449,7 +524,7 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
             }
             if trimmed.len() <= 2 {
                 let how = match self.current_buttons() {
-                    0 => "the latest messages have no buttons".to_owned(),
+                    0 => "no buttons to press now".to_owned(),
                     count => format!("the buttons are numbered 1 to {count}"),
                 };
                 self.note(&format!(
@@ -506,15 +581,6 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
         true
     }
 
-    /// The newest shown message with buttons.
-    fn newest_with_buttons(&self) -> Option<i32> {
-        self.shown
-            .values()
-            .rev()
-            .find(|m| !m.buttons.is_empty())
-            .map(|m| m.message_id)
-    }
-
     async fn event(&mut self, event: Result<BotEvent, RecvError>) {
         let event = match event {
             Ok(e) => e,
@@ -542,7 +608,7 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
             } if chat_id == me => {
                 self.shown.remove(&message_id);
                 if self.current == Some(message_id) {
-                    self.current = self.newest_with_buttons();
+                    self.current = None;
                 }
                 self.note("bot deleted a message").await;
             }
@@ -585,11 +651,7 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
             t.push_str(head);
             t.push_str(lines.next().unwrap_or_default());
             t.push('\n');
-            for line in lines {
-                t.push_str(INDENT);
-                t.push_str(line);
-                t.push('\n');
-            }
+            push_indented(&mut t, &lines.collect::<Vec<_>>().join("\n"));
         }
         for (i, button) in message.all_buttons().enumerate() {
             t.push_str(&format!("{INDENT}[{}] {}", i + 1, button.text));
@@ -607,8 +669,9 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
         self.shown.insert(id, message);
         if has_buttons {
             self.current = Some(id);
-        } else if self.current == Some(id) || self.current.is_none() {
-            self.current = self.newest_with_buttons();
+        } else if self.current == Some(id) {
+            // Its buttons are gone: numbers press nothing until new ones show.
+            self.current = None;
         }
         self.write(&t).await;
     }
@@ -628,13 +691,7 @@ fn photo_text(message: &BotMessage) -> String {
     };
     let mut t = format!("[photo: a QR code holding {content}]\n");
     match crate::receipt::qr_terminal(&content) {
-        Ok(drawing) => {
-            for line in drawing.lines() {
-                t.push_str(INDENT);
-                t.push_str(line);
-                t.push('\n');
-            }
-        }
+        Ok(drawing) => push_indented(&mut t, &drawing),
         Err(e) => t.push_str(&format!("{INDENT}(cannot draw it here: {e})\n")),
     }
     t
@@ -650,10 +707,13 @@ pub fn decode_qr(image_bytes: &[u8]) -> Option<String> {
         .find_map(|grid| grid.decode().ok().map(|(_, content)| content))
 }
 
+/// `text`'s lines, each after the margin (empty lines stay empty).
 fn push_indented(t: &mut String, text: &str) {
     for line in text.lines() {
-        t.push_str(INDENT);
-        t.push_str(line);
+        if !line.trim().is_empty() {
+            t.push_str(INDENT);
+            t.push_str(line.trim_end());
+        }
         t.push('\n');
     }
 }

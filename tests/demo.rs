@@ -1,0 +1,242 @@
+//! `faturabot demo`: the real binary, driven through its terminal chat, pays
+//! a bill; and the chat core ([`faturabot::demo::run_with`]) in process.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    process::{Child, ChildStdin, Command, Stdio},
+    sync::mpsc::{Receiver, RecvTimeoutError, channel},
+    thread,
+    time::{Duration, Instant},
+};
+
+/// Each step must show its answer within this.
+const STEP: Duration = Duration::from_secs(10);
+/// The whole conversation, start to exit.
+const WHOLE: Duration = Duration::from_secs(28);
+
+/// The demo binary with its stdout read line by line on a thread.
+struct Demo {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    /// Everything printed so far.
+    seen: Vec<String>,
+    stderr: Option<thread::JoinHandle<String>>,
+    started: Instant,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_faturabot"))
+            .arg("demo")
+            .env("LANG", "en_US.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("FATURABOT_DATA_DIR")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the faturabot binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        Demo {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            seen: Vec::new(),
+            stderr: Some(stderr),
+            started: Instant::now(),
+        }
+    }
+
+    fn fail(&mut self, why: &str) -> ! {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        panic!(
+            "{why}\n--- stdout ---\n{}\n--- stderr ---\n{stderr}",
+            self.seen.join("\n")
+        );
+    }
+
+    fn type_line(&mut self, line: &str) {
+        let written = match self.stdin.as_mut() {
+            Some(stdin) => writeln!(stdin, "{line}").and_then(|()| stdin.flush()),
+            None => Ok(()),
+        };
+        if let Err(e) = written {
+            self.fail(&format!("cannot type {line:?}: {e}"));
+        }
+    }
+
+    /// Reads lines until one (printed after line `from`) satisfies `want`;
+    /// returns its index.
+    fn wait_for(&mut self, from: usize, what: &str, want: impl Fn(&str) -> bool) -> usize {
+        if let Some(i) = self.seen[from..].iter().position(|l| want(l)) {
+            return from + i;
+        }
+        let deadline = (Instant::now() + STEP).min(self.started + WHOLE);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = want(&line);
+                    self.seen.push(line);
+                    if hit {
+                        return self.seen.len() - 1;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.fail(&format!("timed out waiting for {what}"))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.fail(&format!("the demo ended before {what}"))
+                }
+            }
+        }
+    }
+
+    /// Waits for a numbered button whose text `is` wanted, printed after
+    /// line `from`, and types its number. Returns where it was seen.
+    fn press(&mut self, from: usize, what: &str, is: impl Fn(&str) -> bool) -> usize {
+        let at = self.wait_for(from, &format!("a button {what:?}"), |l| {
+            button(l).is_some_and(|(_, text)| is(&text))
+        });
+        let (n, _) = button(&self.seen[at]).unwrap_or_default();
+        self.type_line(&n.to_string());
+        at
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `      [3] SU` → (3, "SU").
+fn button(line: &str) -> Option<(usize, String)> {
+    let rest = line.trim_start().strip_prefix('[')?;
+    let (n, text) = rest.split_once("] ")?;
+    Some((n.parse().ok()?, text.to_owned()))
+}
+
+fn is_qr_row(line: &str) -> bool {
+    line.chars()
+        .filter(|c| matches!(c, '█' | '▀' | '▄'))
+        .count()
+        >= 10
+}
+
+#[test]
+fn the_demo_pays_a_bill_and_draws_the_receipt_qr() {
+    let mut demo = Demo::start();
+
+    // The account is linked before anything is typed.
+    demo.wait_for(0, "the linked account", |l| l.contains("is linked"));
+
+    demo.type_line("/pay");
+    let at = demo.wait_for(0, "the group question", |l| l.contains("What kind of bill"));
+    let at = demo.press(at, "SU", |b| b == "SU");
+    let at = demo.wait_for(at, "the institution list", |l| {
+        l.contains("choose the institution")
+    });
+    demo.type_line("iski");
+    let at = demo.wait_for(at, "the search result", |l| l.contains("Matching"));
+    let at = demo.press(at, "İSKİ İSTANBUL", |b| b.starts_with("İSKİ İSTANBUL"));
+    let at = demo.wait_for(at, "the subscriber prompt", |l| l.contains("Please type"));
+    demo.type_line("1000001");
+    let at = demo.wait_for(at, "the invoice list", |l| l.contains("unpaid invoice"));
+    let at = demo.press(at, "the invoice", |b| b.contains("29.20"));
+    let at = demo.wait_for(at, "the confirmation", |l| {
+        l.contains("Please check and confirm")
+    });
+    let at = demo.press(at, "confirm", |b| b.starts_with("✅ Pay"));
+    let paid = demo.wait_for(at, "the payment done", |l| l.contains("✅ Paid"));
+    let photo = demo.wait_for(at, "the receipt photo", |l| {
+        l.contains("[photo: a QR code holding")
+    });
+    let qr = demo.wait_for(photo, "the QR drawn in blocks", is_qr_row);
+    demo.wait_for(qr, "the receipt caption", |l| l.contains("Receipt"));
+    assert!(paid > at && qr > photo);
+
+    demo.type_line("/quit");
+    demo.stdin = None; // and the end of input
+    demo.wait_for(qr, "the goodbye", |l| l.trim() == "Bye.");
+
+    // It exits on its own, cleanly.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        match demo.child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+            Ok(None) => demo.fail("the demo did not exit after /quit"),
+            Err(e) => demo.fail(&format!("waiting for the demo: {e}")),
+        }
+    };
+    if !status.success() {
+        demo.fail(&format!("the demo exited with {status}"));
+    }
+    let out = demo.seen.join("\n");
+    assert!(!out.contains('\u{1b}'), "plain text only, no escape codes");
+    assert!(
+        out.contains("QR code holding BP022"),
+        "the receipt's qrCode"
+    );
+}
+
+/// The chat core in process: odd input does no harm, every bot reply is
+/// shown before it returns, and it stops cleanly at the end of input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_survives_odd_input_and_ends_with_the_input() {
+    let mut input: Vec<u8> = b"\n   \n0\n99\n\\\n\\7\n<b>&amp;</b> \xff\xfe\n".to_vec();
+    // A line far longer than any message may be.
+    input.extend(std::iter::repeat_n(b'a', 20_000));
+    input.extend_from_slice(b"\n/help\r\n/history");
+    let mut output: Vec<u8> = Vec::new();
+    let done = tokio::time::timeout(
+        Duration::from_secs(25),
+        faturabot::demo::run_with(input.as_slice(), &mut output),
+    )
+    .await;
+    let out = String::from_utf8_lossy(&output).into_owned();
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("run_with failed: {e:#}\n{out}"),
+        Err(_) => panic!("run_with did not end\n{out}"),
+    }
+    assert!(out.contains("/pay"), "{out}");
+    assert!(out.contains("there is no button 99"), "{out}");
+    assert!(
+        out.contains("you › 7"),
+        "the escaped number is sent as text: {out}"
+    );
+    assert!(
+        out.contains("you › /history"),
+        "a last line without newline: {out}"
+    );
+    // The bot's answers to the last lines are shown before the end.
+    assert!(out.contains("/cancelpayment"), "the agent's /help: {out}");
+    assert!(out.trim_end().ends_with("Bye."), "{out}");
+}
