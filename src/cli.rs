@@ -1,4 +1,5 @@
-//! The `faturabot` command line: `run` (default), `sandbox`.
+//! The `faturabot` command line: `run` (the default), `demo`,
+//! `check-config`, `sandbox`.
 
 use std::{io::Write, net::SocketAddr, process::ExitCode};
 

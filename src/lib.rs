@@ -2,15 +2,34 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the subcommands of the `faturabot` binary (`run`, `sandbox`).
-//! - [`config`]: every `FATURABOT_*` variable, read and validated once at start.
-//! - [`clock`]: injectable time; "today" is decided in Europe/Istanbul.
-//! - [`money`]: [`money::Amount`], a decimal that crosses JSON untouched.
-//! - [`bank`]: the two upstream services: the inter-API invoice payment client
-//!   ([`bank::BankClient`]), the receipt client ([`bank::ReceiptClient`]), their
-//!   wire types, typed errors ([`bank::BankError`]), and the catalog cache.
+//! Entry points
+//! - [`cli`]: the subcommands of the `faturabot` binary (`run`, `demo`,
+//!   `check-config`, `sandbox`); `main.rs` only parses and calls it.
+//! - [`config`]: every variable of the runtime contract, read and validated
+//!   once at start (secrets as `SecretString`).
+//! - [`check`]: `check-config` (reach every service) and the container
+//!   health check.
+//! - [`demo`]: the whole product in a terminal: sandbox bank, [`fakegram`],
+//!   the real dispatcher.
+//!
+//! Upstream
+//! - [`bank`]: the inter-API Invoice Payment client ([`bank::BankClient`]),
+//!   the receipt client ([`bank::ReceiptClient`]), their wire types, typed
+//!   errors ([`bank::BankError`]) and the catalog cache ([`bank::Catalog`]).
 //! - [`sandbox`]: a strict simulator of both services, for `run --sandbox`,
 //!   `sandbox --listen` and the tests.
+//!
+//! The bot
+//! - [`bot`]: the dptree `schema()`, the dialogue `State`, commands,
+//!   callback data, keyboards, and the handlers (payment dialogue, receipts,
+//!   agents); `bot::launch` wires it all up.
+//! - [`storage`]: sled: dialogue states, users, invites, the payment ledger.
+//! - [`i18n`]: Turkish and English texts from `locales/`, money per language.
+//! - [`receipt`]: the receipt's QR code as PNG or terminal blocks.
+//! - [`money`]: [`money::Amount`], a decimal that crosses JSON untouched.
+//! - [`text`]: HTML escaping, Turkish-aware search folding, input checks.
+//! - [`clock`]: injectable time; "today" is decided in Europe/Istanbul.
+//! - [`metrics`]: `/healthz` and Prometheus `/metrics`.
 //! - [`fakegram`]: a stand-in for the Telegram Bot API, for tests and the demo.
 
 pub mod bank;
