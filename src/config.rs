@@ -322,7 +322,8 @@ impl Reader<'_> {
         let mut agents = BTreeSet::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part.parse::<u64>() {
-                Ok(id) if id > 0 => {
+                // A user id is also its private chat's id, an i64.
+                Ok(id) if id > 0 && i64::try_from(id).is_ok() => {
                     agents.insert(id);
                 }
                 _ => {
@@ -447,6 +448,7 @@ mod tests {
             ("FATURABOT_BANK_TIMEOUT_SECS", "fast"),
             ("FATURABOT_CATALOG_TTL_SECS", "-1"),
             ("FATURABOT_AGENTS", "12,bob"),
+            ("FATURABOT_AGENTS", "9223372036854775808"),
             ("FATURABOT_METRICS_LISTEN", "localhost"),
             ("TELOXIDE_TOKEN", "no-colon"),
             ("TELOXIDE_API_URL", "::"),

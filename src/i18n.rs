@@ -100,9 +100,11 @@ impl I18n {
     }
 
     /// `₺1.234,56` in Turkish, `TRY 1,234.56` in English; other currencies
-    /// by their code.
+    /// by their code. The code comes from the bank: it is escaped, so the
+    /// result may go into HTML as it is.
     pub fn money(&self, lang: Lang, amount: Amount, currency: &str) -> String {
-        match (lang, currency) {
+        let currency = crate::text::esc(currency.trim());
+        match (lang, currency.as_str()) {
             (Lang::Tr, "TRY" | "TL" | "") => format!("₺{}", amount.grouped('.', ',')),
             (Lang::Tr, cur) => format!("{} {cur}", amount.grouped('.', ',')),
             (Lang::En, "") => format!("TRY {}", amount.grouped(',', '.')),
@@ -216,6 +218,7 @@ mod tests {
         let a = Amount::parse("1234.56").unwrap();
         assert_eq!(i18n.money(Lang::Tr, a, "TRY"), "₺1.234,56");
         assert_eq!(i18n.money(Lang::En, a, "TRY"), "TRY 1,234.56");
+        assert_eq!(i18n.money(Lang::En, a, "<X>"), "&lt;X&gt; 1,234.56");
     }
 
     #[test]

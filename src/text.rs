@@ -68,6 +68,48 @@ pub fn truncate(text: &str, max: usize) -> String {
     out
 }
 
+/// [`truncate`] for a text in Telegram's HTML: never ends inside an entity
+/// (`&amp;`) or a tag, and closes the tags it leaves open, so that a long
+/// bank message still parses. Outside strings are escaped, so every `<` in
+/// `text` opens a tag.
+pub fn truncate_html(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    // Room for the ellipsis and the closing tags (the locales nest at most
+    // two deep).
+    let mut out: String = text.chars().take(max.saturating_sub(33)).collect();
+    if let Some(amp) = out.rfind('&')
+        && !out[amp..].contains(';')
+    {
+        out.truncate(amp);
+    }
+    if let Some(lt) = out.rfind('<')
+        && !out[lt..].contains('>')
+    {
+        out.truncate(lt);
+    }
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = out.as_str();
+    while let Some(start) = rest.find('<') {
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
+        let tag = &rest[start + 1..start + len];
+        match tag.strip_prefix('/') {
+            Some(name) => {
+                if let Some(i) = open.iter().rposition(|t| *t == name.trim()) {
+                    open.truncate(i);
+                }
+            }
+            None => open.push(tag.split_whitespace().next().unwrap_or_default()),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    let closing: String = open.iter().rev().map(|t| format!("</{t}>")).collect();
+    format!("{out}…{closing}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +141,18 @@ mod tests {
             clean_input(&"ş".repeat(64), 64).map(|s| s.chars().count()),
             Ok(64)
         );
+    }
+
+    #[test]
+    fn html_truncation_keeps_the_markup_whole() {
+        let long = format!("<b>{}</b>", esc(&"A&B ".repeat(2000)));
+        let cut = truncate_html(&long, 4096);
+        assert!(cut.chars().count() <= 4096);
+        assert!(cut.ends_with("…</b>"), "{cut}");
+        assert!(!cut.contains("&amp…") && !cut.contains("&a…"));
+        assert_eq!(truncate_html("<i>short</i>", 4096), "<i>short</i>");
+        let cut = truncate_html(&format!("x<a href=\"{}\">y</a>", "z".repeat(100)), 60);
+        assert_eq!(cut, "x…");
     }
 
     #[test]

@@ -332,7 +332,7 @@ async fn bank_failures_at_query_each_have_a_message() {
         ("9000006", "Kurum sisteminde geçici bir sorun var"),
         ("5555555", "Abone bulunamadı"),
     ] {
-        let screen = to_invoices(&h, &user, number).await;
+        to_invoices(&h, &user, number).await;
         let screen = h.expect(&user, want).await;
         assert!(
             screen.button("‹ Geri").is_some() && screen.button("Vazgeç").is_some(),

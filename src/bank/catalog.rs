@@ -24,8 +24,12 @@ pub struct CacheStats {
     pub misses: AtomicU64,
 }
 
+/// One key's value and when it was fetched; its lock is held during the
+/// fetch, so concurrent misses wait for it.
+type Slot<V> = Arc<tokio::sync::Mutex<Option<(Instant, V)>>>;
+
 struct TtlCache<K, V> {
-    entries: Mutex<HashMap<K, Arc<tokio::sync::Mutex<Option<(Instant, V)>>>>>,
+    entries: Mutex<HashMap<K, Slot<V>>>,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {

@@ -192,18 +192,41 @@ struct CancelParam<'a> {
     customer_no: u64,
 }
 
+/// The HTTP client of both services: `timeout` per request.
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, BankError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .user_agent(concat!("faturabot/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| BankError::Unreachable {
+            reason: e.to_string(),
+        })
+}
+
+/// Sends `request`; the answer's status and its body, which must be UTF-8.
+pub(crate) async fn exchange(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+) -> Result<(reqwest::StatusCode, String), BankError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| BankError::from_reqwest(e, timeout))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| BankError::from_reqwest(e, timeout))?;
+    let text =
+        String::from_utf8(bytes.to_vec()).map_err(|_| BankError::malformed("body is not UTF-8"))?;
+    Ok((status, text))
+}
+
 impl BankClient {
     pub fn new(config: &BankConfig) -> Result<Self, BankError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("faturabot/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| BankError::Unreachable {
-                reason: e.to_string(),
-            })?;
         Ok(BankClient {
-            http,
+            http: http_client(config.timeout)?,
             base: config.url.clone(),
             channel: config.channel.clone(),
             app_key: config.app_key.clone(),
@@ -266,7 +289,7 @@ impl BankClient {
     }
 
     async fn send(&self, method: &'static str, body: Vec<u8>) -> Result<Box<RawValue>, BankError> {
-        let response = self
+        let request = self
             .http
             .post(self.url(method))
             .header(
@@ -274,17 +297,9 @@ impl BankClient {
                 self.subscription_key.expose_secret(),
             )
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| BankError::from_reqwest(e, self.timeout))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| BankError::from_reqwest(e, self.timeout))?;
-        let text =
-            std::str::from_utf8(&bytes).map_err(|_| BankError::malformed("body is not UTF-8"))?;
+            .body(body);
+        let (status, text) = exchange(request, self.timeout).await?;
+        let text = text.as_str();
         if !status.is_success() {
             // A 4xx/5xx may still carry the bank's Error envelope; prefer its words.
             if let Ok(env) = serde_json::from_str::<Envelope>(text)

@@ -27,6 +27,10 @@ pub enum BankError {
     /// The request never reached the service (connection refused, DNS …).
     #[error("could not reach the service: {reason}")]
     Unreachable { reason: String },
+    /// The connection failed once the request may have left (reset, closed
+    /// mid-answer …): the service may have acted on it.
+    #[error("the connection failed during the call: {reason}")]
+    Interrupted { reason: String },
     /// No answer within the configured time.
     #[error("no answer within {}s", .0.as_secs())]
     Timeout(Duration),
@@ -36,19 +40,23 @@ impl BankError {
     /// For a payment or cancellation: did the service possibly carry it out?
     ///
     /// A refusal is a clear "no"; a request that never left is a "no"; a
-    /// time-out, a 5xx or an unreadable answer leave the outcome unknown, so
-    /// the operation must not be repeated on its own.
+    /// time-out, a 5xx, a connection lost mid-call or an unreadable answer
+    /// leave the outcome unknown, so the operation must not be repeated on
+    /// its own.
     pub fn outcome_unknown(&self) -> bool {
         matches!(
             self,
-            BankError::Timeout(_) | BankError::Malformed { .. } | BankError::Status { .. }
+            BankError::Timeout(_)
+                | BankError::Malformed { .. }
+                | BankError::Status { .. }
+                | BankError::Interrupted { .. }
         )
     }
 
     /// Whether a read may be tried once more (never used for payments).
     pub fn retryable_read(&self) -> bool {
         match self {
-            BankError::Unreachable { .. } => true,
+            BankError::Unreachable { .. } | BankError::Interrupted { .. } => true,
             BankError::Status { status } => *status >= 500,
             _ => false,
         }
@@ -63,14 +71,17 @@ impl BankError {
     pub(crate) fn from_reqwest(err: reqwest::Error, timeout: Duration) -> Self {
         if err.is_timeout() {
             BankError::Timeout(timeout)
-        } else if err.is_connect() {
+        } else if err.is_connect() || err.is_builder() {
+            // Nothing was sent.
             BankError::Unreachable {
                 reason: without_url(&err),
             }
         } else if err.is_decode() || err.is_body() {
             BankError::malformed(without_url(&err))
         } else {
-            BankError::Unreachable {
+            // A reset or a closed connection on a request already written:
+            // for a payment, "not paid" would be a guess.
+            BankError::Interrupted {
                 reason: without_url(&err),
             }
         }

@@ -9,7 +9,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{BankError, client::CallObserver, wire};
+use super::{
+    BankError,
+    client::{CallObserver, exchange, http_client},
+    wire,
+};
 use crate::{config::ReceiptConfig, money::Amount};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -112,14 +116,7 @@ impl std::fmt::Debug for ReceiptClient {
 
 impl ReceiptClient {
     pub fn new(config: &ReceiptConfig) -> Result<Self, BankError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("faturabot/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| BankError::Unreachable {
-                reason: e.to_string(),
-            })?;
+        let http = http_client(config.timeout)?;
         let mut url = config.url.clone();
         let path = format!(
             "{}/invoices/invoicereceipt",
@@ -172,28 +169,19 @@ impl ReceiptClient {
                 invoice_payment_id: payment_id,
             }],
         };
-        let response = self
+        let request = self
             .http
             .post(self.url.clone())
             .header("ApiKey", self.api_key.expose_secret())
             .header("SecretKey", self.secret_key.expose_secret())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| BankError::from_reqwest(e, self.timeout))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| BankError::from_reqwest(e, self.timeout))?;
-        let text =
-            std::str::from_utf8(&bytes).map_err(|_| BankError::malformed("body is not UTF-8"))?;
+            .json(&body);
+        let (status, text) = exchange(request, self.timeout).await?;
         if !status.is_success() {
             return Err(BankError::Status {
                 status: status.as_u16(),
             });
         }
-        parse_receipt(text)
+        parse_receipt(&text)
     }
 }
 

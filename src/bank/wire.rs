@@ -56,7 +56,23 @@ impl Envelope {
 }
 
 pub fn parse<'a, T: Deserialize<'a>>(what: &str, text: &'a str) -> Result<T, BankError> {
-    serde_json::from_str(text).map_err(|e| BankError::malformed(format!("{what}: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| BankError::malformed(format!("{what}: {}", redacted(&e))))
+}
+
+/// serde_json's message without the value it quotes: `invalid type: string
+/// "…", expected u64` would carry a subscriber's name or a customer number
+/// from the body into logs and the ledger's notes.
+fn redacted(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let kind = rest.split([' ', ',']).next().unwrap_or_default();
+            let expected = rest.rfind(", expected").map_or("", |i| &rest[i..]);
+            return format!("{prefix}{kind}{expected}");
+        }
+    }
+    message
 }
 
 /// An institution group (`"2"` → `"SU"`).
@@ -349,13 +365,20 @@ impl TransactionData {
     }
 }
 
-/// The account a customer pays from: what an agent's invite carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The account a customer pays from: what an agent's invite carries. Its
+/// `Debug` masks the customer number, like [`Account::masked`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub customer_no: u64,
     pub branch_code: u32,
     pub suffix: u32,
     pub currency: String,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Account({})", self.masked())
+    }
 }
 
 impl Account {
@@ -384,6 +407,7 @@ mod tests {
         };
         assert_eq!(a.masked(), "9142-•••017-357 TRY");
         assert!(!a.masked().contains("3488017"));
+        assert!(!format!("{a:?}").contains("3488017"));
     }
 
     #[test]
@@ -396,6 +420,30 @@ mod tests {
                 message: Some("Abone bulunamadı".into())
             })
         );
+    }
+
+    #[test]
+    fn malformed_reasons_do_not_quote_the_body() {
+        let reason = |result: Result<Account, BankError>| match result {
+            Err(BankError::Malformed { reason }) => reason,
+            other => panic!("malformed expected, got {other:?}"),
+        };
+        let r = reason(parse(
+            "account",
+            r#"{"customer_no":"AYŞE YILMAZ","branch_code":1,"suffix":1,"currency":"TRY"}"#,
+        ));
+        assert!(
+            r.starts_with("account: invalid type: string, expected"),
+            "{r}"
+        );
+        assert!(!r.contains("AYŞE"), "{r}");
+        let r = reason(parse(
+            "account",
+            r#"{"customer_no":1,"branch_code":1,"suffix":1,"currency":3488017}"#,
+        ));
+        assert!(!r.contains("3488017"), "{r}");
+        let r = reason(parse("account", r#"{"branch_code":1}"#));
+        assert!(r.contains("missing field `customer_no`"), "{r}");
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl Ctx {
         text: impl Into<String>,
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<Message, RequestError> {
-        let text = text::truncate(&text.into(), MAX_TEXT_CHARS);
+        let text = text::truncate_html(&text.into(), MAX_TEXT_CHARS);
         let mut req = self.bot.send_message(self.chat_id, text);
         if let Some(m) = markup {
             req = req.reply_markup(ReplyMarkup::InlineKeyboard(m));
@@ -112,7 +112,7 @@ impl Ctx {
         text: impl Into<String>,
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<(), RequestError> {
-        let text = text::truncate(&text.into(), MAX_TEXT_CHARS);
+        let text = text::truncate_html(&text.into(), MAX_TEXT_CHARS);
         if let Some(id) = message {
             let mut req = self.bot.edit_message_text(self.chat_id, id, text.clone());
             if let Some(m) = markup.clone() {
@@ -167,7 +167,9 @@ impl Ctx {
             BankError::NotCompleted { .. } => self.t("bank.not_completed").to_owned(),
             BankError::Status { .. } => self.t("bank.unavailable").to_owned(),
             BankError::Malformed { .. } => self.t("bank.malformed").to_owned(),
-            BankError::Unreachable { .. } => self.t("bank.unreachable").to_owned(),
+            BankError::Unreachable { .. } | BankError::Interrupted { .. } => {
+                self.t("bank.unreachable").to_owned()
+            }
             BankError::Timeout(_) => self.t("bank.timeout").to_owned(),
         }
     }

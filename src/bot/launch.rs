@@ -198,10 +198,14 @@ pub async fn register_commands(bot: &TgBot, app: &App) {
             tracing::warn!(error = %e, "setMyCommands failed");
         }
         for agent in &app.agents {
+            // Checked by the configuration: agents' ids fit a chat id.
+            let Ok(chat_id) = i64::try_from(*agent) else {
+                continue;
+            };
             let mut req = bot
                 .set_my_commands(list(true))
                 .scope(BotCommandScope::Chat {
-                    chat_id: Recipient::Id(ChatId(*agent as i64)),
+                    chat_id: Recipient::Id(ChatId(chat_id)),
                 });
             if let Some(c) = &code {
                 req = req.language_code(c.clone());

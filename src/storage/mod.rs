@@ -27,8 +27,6 @@ pub enum StoreError {
     Db(#[from] sled::Error),
     #[error("stored value unreadable: {0}")]
     Decode(#[from] serde_json::Error),
-    #[error("database transaction: {0}")]
-    Transaction(String),
 }
 
 #[derive(Clone)]

@@ -1,13 +1,18 @@
 //! The payment ledger: every payment the bot attempted, and what became of it.
 //!
 //! A record is written (and flushed) before `InvoicePayment` is called, keyed
-//! by the confirmation it answers, with compare-and-swap: a second press, a
-//! redelivered update or a press after a restart finds the record and does
-//! not pay again. Records still "in flight" when the process starts belong to
+//! by the confirmation it answers, only if none is there yet (one sled
+//! transaction with its index entries): a second press, a redelivered update
+//! or a press after a restart finds the record and does not pay again. Records still "in flight" when the process starts belong to
 //! a process that died mid-call: they become [`PaymentState::Unknown`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+use sled::{
+    Transactional,
+    transaction::{ConflictableTransactionError, TransactionError},
+};
 
 use super::StoreError;
 use crate::{
@@ -120,31 +125,34 @@ impl Ledger {
         })
     }
 
-    /// Records the intent to pay, once per `record.intent`, durably.
+    /// Records the intent to pay, once per `record.intent`, durably. The
+    /// record and its payer and day index entries are written in one
+    /// transaction, so a crash never leaves a payment that `/history` or
+    /// `/payments` cannot list.
     pub async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
+        let intent = record.intent.as_bytes();
         let bytes = serde_json::to_vec(&record)?;
-        let swapped =
-            self.payments
-                .compare_and_swap(record.intent.as_bytes(), None::<&[u8]>, Some(bytes))?;
-        if let Err(current) = swapped {
-            let existing = current
-                .current
-                .map(|b| serde_json::from_slice(&b))
-                .transpose()?;
-            return match existing {
-                Some(existing) => Ok(Begin::Exists(existing)),
-                None => Err(StoreError::Transaction("payment record vanished".into())),
-            };
-        }
         let ts = record.created_at.timestamp_micros().to_be_bytes();
         let mut payer_key = record.payer.to_be_bytes().to_vec();
         payer_key.extend_from_slice(&ts);
-        payer_key.extend_from_slice(record.intent.as_bytes());
-        self.by_payer.insert(payer_key, record.intent.as_bytes())?;
+        payer_key.extend_from_slice(intent);
         let mut day_key = record.day().format("%Y-%m-%d").to_string().into_bytes();
         day_key.extend_from_slice(&ts);
-        day_key.extend_from_slice(record.intent.as_bytes());
-        self.by_day.insert(day_key, record.intent.as_bytes())?;
+        day_key.extend_from_slice(intent);
+        let existing = (&self.payments, &self.by_payer, &self.by_day)
+            .transaction(|(payments, by_payer, by_day)| {
+                if let Some(current) = payments.get(intent)? {
+                    return Ok(Some(current));
+                }
+                payments.insert(intent, bytes.as_slice())?;
+                by_payer.insert(payer_key.as_slice(), intent)?;
+                by_day.insert(day_key.as_slice(), intent)?;
+                Ok(None)
+            })
+            .map_err(from_transaction)?;
+        if let Some(current) = existing {
+            return Ok(Begin::Exists(serde_json::from_slice(&current)?));
+        }
         self.db.flush_async().await?;
         Ok(Begin::Started(record))
     }
@@ -163,7 +171,8 @@ impl Ledger {
         }
     }
 
-    /// Moves a payment to `state`, keeping the history; flushed.
+    /// Moves a payment to `state`, keeping the history; flushed. `None`
+    /// when there is no such payment.
     pub async fn set_state(
         &self,
         intent: &str,
@@ -172,26 +181,21 @@ impl Ledger {
         note: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        let updated = self.payments.update_and_fetch(intent.as_bytes(), |old| {
-            let mut record: PaymentRecord = serde_json::from_slice(old?).ok()?;
-            record.state = state;
-            if transaction_id.is_some() {
-                record.transaction_id = transaction_id;
-            }
-            record.history.push(StateChange {
-                at,
-                state,
-                note: note.clone(),
-            });
-            serde_json::to_vec(&record).ok()
-        })?;
-        let record: Option<PaymentRecord> =
-            updated.map(|b| serde_json::from_slice(&b)).transpose()?;
-        if let Some(tx) = record.as_ref().and_then(|r| r.transaction_id) {
-            self.by_tx.insert(tx.to_be_bytes(), intent.as_bytes())?;
-        }
-        self.db.flush_async().await?;
-        Ok(record)
+        let changed = self
+            .change(intent, |record| {
+                record.state = state;
+                if transaction_id.is_some() {
+                    record.transaction_id = transaction_id;
+                }
+                record.history.push(StateChange {
+                    at,
+                    state,
+                    note: note.clone(),
+                });
+                true
+            })
+            .await?;
+        Ok(changed.map(|(record, _)| record))
     }
 
     /// Compare-and-set of the state alone: `Ok(true)` when this caller moved
@@ -204,32 +208,65 @@ impl Ledger {
         note: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        loop {
-            let Some(current) = self.payments.get(intent.as_bytes())? else {
-                return Ok(false);
-            };
-            let mut record: PaymentRecord = serde_json::from_slice(&current)?;
-            if record.state != from {
-                return Ok(false);
-            }
-            record.state = to;
-            record.history.push(StateChange {
-                at,
-                state: to,
-                note: note.clone(),
-            });
-            let next = serde_json::to_vec(&record)?;
-            match self
-                .payments
-                .compare_and_swap(intent.as_bytes(), Some(&current), Some(next))?
-            {
-                Ok(()) => {
-                    self.db.flush_async().await?;
-                    return Ok(true);
+        let changed = self
+            .change(intent, |record| {
+                if record.state != from {
+                    return false;
                 }
-                Err(_) => continue,
-            }
+                record.state = to;
+                record.history.push(StateChange {
+                    at,
+                    state: to,
+                    note: note.clone(),
+                });
+                true
+            })
+            .await?;
+        Ok(matches!(changed, Some((_, true))))
+    }
+
+    /// Read-modify-write of one record and its transaction-id index, in one
+    /// transaction, flushed when `change` (which may run more than once)
+    /// returns `true`. A record that does not decode is an error, never
+    /// overwritten or removed. `None` when there is no such record.
+    async fn change(
+        &self,
+        intent: &str,
+        change: impl Fn(&mut PaymentRecord) -> bool,
+    ) -> Result<Option<(PaymentRecord, bool)>, StoreError> {
+        let key = intent.as_bytes();
+        let (outcome, displaced) = (&self.payments, &self.by_tx)
+            .transaction(|(payments, by_tx)| {
+                let Some(current) = payments.get(key)? else {
+                    return Ok((None, None));
+                };
+                let mut record: PaymentRecord = serde_json::from_slice(&current).map_err(abort)?;
+                if !change(&mut record) {
+                    return Ok((Some((record, false)), None));
+                }
+                payments.insert(key, serde_json::to_vec(&record).map_err(abort)?)?;
+                let mut displaced = None;
+                if let Some(tx) = record.transaction_id {
+                    displaced = by_tx
+                        .insert(&tx.to_be_bytes(), key)?
+                        .filter(|previous| previous != key);
+                }
+                Ok((Some((record, true)), displaced))
+            })
+            .map_err(from_transaction)?;
+        if let Some(previous) = displaced {
+            // The bank gave an id it had given before (a sandbox restarted
+            // with a kept database does): the id now finds this payment.
+            tracing::warn!(
+                intent,
+                previous = %String::from_utf8_lossy(&previous),
+                "transaction id reused; it now refers to the newer payment"
+            );
         }
+        if matches!(outcome, Some((_, true))) {
+            self.db.flush_async().await?;
+        }
+        Ok(outcome)
     }
 
     /// The payer's payments, newest first.
@@ -342,6 +379,17 @@ impl Ledger {
     }
 }
 
+fn abort(e: serde_json::Error) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(StoreError::from(e))
+}
+
+fn from_transaction(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Db(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +459,40 @@ mod tests {
         assert_eq!(state("paying"), PaymentState::Unknown);
         assert_eq!(state("cancelling"), PaymentState::CancelUnknown);
         assert_eq!(state("paid"), PaymentState::Completed);
+    }
+
+    /// A record that no longer decodes is reported, never overwritten or
+    /// removed; a new one is listed by payer and by day as soon as it exists.
+    #[tokio::test]
+    async fn records_are_indexed_at_once_and_never_lost_to_a_decode_error() {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        let ledger = Ledger::new(&db).expect("ledger");
+        let at = Utc::now();
+        let r = record("listed", at);
+        let day = r.day();
+        assert!(matches!(ledger.begin(r).await, Ok(Begin::Started(_))));
+        assert!(matches!(
+            ledger.begin(record("listed", at)).await,
+            Ok(Begin::Exists(_))
+        ));
+        assert_eq!(ledger.for_payer(1, 0, 10).expect("payer").len(), 1);
+        assert_eq!(ledger.for_day(day).expect("day").len(), 1);
+
+        ledger
+            .payments
+            .insert("garbled", &b"{not json"[..])
+            .expect("insert");
+        assert!(
+            ledger
+                .set_state("garbled", PaymentState::Completed, Some(1), None, at)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            ledger.payments.get("garbled").expect("get").as_deref(),
+            Some(&b"{not json"[..])
+        );
+        assert!(ledger.by_transaction(1).expect("by tx").is_none());
     }
 
     #[tokio::test]

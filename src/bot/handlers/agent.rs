@@ -13,7 +13,7 @@ use crate::{
         state::Step,
     },
     money::Amount,
-    storage::{PaymentState, payments::AuditEntry},
+    storage::{PaymentRecord, PaymentState, payments::AuditEntry},
     text::esc,
 };
 
@@ -150,7 +150,7 @@ pub async fn cancel_payment(ctx: Ctx, dialogue: PayDialogue, args: String) -> Ha
 }
 
 /// Why this payment cannot be cancelled now, if it cannot.
-fn cancel_refusal(ctx: &Ctx, record: &crate::storage::PaymentRecord) -> Option<String> {
+fn cancel_refusal(ctx: &Ctx, record: &PaymentRecord) -> Option<String> {
     let key = match record.state {
         PaymentState::Cancelled => "cancelpay.already",
         PaymentState::Cancelling => "cancelpay.in_progress",
@@ -170,6 +170,12 @@ fn cancel_refusal(ctx: &Ctx, record: &crate::storage::PaymentRecord) -> Option<S
 
 /// The agent confirmed: `CancelPayment`, once, however often pressed.
 pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>) -> HandlerResult {
+    // The confirmation screen was an agent's, but the list of agents may
+    // have changed (and the bot restarted) since it was shown.
+    if !ctx.is_agent {
+        ctx.show(message, ctx.t("agent.refused"), None).await?;
+        return Ok(());
+    }
     let ledger = &ctx.app.store.ledger;
     let Some(record) = ledger.get(intent)? else {
         ctx.show(message, ctx.t("button.expired"), None).await?;
@@ -198,8 +204,11 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
             .await?;
         return Ok(());
     }
-    ctx.show(message, ctx.t("cancelpay.processing"), None)
-        .await?;
+    // Claimed: nothing may stop the bank call now, or the payment would
+    // stay "being cancelled" until the next start.
+    if let Err(e) = ctx.show(message, ctx.t("cancelpay.processing"), None).await {
+        tracing::warn!(intent, error = %e, "could not show that the cancellation is under way");
+    }
     let request = CancelRequest {
         association_code: record.association_code.clone(),
         subscriber_number: record.subscriber.clone(),
@@ -237,11 +246,21 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
             format!("refused: {e}"),
         ),
     };
-    let updated = ledger
-        .set_state(intent, state, None, note, at)
-        .await?
-        .unwrap_or(record);
-    ledger
+    // The bank has answered: a storage failure from here on is logged, and
+    // the agent is still told what the bank said.
+    let updated = match ledger.set_state(intent, state, None, note, at).await {
+        Ok(Some(stored)) => stored,
+        not_stored => {
+            tracing::error!(
+                intent,
+                ?state,
+                error = ?not_stored.err(),
+                "cancellation outcome not recorded"
+            );
+            PaymentRecord { state, ..record }
+        }
+    };
+    let audit = ledger
         .audit(AuditEntry {
             at,
             agent: ctx.user_id,
@@ -249,7 +268,10 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
             details,
             payment: updated.transaction_id,
         })
-        .await?;
+        .await;
+    if let Err(e) = audit {
+        tracing::error!(intent, error = %e, "cancellation not written to the audit log");
+    }
     match outcome {
         Ok(()) => {
             ctx.show(message, status_text(ctx, &updated), None).await?;
@@ -285,7 +307,7 @@ pub async fn decline_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
     Ok(())
 }
 
-fn tx_id(record: &crate::storage::PaymentRecord) -> String {
+fn tx_id(record: &PaymentRecord) -> String {
     record
         .transaction_id
         .map(|t| t.to_string())
@@ -293,7 +315,7 @@ fn tx_id(record: &crate::storage::PaymentRecord) -> String {
 }
 
 /// Tells the payer, in their language, that an agent cancelled the payment.
-async fn notify_payer(ctx: &Ctx, record: &crate::storage::PaymentRecord) {
+async fn notify_payer(ctx: &Ctx, record: &PaymentRecord) {
     let lang = ctx
         .app
         .store

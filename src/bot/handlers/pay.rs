@@ -12,15 +12,14 @@ use teloxide::{
 
 use crate::{
     bank::{
-        Association, BankError, Bill, Group, PaymentRequest, QueryField, QueryRequest, RequestId,
-        SessionId,
+        Association, BankError, Bill, Group, PaymentRequest, QueryRequest, RequestId, SessionId,
     },
     bot::{
         Ctx, HandlerResult, PayDialogue, State,
         callbacks::Action,
         handlers::{agent, general, receipts},
         keyboards::{self, back_cancel, clamp16, markup, step_button},
-        state::{Flow, Step, payment_intent},
+        state::{Flow, Picked, Step, payment_intent},
     },
     storage::{
         PaymentRecord, PaymentState,
@@ -149,6 +148,11 @@ fn matching<'a>(list: &'a [Association], filter: Option<&str>) -> Vec<&'a Associ
     }
 }
 
+/// Page `page` of the institutions of `group` matching `filter`.
+///
+/// `Ok(Err(_))`: the bank gave no list; nothing was stored or shown, and the
+/// caller says why. `Err(_)`: storing or showing failed (not the bank's
+/// doing).
 #[allow(clippy::too_many_arguments)]
 async fn show_institutions(
     ctx: &Ctx,
@@ -159,12 +163,16 @@ async fn show_institutions(
     filter: Option<String>,
     message: Option<MessageId>,
     banner: Option<String>,
-) -> Result<(), BankError> {
-    let list = ctx
+) -> anyhow::Result<Result<(), BankError>> {
+    let list = match ctx
         .app
         .catalog
         .associations(&flow.session, &group.code)
-        .await?;
+        .await
+    {
+        Ok(list) => list,
+        Err(e) => return Ok(Err(e)),
+    };
     let found = matching(&list, filter.as_deref());
     let pages = found.len().div_ceil(PAGE_SIZE).max(1);
     let page = page.min(pages - 1);
@@ -230,32 +238,32 @@ async fn show_institutions(
             filter,
             shown,
         })
-        .await
-        .map_err(|e| BankError::Unreachable {
-            reason: format!("storage: {e}"),
-        })?;
-    ctx.show(message, text, Some(markup(rows)))
-        .await
-        .map_err(|e| BankError::Unreachable {
-            reason: format!("telegram: {e}"),
-        })?;
-    Ok(())
+        .await?;
+    ctx.show(message, text, Some(markup(rows))).await?;
+    Ok(Ok(()))
+}
+
+impl Picked {
+    /// The bill's subscriber number, or else the last value typed.
+    fn subscriber(&self, bill: Option<&Bill>) -> String {
+        match bill {
+            Some(b) if !b.subscriber_number.is_empty() => b.subscriber_number.clone(),
+            _ => self.values.last().cloned().unwrap_or_default(),
+        }
+    }
 }
 
 /// The prompt for the next query field.
 async fn show_field(
     ctx: &Ctx,
     dialogue: &PayDialogue,
-    flow: Flow,
-    group: Group,
-    institution: Association,
-    fields: Vec<QueryField>,
-    values: Vec<String>,
+    p: Picked,
     message: Option<MessageId>,
 ) -> HandlerResult {
     let step = Step::new();
-    let index = values.len().min(fields.len().saturating_sub(1));
-    let label = fields
+    let index = p.values.len().min(p.fields.len().saturating_sub(1));
+    let label = p
+        .fields
         .get(index)
         .map(|f| {
             if f.label.trim().is_empty() {
@@ -268,21 +276,14 @@ async fn show_field(
     let text = ctx.f(
         "pay.enter_field",
         &[
-            ("institution", &esc(&institution.name)),
+            ("institution", &esc(&p.institution.name)),
             ("field", &esc(&label)),
             ("n", &(index + 1).to_string()),
-            ("total", &fields.len().to_string()),
+            ("total", &p.fields.len().to_string()),
         ],
     );
     dialogue
-        .update(State::EnteringField {
-            step,
-            flow,
-            group,
-            institution,
-            fields,
-            values,
-        })
+        .update(State::EnteringField { step, picked: p })
         .await?;
     ctx.show(
         message,
@@ -294,65 +295,44 @@ async fn show_field(
 }
 
 /// Queries the invoices and shows them (or why there are none).
-#[allow(clippy::too_many_arguments)]
 async fn run_query(
     ctx: &Ctx,
     dialogue: &PayDialogue,
-    flow: Flow,
-    group: Group,
-    institution: Association,
-    fields: Vec<QueryField>,
-    values: Vec<String>,
+    p: Picked,
     message: Option<MessageId>,
 ) -> HandlerResult {
     let query = QueryRequest {
-        association_code: institution.code.clone(),
-        fields: fields
+        association_code: p.institution.code.clone(),
+        fields: p
+            .fields
             .iter()
             .map(|f| f.name.clone())
-            .zip(values.iter().cloned())
+            .zip(p.values.iter().cloned())
             .collect(),
-        customer_no: flow.account.customer_no,
+        customer_no: p.flow.account.customer_no,
     };
     let _ = ctx
         .bot
         .send_chat_action(ctx.chat_id, teloxide::types::ChatAction::Typing)
         .await;
-    let result = ctx.app.bank().query_invoices(&flow.session, &query).await;
-    let (bills, banner) = match result {
+    let result = ctx.app.bank().query_invoices(&p.flow.session, &query).await;
+    let (bills, error) = match result {
         Ok(bills) => (bills, None),
         Err(e) => (Vec::new(), Some(e)),
     };
-    show_invoices(
-        ctx,
-        dialogue,
-        flow,
-        group,
-        institution,
-        fields,
-        values,
-        bills,
-        banner,
-        message,
-    )
-    .await
+    show_invoices(ctx, dialogue, p, bills, error, message).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn show_invoices(
     ctx: &Ctx,
     dialogue: &PayDialogue,
-    flow: Flow,
-    group: Group,
-    institution: Association,
-    fields: Vec<QueryField>,
-    values: Vec<String>,
+    p: Picked,
     bills: Vec<Bill>,
     error: Option<BankError>,
     message: Option<MessageId>,
 ) -> HandlerResult {
     let step = Step::new();
-    let subscriber = values.last().cloned().unwrap_or_default();
+    let subscriber = p.subscriber(None);
     let mut rows = Vec::new();
     let text = if let Some(e) = &error {
         rows.push(vec![step_button(
@@ -365,7 +345,7 @@ async fn show_invoices(
         ctx.f(
             "pay.no_invoices",
             &[
-                ("institution", &esc(&institution.name)),
+                ("institution", &esc(&p.institution.name)),
                 ("subscriber", &esc(&subscriber)),
             ],
         )
@@ -396,7 +376,7 @@ async fn show_invoices(
         ctx.f(
             "pay.choose_invoice",
             &[
-                ("institution", &esc(&institution.name)),
+                ("institution", &esc(&p.institution.name)),
                 ("subscriber", &format!("{}{name}", esc(&subscriber))),
                 ("count", &bills.len().to_string()),
                 (
@@ -413,11 +393,7 @@ async fn show_invoices(
     dialogue
         .update(State::ChoosingInvoice {
             step,
-            flow,
-            group,
-            institution,
-            fields,
-            values,
+            picked: p,
             bills,
         })
         .await?;
@@ -425,51 +401,29 @@ async fn show_invoices(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn show_confirmation(
     ctx: &Ctx,
     dialogue: &PayDialogue,
-    flow: Flow,
-    group: Group,
-    institution: Association,
-    fields: Vec<QueryField>,
-    values: Vec<String>,
+    p: Picked,
     bills: Vec<Bill>,
     chosen: usize,
     message: Option<MessageId>,
 ) -> HandlerResult {
     let Some(bill) = bills.get(chosen) else {
-        return show_invoices(
-            ctx,
-            dialogue,
-            flow,
-            group,
-            institution,
-            fields,
-            values,
-            bills,
-            None,
-            message,
-        )
-        .await;
+        return show_invoices(ctx, dialogue, p, bills, None, message).await;
     };
     let step = Step::new();
     let amount = ctx.money(bill.amount, &bill.currency);
     let due = bill.due_day().map(|d| d.format("%d.%m.%Y").to_string());
-    let subscriber = if bill.subscriber_number.is_empty() {
-        values.last().cloned().unwrap_or_default()
-    } else {
-        bill.subscriber_number.clone()
-    };
     let text = ctx.f(
         "pay.confirm",
         &[
-            ("institution", &esc(&institution.name)),
-            ("subscriber", &esc(&subscriber)),
+            ("institution", &esc(&p.institution.name)),
+            ("subscriber", &esc(&p.subscriber(Some(bill)))),
             ("invoice", &esc(&bill.invoice_number)),
             ("due", &esc(due.as_deref().unwrap_or("-"))),
             ("amount", &amount),
-            ("account", &esc(&flow.account.masked())),
+            ("account", &esc(&p.flow.account.masked())),
         ],
     );
     let rows = vec![
@@ -483,11 +437,7 @@ async fn show_confirmation(
     dialogue
         .update(State::Confirming {
             step,
-            flow,
-            group,
-            institution,
-            fields,
-            values,
+            picked: p,
             bills,
             chosen,
         })
@@ -522,19 +472,12 @@ pub async fn receive_text(
                     };
                     if let Err(e) =
                         show_institutions(&ctx, &dialogue, flow, group, 0, Some(filter), None, None)
-                            .await
+                            .await?
                     {
                         ctx.send(ctx.bank_error(&e), None).await?;
                     }
                 }
-                State::EnteringField {
-                    flow,
-                    group,
-                    institution,
-                    fields,
-                    mut values,
-                    ..
-                } => {
+                State::EnteringField { mut picked, .. } => {
                     let value = match text::clean_input(raw, MAX_FIELD_CHARS) {
                         Ok(v) => v,
                         Err(p) => {
@@ -543,31 +486,11 @@ pub async fn receive_text(
                             return Ok(());
                         }
                     };
-                    values.push(value);
-                    if values.len() < fields.len() {
-                        show_field(
-                            &ctx,
-                            &dialogue,
-                            flow,
-                            group,
-                            institution,
-                            fields,
-                            values,
-                            None,
-                        )
-                        .await?;
+                    picked.values.push(value);
+                    if picked.values.len() < picked.fields.len() {
+                        show_field(&ctx, &dialogue, picked, None).await?;
                     } else {
-                        run_query(
-                            &ctx,
-                            &dialogue,
-                            flow,
-                            group,
-                            institution,
-                            fields,
-                            values,
-                            None,
-                        )
-                        .await?;
+                        run_query(&ctx, &dialogue, picked, None).await?;
                     }
                 }
                 State::Idle | State::Unreadable => {
@@ -663,7 +586,8 @@ pub async fn receive_button(
                 return expired(ctx).await;
             };
             if let Err(e) =
-                show_institutions(ctx, dialogue, flow.clone(), group, 0, None, message, None).await
+                show_institutions(ctx, dialogue, flow.clone(), group, 0, None, message, None)
+                    .await?
             {
                 show_groups(ctx, dialogue, flow, message, Some(ctx.bank_error(&e))).await?;
             }
@@ -680,7 +604,7 @@ pub async fn receive_button(
             if let Err(e) = show_institutions(
                 ctx, dialogue, flow, group, p as usize, filter, message, None,
             )
-            .await
+            .await?
             {
                 ctx.send(ctx.bank_error(&e), None).await?;
             }
@@ -709,185 +633,70 @@ pub async fn receive_button(
                 .await
             {
                 Ok(screen) => {
-                    let fields = screen.query_fields.clone();
-                    show_field(
-                        ctx,
-                        dialogue,
+                    let p = Picked {
                         flow,
                         group,
                         institution,
-                        fields,
-                        Vec::new(),
-                        message,
-                    )
-                    .await?;
+                        fields: screen.query_fields.clone(),
+                        values: Vec::new(),
+                    };
+                    show_field(ctx, dialogue, p, message).await?;
                 }
                 Err(e) => {
                     let banner = Some(ctx.bank_error(&e));
                     if let Err(e) =
                         show_institutions(ctx, dialogue, flow, group, page, filter, message, banner)
-                            .await
+                            .await?
                     {
                         ctx.send(ctx.bank_error(&e), None).await?;
                     }
                 }
             }
         }
-        (
-            State::EnteringField {
-                flow,
-                group,
-                institution,
-                fields,
-                mut values,
-                ..
-            },
-            Action::Back,
-        ) => {
-            if values.pop().is_some() {
-                show_field(
-                    ctx,
-                    dialogue,
-                    flow,
-                    group,
-                    institution,
-                    fields,
-                    values,
-                    message,
-                )
-                .await?;
-            } else if let Err(e) =
-                show_institutions(ctx, dialogue, flow, group, 0, None, message, None).await
+        (State::EnteringField { mut picked, .. }, Action::Back) => {
+            if picked.values.pop().is_some() {
+                show_field(ctx, dialogue, picked, message).await?;
+            } else if let Err(e) = show_institutions(
+                ctx,
+                dialogue,
+                picked.flow,
+                picked.group,
+                0,
+                None,
+                message,
+                None,
+            )
+            .await?
             {
                 ctx.send(ctx.bank_error(&e), None).await?;
             }
         }
-        (
-            State::ChoosingInvoice {
-                flow,
-                group,
-                institution,
-                fields,
-                values,
-                ..
-            },
-            Action::Retry,
-        ) => {
-            run_query(
-                ctx,
-                dialogue,
-                flow,
-                group,
-                institution,
-                fields,
-                values,
-                message,
-            )
-            .await?;
+        (State::ChoosingInvoice { picked, .. }, Action::Retry) => {
+            run_query(ctx, dialogue, picked, message).await?;
         }
-        (
-            State::ChoosingInvoice {
-                flow,
-                group,
-                institution,
-                fields,
-                mut values,
-                ..
-            },
-            Action::Back,
-        ) => {
-            values.pop();
-            show_field(
-                ctx,
-                dialogue,
-                flow,
-                group,
-                institution,
-                fields,
-                values,
-                message,
-            )
-            .await?;
+        (State::ChoosingInvoice { mut picked, .. }, Action::Back) => {
+            picked.values.pop();
+            show_field(ctx, dialogue, picked, message).await?;
         }
-        (
-            State::ChoosingInvoice {
-                flow,
-                group,
-                institution,
-                fields,
-                values,
-                bills,
-                ..
-            },
-            Action::Bill(i),
-        ) => {
+        (State::ChoosingInvoice { picked, bills, .. }, Action::Bill(i)) => {
             if (i as usize) >= bills.len() {
                 return expired(ctx).await;
             }
-            show_confirmation(
-                ctx,
-                dialogue,
-                flow,
-                group,
-                institution,
-                fields,
-                values,
-                bills,
-                i as usize,
-                message,
-            )
-            .await?;
+            show_confirmation(ctx, dialogue, picked, bills, i as usize, message).await?;
         }
-        (
-            State::Confirming {
-                flow,
-                group,
-                institution,
-                fields,
-                values,
-                bills,
-                ..
-            },
-            Action::Back,
-        ) => {
-            show_invoices(
-                ctx,
-                dialogue,
-                flow,
-                group,
-                institution,
-                fields,
-                values,
-                bills,
-                None,
-                message,
-            )
-            .await?;
+        (State::Confirming { picked, bills, .. }, Action::Back) => {
+            show_invoices(ctx, dialogue, picked, bills, None, message).await?;
         }
         (
             State::Confirming {
                 step,
-                flow,
-                group,
-                institution,
-                fields,
-                values,
+                picked,
                 bills,
                 chosen,
             },
             Action::Confirm,
         ) => {
-            let confirmed = Confirmed {
-                step,
-                flow,
-                group,
-                institution,
-                fields,
-                values,
-                bills,
-                chosen,
-            };
-            pay(ctx, dialogue, confirmed, message).await?;
+            pay(ctx, dialogue, step, picked, bills, chosen, message).await?;
         }
         (State::ConfirmingCancel { intent, .. }, Action::Confirm) => {
             dialogue.exit().await?;
@@ -907,46 +716,34 @@ async fn expired(ctx: &Ctx) -> HandlerResult {
     Ok(())
 }
 
-/// Everything the confirmation screen showed.
-struct Confirmed {
-    step: Step,
-    flow: Flow,
-    group: Group,
-    institution: Association,
-    fields: Vec<QueryField>,
-    values: Vec<String>,
-    bills: Vec<Bill>,
-    chosen: usize,
-}
-
-/// The payment itself: recorded, then sent to the bank exactly once.
+/// The payment itself, for the confirmation screen `step`: recorded, then
+/// sent to the bank exactly once.
 async fn pay(
     ctx: &Ctx,
     dialogue: &PayDialogue,
-    c: Confirmed,
+    step: Step,
+    p: Picked,
+    bills: Vec<Bill>,
+    chosen: usize,
     message: Option<MessageId>,
 ) -> HandlerResult {
-    let Some(bill) = c.bills.get(c.chosen).cloned() else {
+    let Some(bill) = bills.get(chosen).cloned() else {
         return expired(ctx).await;
     };
     let now = ctx.app.clock.now();
     let record = PaymentRecord {
-        intent: payment_intent(ctx.chat_id.0, c.step),
+        intent: payment_intent(ctx.chat_id.0, step),
         payer: ctx.user_id,
         chat_id: ctx.chat_id.0,
-        account: c.flow.account.clone(),
-        association_code: c.institution.code.clone(),
-        association_name: c.institution.name.clone(),
-        subscriber: if bill.subscriber_number.is_empty() {
-            c.values.last().cloned().unwrap_or_default()
-        } else {
-            bill.subscriber_number.clone()
-        },
+        account: p.flow.account.clone(),
+        association_code: p.institution.code.clone(),
+        association_name: p.institution.name.clone(),
+        subscriber: p.subscriber(Some(&bill)),
         invoice_number: bill.invoice_number.clone(),
         amount: bill.amount,
         currency: bill.currency.clone(),
         created_at: now,
-        session: c.flow.session.clone(),
+        session: p.flow.session.clone(),
         request_id: RequestId::new(),
         transaction_id: None,
         state: PaymentState::InFlight,
@@ -965,82 +762,113 @@ async fn pay(
             return Ok(());
         }
     };
+    // This press owns the payment now. Nothing may stop the bank call (a
+    // record never sent would read "unknown" for ever), and nothing after
+    // it may end in the generic error message, which says nothing was paid.
     // The confirm button goes at once; the dialogue is over either way.
-    ctx.show(message, ctx.t("pay.processing"), None).await?;
-    dialogue.exit().await?;
+    if let Err(e) = ctx.show(message, ctx.t("pay.processing"), None).await {
+        tracing::warn!(intent = %record.intent, error = %e, "could not show that the payment is under way");
+    }
+    if let Err(e) = dialogue.exit().await {
+        // A later press of this confirm button finds the record and pays
+        // nothing.
+        tracing::warn!(intent = %record.intent, error = %e, "could not close the dialogue before paying");
+    }
 
     let request = PaymentRequest {
-        association_code: c.institution.code.clone(),
+        association_code: p.institution.code.clone(),
         bill,
-        account: c.flow.account.clone(),
+        account: p.flow.account.clone(),
     };
     let outcome = ctx
         .app
         .bank()
-        .pay(&c.flow.session, &record.request_id, &request)
+        .pay(&p.flow.session, &record.request_id, &request)
         .await;
-    let at = ctx.app.clock.now();
-    let ledger = &ctx.app.store.ledger;
-    match outcome {
+    let (state, transaction_id, note) = match &outcome {
         Ok(transaction_id) => {
             tracing::info!(intent = %record.intent, ?transaction_id, "payment completed");
             ctx.app.metrics.payment("completed");
-            let record = ledger
-                .set_state(
-                    &record.intent,
-                    PaymentState::Completed,
-                    transaction_id,
-                    None,
-                    at,
-                )
-                .await?
-                .unwrap_or(record);
-            ctx.show(message, receipts::status_text(ctx, &record), None)
-                .await?;
-            receipts::deliver_receipt(ctx, &record).await?;
+            (PaymentState::Completed, *transaction_id, None)
         }
         Err(e) if e.outcome_unknown() => {
             tracing::error!(intent = %record.intent, error = %e, "payment outcome unknown");
             ctx.app.metrics.payment("unknown");
-            let record = ledger
-                .set_state(
-                    &record.intent,
-                    PaymentState::Unknown,
-                    None,
-                    Some(e.to_string()),
-                    at,
-                )
-                .await?
-                .unwrap_or(record);
-            ctx.show(message, receipts::status_text(ctx, &record), None)
-                .await?;
+            (PaymentState::Unknown, None, Some(e.to_string()))
         }
         Err(e) => {
             tracing::warn!(intent = %record.intent, error = %e, "payment refused");
             ctx.app.metrics.payment("refused");
-            ledger
-                .set_state(
-                    &record.intent,
-                    PaymentState::Refused,
-                    None,
-                    Some(e.to_string()),
-                    at,
-                )
+            (PaymentState::Refused, None, Some(e.to_string()))
+        }
+    };
+    let at = ctx.app.clock.now();
+    let record = match ctx
+        .app
+        .store
+        .ledger
+        .set_state(&record.intent, state, transaction_id, note, at)
+        .await
+    {
+        Ok(Some(stored)) => stored,
+        not_stored => {
+            // What the bank said stands and is told all the same; the record
+            // stays in flight and turns "unknown" at the next start, for
+            // staff to settle from this line.
+            tracing::error!(
+                intent = %record.intent,
+                ?state,
+                ?transaction_id,
+                error = ?not_stored.err(),
+                "payment outcome not recorded"
+            );
+            PaymentRecord {
+                state,
+                transaction_id,
+                ..record
+            }
+        }
+    };
+    if let Err(e) = tell_outcome(ctx, dialogue, p, bills, &record, outcome, message).await {
+        tracing::error!(intent = %record.intent, error = %format!("{e:#}"), "could not tell the payer what became of the payment");
+    }
+    Ok(())
+}
+
+/// What became of a payment, to the payer: the receipt, a warning that the
+/// outcome is unknown, or the refusal with a way back to the invoices.
+async fn tell_outcome(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    p: Picked,
+    bills: Vec<Bill>,
+    record: &PaymentRecord,
+    outcome: Result<Option<i64>, BankError>,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    match outcome {
+        Ok(_) => {
+            ctx.show(message, receipts::status_text(ctx, record), None)
                 .await?;
+            receipts::deliver_receipt(ctx, record).await?;
+        }
+        Err(e) if e.outcome_unknown() => {
+            ctx.show(message, receipts::status_text(ctx, record), None)
+                .await?;
+        }
+        Err(e) => {
             let banner = format!("{}\n{}", ctx.t("pay.refused"), ctx.bank_error(&e));
             // Back to the invoices, so the user can choose again or leave.
             let step = Step::new();
-            let mut rows = vec![back_cancel(&ctx.app.i18n, ctx.lang, step)];
-            rows[0][0] = step_button(ctx.t("button.back_to_invoices"), step, Action::Back);
+            let rows = vec![vec![
+                step_button(ctx.t("button.back_to_invoices"), step, Action::Back),
+                step_button(ctx.t("button.cancel"), step, Action::Cancel),
+            ]];
             dialogue
                 .update(State::Confirming {
                     step,
-                    flow: c.flow,
-                    group: c.group,
-                    institution: c.institution,
-                    fields: c.fields,
-                    values: c.values,
-                    bills: c.bills,
+                    picked: p,
+                    bills,
                     chosen: usize::MAX,
                 })
                 .await?;

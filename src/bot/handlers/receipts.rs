@@ -113,8 +113,7 @@ pub async fn deliver_receipt(ctx: &Ctx, record: &PaymentRecord) -> HandlerResult
             } else {
                 receipt.item.qr_code.clone()
             };
-            ctx.send_photo(qr_png(&qr)?, &receipt_text(ctx, &receipt, record))
-                .await?;
+            send_with_qr(ctx, &qr, &receipt_text(ctx, &receipt, record)).await?;
         }
         Err(e) => {
             tracing::warn!(payment = id, error = %e, "receipt service failed");
@@ -122,7 +121,20 @@ pub async fn deliver_receipt(ctx: &Ctx, record: &PaymentRecord) -> HandlerResult
                 "receipt.unavailable",
                 &[("id", &id.to_string()), ("reason", &receipt_error(ctx, &e))],
             );
-            ctx.send_photo(qr_png(&id.to_string())?, &text).await?;
+            send_with_qr(ctx, &id.to_string(), &text).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `text` under the QR image of `qr`; the text alone when the service's
+/// `qrCode` is too long (or otherwise unfit) to draw.
+async fn send_with_qr(ctx: &Ctx, qr: &str, text: &str) -> HandlerResult {
+    match qr_png(qr) {
+        Ok(png) => ctx.send_photo(png, text).await?,
+        Err(e) => {
+            tracing::warn!(error = %e, "receipt QR code not drawn; sending the text alone");
+            ctx.send(text, None).await?;
         }
     }
     Ok(())
@@ -143,7 +155,9 @@ fn receipt_error(ctx: &Ctx, error: &BankError) -> String {
             code,
         } => ctx.f("receipt.err_code", &[("code", &esc(code))]),
         BankError::Timeout(_) => ctx.t("receipt.err_timeout").to_owned(),
-        BankError::Unreachable { .. } => ctx.t("receipt.err_unreachable").to_owned(),
+        BankError::Unreachable { .. } | BankError::Interrupted { .. } => {
+            ctx.t("receipt.err_unreachable").to_owned()
+        }
         _ => ctx.t("receipt.err_unavailable").to_owned(),
     }
 }
