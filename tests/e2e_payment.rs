@@ -405,3 +405,82 @@ async fn unreadable_stored_state_is_reset_politely() {
     // And the user is not stuck: /pay works.
     h.say(&user, "/pay", "Hangi tür").await;
 }
+
+/// After a payment whose outcome is unknown, the same invoice is not paid
+/// again by the bot: staff must settle the first attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_outcome_blocks_paying_the_same_invoice_again() {
+    let h = Harness::start_with(Duration::from_millis(800)).await;
+    let user = h.customer(1015, "tr");
+    h.link(&user).await;
+    let invoices = to_invoices(&h, &user, "9100002").await;
+    let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+    h.press(&user, &confirm, "öde", "doğrulayamadık").await;
+
+    let invoices = to_invoices(&h, &user, "9100002").await;
+    let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+    h.press(&user, &confirm, "öde", "yeniden ödenmedi").await;
+    assert_eq!(
+        h.sandbox.sandbox.calls("InvoicePayment"),
+        1,
+        "never a second call"
+    );
+}
+
+/// Staff settle an unknown outcome with /settle; the payer is told, and
+/// once it is known to be unpaid the invoice can be paid again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_settles_an_unknown_outcome_and_the_payer_is_told() {
+    let h = Harness::start_with(Duration::from_millis(800)).await;
+    let user = h.customer(1016, "tr");
+    let agent = h.agent();
+    h.link(&user).await;
+    let invoices = to_invoices(&h, &user, "9100002").await;
+    let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+    let unknown = h.press(&user, &confirm, "öde", "doğrulayamadık").await;
+    let reference = unknown
+        .plain()
+        .lines()
+        .find_map(|l| l.strip_prefix("Referans: "))
+        .expect("a reference for staff")
+        .trim()
+        .to_owned();
+
+    // A customer cannot settle, and nothing changes.
+    h.say(
+        &user,
+        &format!("/settle {reference} unpaid"),
+        "yalnızca banka personeli",
+    )
+    .await;
+
+    let listed = h.say(&agent, "/payments", "ödemeleri").await;
+    assert!(listed.plain().contains(&reference), "{}", listed.plain());
+    h.say(
+        &agent,
+        &format!("/settle {reference} unpaid"),
+        "ödeme yapılmadı",
+    )
+    .await;
+    h.expect(&user, "Banka ödemenizi inceledi").await;
+    h.say(
+        &agent,
+        &format!("/settle {reference} paid"),
+        "sonuçlandırılmayı beklemiyor",
+    )
+    .await;
+
+    // Known unpaid: the invoice may be paid again (the sandbox fails it again).
+    let invoices = to_invoices(&h, &user, "9100002").await;
+    let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+    let data = confirm
+        .button("öde")
+        .and_then(|b| b.callback_data.clone())
+        .expect("confirm");
+    h.tg.press(&user, confirm.message_id, &data);
+    let deadline = std::time::Instant::now() + WAIT;
+    while h.sandbox.sandbox.calls("InvoicePayment") < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 2);
+}

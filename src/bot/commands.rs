@@ -17,6 +17,7 @@ pub enum Command {
     #[command(rename = "cancelpayment")]
     CancelPayment(String),
     Payments,
+    Settle(String),
 }
 
 /// Who may use a command.
@@ -37,4 +38,5 @@ pub const COMMANDS: &[(&str, &str, Audience)] = &[
     ("invite", "cmd.invite", Audience::Agents),
     ("cancelpayment", "cmd.cancelpayment", Audience::Agents),
     ("payments", "cmd.payments", Audience::Agents),
+    ("settle", "cmd.settle", Audience::Agents),
 ];

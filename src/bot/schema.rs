@@ -18,13 +18,14 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     let agent_commands = dptree::filter(|cmd: Command| {
         matches!(
             cmd,
-            Command::Invite(_) | Command::CancelPayment(_) | Command::Payments
+            Command::Invite(_) | Command::CancelPayment(_) | Command::Payments | Command::Settle(_)
         )
     })
     .branch(dptree::filter(|ctx: Ctx| !ctx.is_agent).endpoint(agent::refuse))
     .branch(case![Command::Invite(args)].endpoint(agent::invite))
     .branch(case![Command::CancelPayment(args)].endpoint(agent::cancel_payment))
-    .branch(case![Command::Payments].endpoint(agent::payments));
+    .branch(case![Command::Payments].endpoint(agent::payments))
+    .branch(case![Command::Settle(args)].endpoint(agent::settle));
 
     let command_handler = teloxide::filter_command::<Command, _>()
         .branch(agent_commands)

@@ -320,8 +320,14 @@ impl IntoResponse for Reply {
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
+        // Ids keep growing across restarts (a real bank never reuses one), so
+        // a bot that keeps its ledger while the sandbox restarts sees no repeat.
+        let since_2024 = chrono::Utc::now()
+            .timestamp()
+            .saturating_sub(1_704_067_200)
+            .max(0) as u64;
         let state = State {
-            next_transaction_id: 100_001,
+            next_transaction_id: 100_001 + since_2024,
             ..State::default()
         };
         Sandbox(Arc::new(Inner {

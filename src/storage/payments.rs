@@ -225,6 +225,37 @@ impl Ledger {
         Ok(matches!(changed, Some((_, true))))
     }
 
+    /// Staff settle an outcome the bot could not know: moves the payment
+    /// from one of `from` to `to` (with the bank's transaction id when
+    /// given). `Ok(None)` when there is no such payment, `Ok(Some((r, false)))`
+    /// when it was not in one of `from`.
+    pub async fn settle(
+        &self,
+        intent: &str,
+        from: &[PaymentState],
+        to: PaymentState,
+        transaction_id: Option<i64>,
+        note: String,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(PaymentRecord, bool)>, StoreError> {
+        self.change(intent, |record| {
+            if !from.contains(&record.state) {
+                return false;
+            }
+            record.state = to;
+            if transaction_id.is_some() {
+                record.transaction_id = transaction_id;
+            }
+            record.history.push(StateChange {
+                at,
+                state: to,
+                note: Some(note.clone()),
+            });
+            true
+        })
+        .await
+    }
+
     /// Read-modify-write of one record and its transaction-id index, in one
     /// transaction, flushed when `change` (which may run more than once)
     /// returns `true`. A record that does not decode is an error, never
@@ -285,6 +316,23 @@ impl Ledger {
 
     pub fn count_for_payer(&self, payer: u64) -> usize {
         self.by_payer.scan_prefix(payer.to_be_bytes()).count()
+    }
+
+    /// The payer's latest attempt at this invoice whose outcome is not
+    /// settled (in flight or unknown), if any: paying it again could pay twice.
+    pub fn unsettled_attempt(
+        &self,
+        payer: u64,
+        association_code: &str,
+        invoice_number: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        // Newest first; an unsettled attempt is recent in practice.
+        let recent = self.for_payer(payer, 0, 200)?;
+        Ok(recent.into_iter().find(|r| {
+            r.association_code == association_code
+                && r.invoice_number == invoice_number
+                && matches!(r.state, PaymentState::InFlight | PaymentState::Unknown)
+        }))
     }
 
     /// The payments of one Istanbul day, oldest first.

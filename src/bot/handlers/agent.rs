@@ -27,6 +27,7 @@ const AUDIT_INVITE: &str = "invite";
 const AUDIT_CANCEL: &str = "cancel";
 const AUDIT_CANCEL_FAILED: &str = "cancel_failed";
 const AUDIT_CANCEL_UNKNOWN: &str = "cancel_unknown";
+const AUDIT_SETTLE: &str = "settle";
 
 pub async fn refuse(ctx: Ctx) -> HandlerResult {
     tracing::warn!(
@@ -316,19 +317,7 @@ fn tx_id(record: &PaymentRecord) -> String {
 
 /// Tells the payer, in their language, that an agent cancelled the payment.
 async fn notify_payer(ctx: &Ctx, record: &PaymentRecord) {
-    let lang = ctx
-        .app
-        .store
-        .users
-        .get(record.payer)
-        .ok()
-        .and_then(|u| u.lang)
-        .unwrap_or(ctx.lang);
-    let payer_ctx = Ctx {
-        lang,
-        chat_id: teloxide::types::ChatId(record.chat_id),
-        ..ctx.clone()
-    };
+    let payer_ctx = payer_ctx(ctx, record);
     let text = payer_ctx.f(
         "cancelpay.payer_notice",
         &[
@@ -410,6 +399,7 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
                     ("amount", &ctx.money(r.amount, &r.currency)),
                     ("state", &state_label(ctx, r.state)),
                     ("payer", &r.payer.to_string()),
+                    ("ref", &esc(&r.intent)),
                 ],
             ),
         );
@@ -447,6 +437,7 @@ fn audit_lines(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
             AUDIT_CANCEL => "audit.cancel",
             AUDIT_CANCEL_FAILED => "audit.cancel_failed",
             AUDIT_CANCEL_UNKNOWN => "audit.cancel_unknown",
+            AUDIT_SETTLE => "audit.settle",
             _ => continue,
         };
         let time =
@@ -469,9 +460,171 @@ fn audit_lines(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
+/// The payer's chat, in the payer's chosen language (else the agent's).
+fn payer_ctx(ctx: &Ctx, record: &PaymentRecord) -> Ctx {
+    let lang = ctx
+        .app
+        .store
+        .users
+        .get(record.payer)
+        .ok()
+        .and_then(|u| u.lang)
+        .unwrap_or(ctx.lang);
+    Ctx {
+        lang,
+        chat_id: teloxide::types::ChatId(record.chat_id),
+        user_id: record.payer,
+        is_agent: false,
+        ..ctx.clone()
+    }
+}
+
+/// Tells the payer what staff settled about their payment.
+async fn notify_payer_of(ctx: &Ctx, record: &PaymentRecord) {
+    let payer_ctx = payer_ctx(ctx, record);
+    let text = format!(
+        "{}\n\n{}",
+        payer_ctx.t("settle.payer_notice"),
+        status_text(&payer_ctx, record)
+    );
+    if let Err(e) = payer_ctx.send(text, None).await {
+        tracing::warn!(payer = record.payer, error = %e, "could not tell the payer of a settlement");
+    }
+}
+
+/// What staff found out at the bank about an unsettled payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finding {
+    /// The payment went through (with its transaction id, if known).
+    Paid(Option<i64>),
+    /// It did not go through.
+    Unpaid,
+    /// The cancellation went through.
+    Cancelled,
+}
+
+/// `<ref> paid [transaction id]`, `<ref> unpaid`, `<ref> cancelled`.
+pub fn parse_settle(args: &str) -> Option<(String, Finding)> {
+    let parts: Vec<&str> = args.split_whitespace().collect();
+    let (reference, finding) = match parts.as_slice() {
+        [r, "paid"] => (*r, Finding::Paid(None)),
+        [r, "paid", tx] => (
+            *r,
+            Finding::Paid(Some(tx.parse().ok().filter(|t: &i64| *t > 0)?)),
+        ),
+        [r, "unpaid"] => (*r, Finding::Unpaid),
+        [r, "cancelled"] => (*r, Finding::Cancelled),
+        _ => return None,
+    };
+    // References are ours: `<chat id>-<16 hex digits>`.
+    let ok = reference.len() <= 40
+        && reference
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'-');
+    ok.then(|| (reference.to_owned(), finding))
+}
+
+/// `/settle`: an agent records what the bank says about a payment whose
+/// outcome the bot could not know; the payer is told.
+pub async fn settle(ctx: Ctx, args: String) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            let Some((reference, finding)) = parse_settle(&args) else {
+                ctx.send(ctx.t("settle.usage"), None).await?;
+                return Ok(());
+            };
+            let (from, to, tx): (&[PaymentState], PaymentState, Option<i64>) = match finding {
+                Finding::Paid(tx) => (
+                    &[PaymentState::Unknown, PaymentState::CancelUnknown],
+                    PaymentState::Completed,
+                    tx,
+                ),
+                Finding::Unpaid => (&[PaymentState::Unknown], PaymentState::Refused, None),
+                Finding::Cancelled => (
+                    &[PaymentState::CancelUnknown],
+                    PaymentState::Cancelled,
+                    None,
+                ),
+            };
+            let now = ctx.app.clock.now();
+            let note = format!("settled by staff {}", ctx.user_id);
+            let outcome = ctx
+                .app
+                .store
+                .ledger
+                .settle(&reference, from, to, tx, note, now)
+                .await?;
+            let record = match outcome {
+                None => {
+                    ctx.send(
+                        ctx.f("settle.not_found", &[("ref", &esc(&reference))]),
+                        None,
+                    )
+                    .await?;
+                    return Ok(());
+                }
+                Some((record, false)) => {
+                    let text = ctx.f(
+                        "settle.not_unsettled",
+                        &[("state", &state_label(&ctx, record.state))],
+                    );
+                    ctx.send(text, None).await?;
+                    return Ok(());
+                }
+                Some((record, true)) => record,
+            };
+            ctx.app
+                .store
+                .ledger
+                .audit(AuditEntry {
+                    at: now,
+                    agent: ctx.user_id,
+                    action: AUDIT_SETTLE.into(),
+                    details: format!("{reference}: {}", state_label(&ctx, record.state)),
+                    payment: record.transaction_id,
+                })
+                .await?;
+            ctx.send(status_text(&ctx, &record), None).await?;
+            notify_payer_of(&ctx, &record).await;
+            Ok(())
+        })
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settle_arguments() {
+        let r = "123456-00ff00ff00ff00ff";
+        assert_eq!(
+            parse_settle(&format!("{r} paid")),
+            Some((r.into(), Finding::Paid(None)))
+        );
+        assert_eq!(
+            parse_settle(&format!("{r} paid 100234")),
+            Some((r.into(), Finding::Paid(Some(100234))))
+        );
+        assert_eq!(
+            parse_settle(&format!("{r} unpaid")),
+            Some((r.into(), Finding::Unpaid))
+        );
+        assert_eq!(
+            parse_settle(&format!("{r} cancelled")),
+            Some((r.into(), Finding::Cancelled))
+        );
+        for bad in [
+            "",
+            r,
+            "x paid",
+            &format!("{r} paid -1"),
+            &format!("{r} paid x"),
+            &format!("{r} maybe"),
+        ] {
+            assert_eq!(parse_settle(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn invite_arguments() {

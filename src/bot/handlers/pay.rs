@@ -730,6 +730,23 @@ async fn pay(
     let Some(bill) = bills.get(chosen).cloned() else {
         return expired(ctx).await;
     };
+    // An earlier attempt at this very invoice may have paid it: staff settle
+    // that first, the bot never risks paying twice.
+    if let Some(earlier) = ctx.app.store.ledger.unsettled_attempt(
+        ctx.user_id,
+        &p.institution.code,
+        &bill.invoice_number,
+    )? {
+        ctx.app.metrics.payment("blocked");
+        dialogue.exit().await?;
+        let text = format!(
+            "{}\n\n{}",
+            receipts::status_text(ctx, &earlier),
+            ctx.t("pay.unsettled")
+        );
+        ctx.show(message, text, None).await?;
+        return Ok(());
+    }
     let now = ctx.app.clock.now();
     let record = PaymentRecord {
         intent: payment_intent(ctx.chat_id.0, step),

@@ -47,6 +47,7 @@ pub fn status_text(ctx: &Ctx, r: &PaymentRecord) -> String {
         ("subscriber", esc(&r.subscriber)),
         ("amount", amount),
         ("id", id),
+        ("ref", esc(&r.intent)),
     ];
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let key = match r.state {
