@@ -892,3 +892,30 @@ async fn agent_who_changes_their_mind_is_told_nothing_was_cancelled() {
     assert_eq!(h.sandbox.sandbox.calls("CancelPayment"), 0);
     assert!(!bank_payment(&h, id).cancelled);
 }
+
+/// The payer hears of a cancellation in their own language, not the agent's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_english_payer_is_told_of_a_cancellation_in_english() {
+    let h = Harness::start().await;
+    let user = h.customer(4101, "en");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "What kind of bill").await;
+    h.press(&user, &groups, "SU", "choose the institution")
+        .await;
+    let found = h.say(&user, "iski", "Matching").await;
+    h.press(&user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+        .await;
+    let invoices = h.say(&user, "1000001", "unpaid invoice").await;
+    let confirm = h.press(&user, &invoices, "TRY 29.20", "confirm").await;
+    let paid = h.press(&user, &confirm, "Pay", "Payment id").await;
+    let id: i64 = paid
+        .plain()
+        .split("Payment id:")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|d| d.parse().ok())
+        .expect("an id");
+
+    cancel_as_agent(&h, id).await;
+    h.expect(&user, "was cancelled by the bank").await;
+}

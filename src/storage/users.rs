@@ -12,6 +12,19 @@ pub struct UserRecord {
     pub lang: Option<Lang>,
     #[serde(default)]
     pub accounts: Vec<Account>,
+    /// The language the user's Telegram spoke when they linked: what the
+    /// bot uses to write to them unprompted (a cancellation notice) when
+    /// they never chose one.
+    #[serde(default)]
+    pub telegram_lang: Option<Lang>,
+}
+
+impl UserRecord {
+    /// The language to write to this user in when they are not the one
+    /// talking (no `language_code` at hand).
+    pub fn preferred_lang(&self) -> Option<Lang> {
+        self.lang.or(self.telegram_lang)
+    }
 }
 
 #[derive(Clone)]
@@ -59,12 +72,19 @@ impl Users {
             .map(|_| ())
     }
 
-    /// Links `account`; linking the same account twice keeps one.
-    pub async fn link(&self, user_id: u64, account: &Account) -> Result<UserRecord, StoreError> {
+    /// Links `account`; linking the same account twice keeps one. `lang`
+    /// is the language the user's Telegram speaks now.
+    pub async fn link(
+        &self,
+        user_id: u64,
+        account: &Account,
+        lang: Lang,
+    ) -> Result<UserRecord, StoreError> {
         self.update(user_id, |r| {
             if !r.accounts.contains(account) {
                 r.accounts.push(account.clone());
             }
+            r.telegram_lang = Some(lang);
         })
         .await
     }

@@ -460,7 +460,7 @@ fn audit_lines(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
-/// The payer's chat, in the payer's chosen language (else the agent's).
+/// The payer's chat, in the payer's language (else the agent's).
 fn payer_ctx(ctx: &Ctx, record: &PaymentRecord) -> Ctx {
     let lang = ctx
         .app
@@ -468,7 +468,7 @@ fn payer_ctx(ctx: &Ctx, record: &PaymentRecord) -> Ctx {
         .users
         .get(record.payer)
         .ok()
-        .and_then(|u| u.lang)
+        .and_then(|u| u.preferred_lang())
         .unwrap_or(ctx.lang);
     Ctx {
         lang,

@@ -61,7 +61,7 @@ async fn link_account(ctx: &Ctx, dialogue: &PayDialogue, token: &str) -> Handler
             ctx.app
                 .store
                 .users
-                .link(ctx.user_id, &invite.account)
+                .link(ctx.user_id, &invite.account, ctx.lang)
                 .await?;
             dialogue.exit().await?;
             tracing::info!(
