@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{AGENT_ID, Harness, WAIT};
+use common::{AGENT_ID, Harness, WAIT, decode_qr, to_invoices};
 use faturabot::{
     clock::{Clock, istanbul},
     fakegram::{BotMessage, FakeUser, UpdateSpec},
@@ -19,25 +19,6 @@ use faturabot::{
 use serde_json::{Value, json};
 
 // ---- helpers ----
-
-/// The QR code in a PNG, decoded.
-fn decode_qr(png: &[u8]) -> String {
-    let img = image::load_from_memory(png).expect("a PNG").to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code in the image");
-    grids[0].decode().expect("QR decodes").1
-}
-
-/// /pay → SU → İSKİ → subscriber: the invoice list (or the bank's answer).
-async fn to_invoices(h: &Harness, user: &FakeUser, subscriber: &str) -> BotMessage {
-    let groups = h.say(user, "/pay", "Hangi tür").await;
-    h.press(user, &groups, "SU", "kurumu seçin").await;
-    let found = h.say(user, "iski", "eşleşen").await;
-    h.press(user, &found, "İSKİ İSTANBUL", "Abone Numarası")
-        .await;
-    h.say(user, subscriber, "").await
-}
 
 /// The id of the newest bot message in the user's chat (0 when none).
 fn last_id(h: &Harness, user: &FakeUser) -> i32 {

@@ -5,36 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, WAIT};
-use faturabot::fakegram::{BotMessage, FakeFailure, FakeUser};
-
-/// The QR code in a PNG, decoded.
-fn decode_qr(png: &[u8]) -> String {
-    let img = image::load_from_memory(png).expect("a PNG").to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code in the image");
-    grids[0].decode().expect("QR decodes").1
-}
-
-/// /pay → SU → İSKİ → subscriber: the invoice list.
-async fn to_invoices(h: &Harness, user: &FakeUser, subscriber: &str) -> BotMessage {
-    let groups = h.say(user, "/pay", "Hangi tür").await;
-    let list = h.press(user, &groups, "SU", "kurumu seçin").await;
-    let found = h.say(user, "iski", "eşleşen").await;
-    // `iski` finds İSKİ (and DİSKİ, TİSKİ: Turkish-aware, by substring).
-    assert!(
-        found.button("İSKİ İSTANBUL").is_some(),
-        "{:?}",
-        found.buttons
-    );
-    let _ = list;
-    let prompt = h
-        .press(user, &found, "İSKİ İSTANBUL", "Abone Numarası")
-        .await;
-    let _ = prompt;
-    h.say(user, subscriber, "").await
-}
+use common::{Harness, WAIT, decode_qr, to_invoices};
+use faturabot::fakegram::FakeFailure;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invite_link_pay_and_get_a_receipt_with_qr() {

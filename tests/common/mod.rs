@@ -315,3 +315,30 @@ impl Harness {
         self.sandbox.sandbox.violations()
     }
 }
+
+/// The QR code in a PNG, decoded (exactly one code expected).
+pub fn decode_qr(png: &[u8]) -> String {
+    let img = image::load_from_memory(png).expect("a PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().expect("QR decodes").1
+}
+
+/// A Turkish customer's /pay → SU → "iski" → İSKİ İSTANBUL → `subscriber`:
+/// the first message after the subscriber number (the invoices, or the
+/// bank's answer).
+pub async fn to_invoices(h: &Harness, user: &FakeUser, subscriber: &str) -> BotMessage {
+    let groups = h.say(user, "/pay", "Hangi tür").await;
+    h.press(user, &groups, "SU", "kurumu seçin").await;
+    let found = h.say(user, "iski", "eşleşen").await;
+    // `iski` finds İSKİ (and DİSKİ, TİSKİ: Turkish-aware, by substring).
+    assert!(
+        found.button("İSKİ İSTANBUL").is_some(),
+        "{:?}",
+        found.buttons
+    );
+    h.press(user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+        .await;
+    h.say(user, subscriber, "").await
+}
