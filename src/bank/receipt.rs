@@ -19,13 +19,13 @@ use crate::{config::ReceiptConfig, money::Amount};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Merchant {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub merchant_code: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub merchant_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub merchant_address: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub merchant_phone: String,
 }
 
@@ -33,23 +33,23 @@ pub struct Merchant {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptItem {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub reference_no: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub transaction_date: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub soot_type: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub soot_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub invoice_no: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub subscriber_no: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub customer_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub last_date: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub payment_type: String,
     #[serde(default)]
     pub invoice_amount: Option<Amount>,
@@ -59,8 +59,13 @@ pub struct ReceiptItem {
     pub operation_profit: Option<Amount>,
     #[serde(default)]
     pub total_amount: Option<Amount>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub qr_code: String,
+}
+
+/// A string field the service may send as `null`: read as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// The receipt of one payment.
@@ -193,9 +198,12 @@ pub fn parse_receipt(text: &str) -> Result<Receipt, BankError> {
         Some(serde_json::Value::String(s)) => s.clone(),
         _ => String::new(),
     };
+    // Success is `result: true` with `resultCode` 1; a service that says
+    // true with another code is not trusted with a receipt.
+    let code_ok = code.is_empty() || code.trim() == "1";
     match r.result {
-        Some(true) => {}
-        Some(false) => {
+        Some(true) if code_ok => {}
+        Some(_) => {
             return Err(BankError::Refused {
                 code,
                 message: r.result_message.filter(|m| !m.trim().is_empty()),
@@ -211,4 +219,42 @@ pub fn parse_receipt(text: &str) -> Result<Receipt, BankError> {
         merchant: r.merchant_data.unwrap_or_default(),
         item,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_strings_read_as_empty() {
+        let body = r#"{"result": true, "resultCode": 1, "merchantData": {"merchantName": null},
+            "invoiceReceiptList": [{"referenceNo": "FOY1", "customerName": null, "qrCode": "BP022FOY1",
+            "invoiceAmount": 10.00, "totalAmount": null}]}"#;
+        let r = parse_receipt(body).expect("parses");
+        assert_eq!(r.item.customer_name, "");
+        assert_eq!(r.merchant.merchant_name, "");
+        assert_eq!(r.item.total_amount, None);
+    }
+
+    #[test]
+    fn true_with_another_code_is_a_refusal() {
+        let body = r#"{"result": true, "resultCode": 7, "resultMessage": "Kısmi", "invoiceReceiptList": []}"#;
+        assert!(matches!(parse_receipt(body), Err(BankError::Refused { code, .. }) if code == "7"));
+        let body = r#"{"result": false, "resultCode": 2, "resultMessage": "Kayıt bulunamadı"}"#;
+        assert!(matches!(
+            parse_receipt(body),
+            Err(BankError::Refused {
+                message: Some(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_receipt("{}"),
+            Err(BankError::Malformed { .. })
+        ));
+        assert!(matches!(
+            parse_receipt("<html>"),
+            Err(BankError::Malformed { .. })
+        ));
+    }
 }
