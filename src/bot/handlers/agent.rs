@@ -354,12 +354,22 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
         ctx.show(message, lines.join("\n"), None).await?;
         return Ok(());
     }
+    // Per currency: amounts in different currencies are never added up.
     let sum = |state: PaymentState| {
-        records
+        let mut totals: std::collections::BTreeMap<&str, Amount> =
+            std::collections::BTreeMap::new();
+        for r in records.iter().filter(|r| r.state == state) {
+            let t = totals.entry(r.currency.as_str()).or_default();
+            *t = t.checked_add(r.amount).unwrap_or(*t);
+        }
+        if totals.is_empty() {
+            return ctx.money(Amount::ZERO, "TRY");
+        }
+        totals
             .iter()
-            .filter(|r| r.state == state)
-            .try_fold(Amount::ZERO, |acc, r| acc.checked_add(r.amount))
-            .unwrap_or_default()
+            .map(|(cur, amount)| ctx.money(*amount, cur))
+            .collect::<Vec<_>>()
+            .join(" + ")
     };
     let pages = records.len().div_ceil(PAYMENTS_PAGE);
     let page = page.min(pages - 1);
@@ -368,8 +378,8 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
         &[
             ("day", &day),
             ("count", &records.len().to_string()),
-            ("completed", &ctx.money(sum(PaymentState::Completed), "TRY")),
-            ("cancelled", &ctx.money(sum(PaymentState::Cancelled), "TRY")),
+            ("completed", &sum(PaymentState::Completed)),
+            ("cancelled", &sum(PaymentState::Cancelled)),
             ("page", &(page + 1).to_string()),
             ("pages", &pages.to_string()),
         ],
