@@ -231,6 +231,43 @@ async fn webhook_mode_serves_updates_with_the_secret_only() {
         "the refused update did nothing"
     );
 
+    // A command in a group gets a pointer to the private chat, nothing else.
+    let group_update = serde_json::json!({
+        "update_id": 2,
+        "message": {
+            "message_id": 7, "date": 1_700_000_000,
+            "chat": {"id": -100_555, "type": "supergroup", "title": "Aile"},
+            "from": {"id": 3002, "is_bot": false, "first_name": "W", "language_code": "en"},
+            "text": "/pay",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 4}]
+        }
+    });
+    let ok = http
+        .post(&url)
+        .header("X-Telegram-Bot-Api-Secret-Token", "s3cret_token")
+        .json(&group_update)
+        .send()
+        .await
+        .unwrap();
+    assert!(ok.status().is_success());
+    let pointer =
+        h.tg.wait_for_call(
+            "sendMessage",
+            |c| c.params["chat_id"] == serde_json::json!(-100_555),
+            WAIT,
+        )
+        .await
+        .expect("an answer in the group");
+    let text = pointer.param_str("text").unwrap_or_default();
+    assert!(
+        text.contains("private chat") && text.contains("https://t.me/faturabot_test_bot"),
+        "{text}"
+    );
+    assert!(
+        h.sandbox.sandbox.recorded().is_empty(),
+        "nothing reached the bank"
+    );
+
     sigterm(&bot);
     assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());
 }

@@ -43,11 +43,24 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
 
     let callback_query_handler = Update::filter_callback_query().endpoint(general::receive_button);
 
+    // Payments and receipts are private: in a group, commands only get a
+    // pointer to the private chat.
+    let group_handler = Update::filter_message()
+        .filter(|msg: Message| {
+            !msg.chat.is_private() && msg.text().is_some_and(|t| t.starts_with('/'))
+        })
+        .endpoint(general::private_only);
+
+    let private_handler = dptree::filter_map(|app: Arc<App>, bot: TgBot, update: Update| {
+        Ctx::load(app, bot, &update)
+    })
+    .enter_dialogue::<Update, SledDialogues, State>()
+    .inspect_async(general::reset_unreadable)
+    .branch(message_handler)
+    .branch(callback_query_handler);
+
     dptree::entry()
         .inspect(|app: Arc<App>| app.metrics.update_handled())
-        .filter_map(|app: Arc<App>, bot: TgBot, update: Update| Ctx::load(app, bot, &update))
-        .enter_dialogue::<Update, SledDialogues, State>()
-        .inspect_async(general::reset_unreadable)
-        .branch(message_handler)
-        .branch(callback_query_handler)
+        .branch(group_handler)
+        .branch(private_handler)
 }

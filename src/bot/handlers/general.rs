@@ -16,6 +16,27 @@ use crate::{
     text::esc,
 };
 
+/// A command in a group: payments are private, so point to the private chat.
+pub async fn private_only(
+    bot: crate::bot::TgBot,
+    app: std::sync::Arc<crate::bot::App>,
+    msg: Message,
+) -> HandlerResult {
+    let lang = msg
+        .from
+        .as_ref()
+        .map(|u| Lang::from_code(u.language_code.as_deref()))
+        .unwrap_or_default();
+    let link = format!("https://t.me/{}", app.bot_username);
+    let text = app
+        .i18n
+        .fmt(lang, "group.private_only", &[("link", &esc(&link))]);
+    if let Err(e) = bot.send_message(msg.chat.id, text).await {
+        tracing::debug!(error = %e, "could not answer in a group");
+    }
+    Ok(())
+}
+
 /// A state stored by an older version cannot be read: say so, start over.
 pub async fn reset_unreadable(ctx: Ctx, dialogue: PayDialogue, state: State) {
     if state == State::Unreadable {
