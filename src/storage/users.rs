@@ -29,7 +29,7 @@ impl UserRecord {
 
 #[derive(Clone)]
 pub struct Users {
-    tree: sled::Tree,
+    pub(super) tree: sled::Tree,
 }
 
 impl Users {
@@ -70,22 +70,5 @@ impl Users {
         self.update(user_id, |r| r.lang = Some(lang))
             .await
             .map(|_| ())
-    }
-
-    /// Links `account`; linking the same account twice keeps one. `lang`
-    /// is the language the user's Telegram speaks now.
-    pub async fn link(
-        &self,
-        user_id: u64,
-        account: &Account,
-        lang: Lang,
-    ) -> Result<UserRecord, StoreError> {
-        self.update(user_id, |r| {
-            if !r.accounts.contains(account) {
-                r.accounts.push(account.clone());
-            }
-            r.telegram_lang = Some(lang);
-        })
-        .await
     }
 }

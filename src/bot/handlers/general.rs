@@ -77,13 +77,13 @@ async fn link_account(ctx: &Ctx, dialogue: &PayDialogue, token: &str) -> Handler
         return Ok(());
     }
     let now = ctx.app.clock.now();
-    match ctx.app.store.invites.redeem(token, now).await {
+    let store = &ctx.app.store;
+    match store
+        .invites
+        .redeem(&store.users, token, ctx.user_id, ctx.lang, now)
+        .await
+    {
         Ok(invite) => {
-            ctx.app
-                .store
-                .users
-                .link(ctx.user_id, &invite.account, ctx.lang)
-                .await?;
             dialogue.exit().await?;
             tracing::info!(
                 user_id = ctx.user_id,
