@@ -64,9 +64,9 @@ pub async fn welcome(ctx: &Ctx, message: Option<teloxide::types::MessageId>) -> 
     } else {
         "start.welcome"
     };
-    let markup =
-        (!user.accounts.is_empty()).then(|| keyboards::pay_button(&ctx.app.i18n, ctx.lang));
-    ctx.show(message, ctx.t(key), markup).await?;
+    // Unlinked users get the button too: it tells them how to get linked.
+    let markup = keyboards::pay_button(&ctx.app.i18n, ctx.lang);
+    ctx.show(message, ctx.t(key), Some(markup)).await?;
     Ok(())
 }
 

@@ -865,7 +865,9 @@ async fn tell_outcome(
 ) -> HandlerResult {
     match outcome {
         Ok(_) => {
-            ctx.show(message, receipts::status_text(ctx, record), None)
+            // Paid: the next bill is one tap away.
+            let again = keyboards::pay_button(&ctx.app.i18n, ctx.lang);
+            ctx.show(message, receipts::status_text(ctx, record), Some(again))
                 .await?;
             receipts::deliver_receipt(ctx, record).await?;
         }
