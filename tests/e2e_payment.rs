@@ -28,7 +28,12 @@ async fn invite_link_pay_and_get_a_receipt_with_qr() {
         assert!(text.contains(part), "{part} missing from {text}");
     }
     assert!(!text.contains("3488017"), "the account number is masked");
-    h.press(&user, &confirm, "öde", "ödendi").await;
+    let paid = h.press(&user, &confirm, "öde", "ödendi").await;
+    assert!(
+        paid.button("Fatura öde").is_some(),
+        "the next bill is one tap away: {:?}",
+        paid.buttons
+    );
 
     let photo =
         h.tg.wait_for_message(user.chat_id(), |m| m.photo.is_some(), WAIT)
