@@ -632,6 +632,21 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
     }
 
     async fn show(&mut self, message: BotMessage, edited: bool) {
+        // An earlier screen only lost its buttons (a newer one replaced it):
+        // nothing new to read, so nothing is printed.
+        if edited
+            && message.buttons.is_empty()
+            && self
+                .shown
+                .get(&message.message_id)
+                .is_some_and(|old| old.text == message.text)
+        {
+            if self.current == Some(message.message_id) {
+                self.current = None;
+            }
+            self.shown.insert(message.message_id, message);
+            return;
+        }
         let mut t = String::new();
         let head = if edited {
             "bot (updated) › "

@@ -461,3 +461,43 @@ async fn agent_settles_an_unknown_outcome_and_the_payer_is_told() {
     }
     assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 2);
 }
+
+/// Only the live screen has buttons: a screen sent anew (after typed text)
+/// takes them off the one before, and /cancel takes them off the last one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_live_screen_keeps_its_buttons() {
+    let h = Harness::start().await;
+    let user = h.customer(1017, "tr");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "Hangi tür").await;
+    let list = h.press(&user, &groups, "SU", "kurumu seçin").await;
+    let found = h.say(&user, "iski", "eşleşen").await;
+    let buttons_of = |id: i32| {
+        h.tg.chat(user.chat_id())
+            .into_iter()
+            .find(|m| m.message_id == id)
+            .map(|m| m.buttons.len())
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    while buttons_of(list.message_id) > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        buttons_of(list.message_id),
+        0,
+        "the old list lost its buttons"
+    );
+    assert!(buttons_of(found.message_id) > 0, "the new list has them");
+
+    h.say(&user, "/cancel", "İptal edildi").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while buttons_of(found.message_id) > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        buttons_of(found.message_id),
+        0,
+        "/cancel took the last buttons off"
+    );
+}

@@ -105,13 +105,14 @@ impl Ctx {
     }
 
     /// Replaces the text (and buttons) of `message`, or sends a new message
-    /// when there is none to edit or it cannot be edited any more.
+    /// when there is none to edit or it cannot be edited any more. Returns
+    /// the message shown.
     pub async fn show(
         &self,
         message: Option<MessageId>,
         text: impl Into<String>,
         markup: Option<InlineKeyboardMarkup>,
-    ) -> Result<(), RequestError> {
+    ) -> Result<MessageId, RequestError> {
         let text = text::truncate_html(&text.into(), MAX_TEXT_CHARS);
         if let Some(id) = message {
             let mut req = self.bot.edit_message_text(self.chat_id, id, text.clone());
@@ -119,11 +120,35 @@ impl Ctx {
                 req = req.reply_markup(m);
             }
             match req.await {
-                Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
+                Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(id),
                 Err(e) => tracing::debug!(error = %e, "edit failed, sending anew"),
             }
         }
-        self.send(text, markup).await.map(|_| ())
+        self.send(text, markup).await.map(|m| m.id)
+    }
+
+    /// Shows a dialogue screen. A screen sent as a new message takes the
+    /// buttons off the previous one, so only the live screen has buttons
+    /// (theirs would only answer "expired").
+    pub async fn show_step(
+        &self,
+        message: Option<MessageId>,
+        text: impl Into<String>,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Result<MessageId, RequestError> {
+        let shown = self.show(message, text, markup).await?;
+        let previous = self.app.store.menus.replace(self.chat_id.0, shown.0);
+        if let Some(old) = previous.filter(|old| *old != shown.0) {
+            self.strip_buttons(MessageId(old)).await;
+        }
+        Ok(shown)
+    }
+
+    /// The dialogue ended by a command: the last screen's buttons go.
+    pub async fn end_steps(&self) {
+        if let Some(old) = self.app.store.menus.take(self.chat_id.0) {
+            self.strip_buttons(MessageId(old)).await;
+        }
     }
 
     /// Removes the buttons of `message` (best effort: it may be gone).

@@ -5,12 +5,14 @@
 //! - [`users`]: language and linked accounts per Telegram user.
 //! - [`invites`]: one-time, expiring link tokens issued by agents.
 //! - [`payments`]: the payment ledger, written before the bank is called.
+//! - [`menus`]: which message of each chat shows the live dialogue buttons.
 //!
 //! Values are JSON. Whatever must survive `kill -9` is flushed before the
 //! bot acts on it.
 
 pub mod dialogues;
 pub mod invites;
+pub mod menus;
 pub mod payments;
 pub mod users;
 
@@ -18,6 +20,7 @@ use std::path::Path;
 
 pub use dialogues::SledDialogues;
 pub use invites::{Invite, InviteError, Invites};
+pub use menus::Menus;
 pub use payments::{Ledger, PaymentRecord, PaymentState};
 pub use users::{UserRecord, Users};
 
@@ -34,6 +37,7 @@ pub struct Store {
     pub db: sled::Db,
     pub users: Users,
     pub invites: Invites,
+    pub menus: Menus,
     pub ledger: Ledger,
 }
 
@@ -53,6 +57,7 @@ impl Store {
         Ok(Store {
             users: Users::new(db.open_tree("users")?),
             invites: Invites::new(db.open_tree("invites")?),
+            menus: Menus::new(db.open_tree("menus")?),
             ledger: Ledger::new(&db)?,
             db,
         })

@@ -144,7 +144,7 @@ pub async fn cancel_payment(ctx: Ctx, dialogue: PayDialogue, args: String) -> Ha
                 )],
                 back_cancel(&ctx.app.i18n, ctx.lang, step),
             ];
-            ctx.send(text, Some(markup(rows))).await?;
+            ctx.show_step(None, text, Some(markup(rows))).await?;
             Ok(())
         })
         .await

@@ -43,6 +43,7 @@ pub async fn cancel_command(ctx: Ctx, dialogue: PayDialogue, state: State) -> Ha
     ctx.clone()
         .guard(async move {
             dialogue.exit().await?;
+            ctx.end_steps().await;
             if let State::ConfirmingCancel { intent, .. } = &state {
                 return agent::decline_cancel(&ctx, intent, None).await;
             }
@@ -86,7 +87,7 @@ pub async fn begin(ctx: &Ctx, dialogue: &PayDialogue, message: Option<MessageId>
                 .map(|(i, a)| vec![step_button(a.masked(), step, Action::Account(clamp16(i)))])
                 .collect();
             rows.push(back_cancel(&ctx.app.i18n, ctx.lang, step));
-            ctx.show(message, ctx.t("pay.choose_account"), Some(markup(rows)))
+            ctx.show_step(message, ctx.t("pay.choose_account"), Some(markup(rows)))
                 .await?;
         }
     }
@@ -126,7 +127,7 @@ async fn show_groups(
     dialogue
         .update(State::ChoosingGroup { step, flow, groups })
         .await?;
-    ctx.show(message, text, Some(markup(rows))).await?;
+    ctx.show_step(message, text, Some(markup(rows))).await?;
     Ok(())
 }
 
@@ -239,7 +240,7 @@ async fn show_institutions(
             shown,
         })
         .await?;
-    ctx.show(message, text, Some(markup(rows))).await?;
+    ctx.show_step(message, text, Some(markup(rows))).await?;
     Ok(Ok(()))
 }
 
@@ -285,7 +286,7 @@ async fn show_field(
     dialogue
         .update(State::EnteringField { step, picked: p })
         .await?;
-    ctx.show(
+    ctx.show_step(
         message,
         text,
         Some(markup(vec![back_cancel(&ctx.app.i18n, ctx.lang, step)])),
@@ -397,7 +398,7 @@ async fn show_invoices(
             bills,
         })
         .await?;
-    ctx.show(message, text, Some(markup(rows))).await?;
+    ctx.show_step(message, text, Some(markup(rows))).await?;
     Ok(())
 }
 
@@ -442,7 +443,7 @@ async fn show_confirmation(
             chosen,
         })
         .await?;
-    ctx.show(message, text, Some(markup(rows))).await?;
+    ctx.show_step(message, text, Some(markup(rows))).await?;
     Ok(())
 }
 
@@ -891,7 +892,7 @@ async fn tell_outcome(
                     chosen: usize::MAX,
                 })
                 .await?;
-            ctx.show(message, banner, Some(markup(rows))).await?;
+            ctx.show_step(message, banner, Some(markup(rows))).await?;
         }
     }
     Ok(())
