@@ -72,3 +72,61 @@ async fn sigkill_mid_dialogue_then_the_dialogue_continues() {
     let _ = std::fs::remove_file(log1);
     let _ = std::fs::remove_file(log2);
 }
+
+/// SIGKILL while `InvoicePayment` is in flight: after the restart the
+/// payment is "being checked", pressing confirm again pays nothing, and the
+/// invoice is not paid again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_the_bank_call_leaves_an_unknown_payment_never_paid_twice() {
+    let h = Harness::without_bot(Duration::from_secs(3)).await;
+    let log = h.dir.0.with_extension("log3");
+    let mut bot = spawn(&h, &log);
+    let user = h.customer(2002, "tr");
+    h.link(&user).await;
+    // 9100003: the bank takes longer than the bot waits, and then pays.
+    let invoices = common::to_invoices(&h, &user, "9100003").await;
+    let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+    let data = confirm
+        .button("öde")
+        .and_then(|b| b.callback_data.clone())
+        .expect("confirm");
+    h.tg.press(&user, confirm.message_id, &data);
+    let deadline = std::time::Instant::now() + common::WAIT;
+    while h.sandbox.sandbox.calls("InvoicePayment") == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        h.sandbox.sandbox.calls("InvoicePayment"),
+        1,
+        "the call is in flight"
+    );
+
+    bot.kill().expect("SIGKILL");
+    let _ = bot.wait();
+    let mut bot = spawn(&h, &log);
+
+    // The same confirm button: the payment exists, it is not made again.
+    h.tg.press(&user, confirm.message_id, &data);
+    h.expect(&user, "doğrulayamadık").await;
+    let history = h.say(&user, "/history", "Ödemeleriniz").await;
+    assert!(
+        history.plain().contains("inceleniyor"),
+        "{}",
+        history.plain()
+    );
+    // And the same invoice cannot be paid again until staff settle it.
+    let invoices = common::to_invoices(&h, &user, "9100003").await;
+    if invoices.button("₺").is_some() {
+        let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+        h.press(&user, &confirm, "öde", "yeniden ödenmedi").await;
+    }
+    assert_eq!(
+        h.sandbox.sandbox.calls("InvoicePayment"),
+        1,
+        "never a second payment"
+    );
+
+    let _ = bot.kill();
+    let _ = bot.wait();
+    let _ = std::fs::remove_file(log);
+}
