@@ -57,6 +57,21 @@ async fn invite_link_pay_and_get_a_receipt_with_qr() {
         "the QR is the receipt's qrCode"
     );
 
+    // The paid screen is no dialogue screen any more: /cancel (which takes
+    // the buttons off the last dialogue screen) leaves its Pay button.
+    h.say(&user, "/cancel", "İptal edilecek bir işlem yok")
+        .await;
+    let still =
+        h.tg.chat(user.chat_id())
+            .into_iter()
+            .find(|m| m.message_id == paid.message_id)
+            .expect("the paid message");
+    assert!(
+        still.button("Fatura öde").is_some(),
+        "the Pay button stays: {:?}",
+        still.buttons
+    );
+
     assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1);
     assert!(h.bank_violations().is_empty(), "{:?}", h.bank_violations());
     // Every callback query was answered.
@@ -433,6 +448,23 @@ async fn agent_settles_an_unknown_outcome_and_the_payer_is_told() {
 
     let listed = h.say(&agent, "/payments", "ödemeleri").await;
     assert!(listed.plain().contains(&reference), "{}", listed.plain());
+    // Another payment's id is not taken over (its receipt would follow).
+    let other = to_invoices(&h, &user, "1000001").await;
+    let confirm = h.press(&user, &other, "₺29,20", "onaylayın").await;
+    let paid = h.press(&user, &confirm, "öde", "ödendi").await;
+    let other_id = paid
+        .plain()
+        .split("Ödeme no:")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|d| d.parse::<i64>().ok())
+        .expect("an id");
+    h.say(
+        &agent,
+        &format!("/settle {reference} paid {other_id}"),
+        "başka bir ödemeye ait",
+    )
+    .await;
     h.say(
         &agent,
         &format!("/settle {reference} unpaid"),

@@ -144,6 +144,13 @@ impl Ctx {
         Ok(shown)
     }
 
+    /// The dialogue screen `message` was turned into something that is not
+    /// a dialogue screen (its buttons, if any, stay live): a later screen
+    /// must not take them off.
+    pub fn forget_step(&self, message: MessageId) {
+        self.app.store.menus.forget(self.chat_id.0, message.0);
+    }
+
     /// The dialogue ended by a command: the last screen's buttons go.
     pub async fn end_steps(&self) {
         if let Some(old) = self.app.store.menus.take(self.chat_id.0) {

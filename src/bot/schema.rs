@@ -14,6 +14,22 @@ use super::{
 };
 use crate::storage::SledDialogues;
 
+/// A command (`/cmd` or `/cmd@bot`) not addressed to another bot: in a
+/// group, `/start@otherbot` is none of this bot's business.
+fn is_command_for(text: &str, bot_username: &str) -> bool {
+    let Some(command) = text
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.strip_prefix('/'))
+    else {
+        return false;
+    };
+    match command.split_once('@') {
+        Some((_, to)) => to.eq_ignore_ascii_case(bot_username),
+        None => true,
+    }
+}
+
 pub fn schema() -> UpdateHandler<anyhow::Error> {
     let agent_commands = dptree::filter(|cmd: Command| {
         matches!(
@@ -46,8 +62,11 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     // Payments and receipts are private: in a group, commands only get a
     // pointer to the private chat.
     let group_handler = Update::filter_message()
-        .filter(|msg: Message| {
-            !msg.chat.is_private() && msg.text().is_some_and(|t| t.starts_with('/'))
+        .filter(|msg: Message, app: Arc<App>| {
+            !msg.chat.is_private()
+                && msg
+                    .text()
+                    .is_some_and(|t| is_command_for(t, &app.bot_username))
         })
         .endpoint(general::private_only);
 
@@ -63,4 +82,17 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .inspect(|app: Arc<App>| app.metrics.update_handled())
         .branch(group_handler)
         .branch(private_handler)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_command_for;
+
+    #[test]
+    fn group_commands_for_this_bot_only() {
+        assert!(is_command_for("/pay", "fatura_bot"));
+        assert!(is_command_for("/pay@Fatura_Bot now", "fatura_bot"));
+        assert!(!is_command_for("/start@other_bot", "fatura_bot"));
+        assert!(!is_command_for("hello /pay", "fatura_bot"));
+    }
 }

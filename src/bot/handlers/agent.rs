@@ -556,6 +556,23 @@ pub async fn settle(ctx: Ctx, args: String) -> HandlerResult {
                     None,
                 ),
             };
+            // A bank id finds its payment (receipts, cancellation): it must
+            // not be taken from another payment, nor replace a known one.
+            if let Finding::Paid(Some(tx)) = finding {
+                let ledger = &ctx.app.store.ledger;
+                let taken = ledger
+                    .by_transaction(tx)?
+                    .is_some_and(|r| r.intent != reference);
+                let differs = ledger
+                    .get(&reference)?
+                    .and_then(|r| r.transaction_id)
+                    .is_some_and(|t| t != tx);
+                if taken || differs {
+                    ctx.send(ctx.f("settle.id_taken", &[("id", &tx.to_string())]), None)
+                        .await?;
+                    return Ok(());
+                }
+            }
             let now = ctx.app.clock.now();
             let note = format!("settled by staff {}", ctx.user_id);
             let outcome = ctx

@@ -66,7 +66,9 @@ pub async fn welcome(ctx: &Ctx, message: Option<teloxide::types::MessageId>) -> 
     };
     // Unlinked users get the button too: it tells them how to get linked.
     let markup = keyboards::pay_button(&ctx.app.i18n, ctx.lang);
-    ctx.show(message, ctx.t(key), Some(markup)).await?;
+    let shown = ctx.show(message, ctx.t(key), Some(markup)).await?;
+    // A dialogue screen (Back) became the welcome: its Pay button stays.
+    ctx.forget_step(shown);
     Ok(())
 }
 

@@ -868,8 +868,12 @@ async fn tell_outcome(
         Ok(_) => {
             // Paid: the next bill is one tap away.
             let again = keyboards::pay_button(&ctx.app.i18n, ctx.lang);
-            ctx.show(message, receipts::status_text(ctx, record), Some(again))
+            let shown = ctx
+                .show(message, receipts::status_text(ctx, record), Some(again))
                 .await?;
+            // No longer a dialogue screen: a later /pay or /cancel leaves
+            // its Pay button alone.
+            ctx.forget_step(shown);
             receipts::deliver_receipt(ctx, record).await?;
         }
         Err(e) if e.outcome_unknown() => {
