@@ -79,6 +79,21 @@ fn query(subscriber: &str) -> QueryRequest {
     }
 }
 
+/// A payment of the first open invoice of `subscriber` at İSKİ.
+async fn first_bill(f: &Fixture, s: &SessionId, subscriber: &str) -> PaymentRequest {
+    let bill = f
+        .bank
+        .query_invoices(s, &query(subscriber))
+        .await
+        .expect("invoices")
+        .remove(0);
+    PaymentRequest {
+        association_code: "ISKI".into(),
+        bill,
+        account: account(),
+    }
+}
+
 /// The JSON "shape" of a value: keys and kinds, values left out.
 fn shape(v: &Value) -> Value {
     match v {
@@ -322,17 +337,7 @@ async fn reads_are_retried_once_payments_never() {
     );
     assert_eq!(f.sandbox.sandbox.calls("GetAssociationCollectionGroup"), 2);
 
-    let bill = f
-        .bank
-        .query_invoices(&s, &query("9100002"))
-        .await
-        .unwrap()
-        .remove(0);
-    let payment = PaymentRequest {
-        association_code: "ISKI".into(),
-        bill,
-        account: account(),
-    };
+    let payment = first_bill(&f, &s, "9100002").await;
     let err = f
         .bank
         .pay(&s, &RequestId::new(), &payment)
@@ -355,17 +360,7 @@ async fn payment_failures_each_have_their_variant() {
     for n in [
         "9100001", "9100002", "9100003", "9100004", "9100005", "9100006",
     ] {
-        let bill = f
-            .bank
-            .query_invoices(&s, &query(n))
-            .await
-            .unwrap()
-            .remove(0);
-        let payment = PaymentRequest {
-            association_code: "ISKI".into(),
-            bill,
-            account: account(),
-        };
+        let payment = first_bill(&f, &s, n).await;
         outcomes.push(
             f.bank
                 .pay(&s, &RequestId::new(), &payment)
@@ -389,17 +384,7 @@ async fn receipt_failures() {
     let s = SessionId::new();
     let mut outcomes = Vec::new();
     for n in ["9200001", "9200002", "9200003"] {
-        let bill = f
-            .bank
-            .query_invoices(&s, &query(n))
-            .await
-            .unwrap()
-            .remove(0);
-        let payment = PaymentRequest {
-            association_code: "ISKI".into(),
-            bill,
-            account: account(),
-        };
+        let payment = first_bill(&f, &s, n).await;
         let tx = f
             .bank
             .pay(&s, &RequestId::new(), &payment)

@@ -114,15 +114,7 @@ async fn standalone_sandbox_answers_all_seven_endpoints() {
     let mut bill = serde_json::Value::Null;
     for (i, (method, params)) in calls.iter().enumerate() {
         let body = serde_json::json!({"Header": header(i as u32), "Parameters": [params]});
-        let resp: serde_json::Value = http
-            .post(format!("{url}/{method}"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let resp = post_json(&http, format!("{url}/{method}"), &body).await;
         assert_eq!(resp["$type"], "ServiceResponseMessage", "{method}: {resp}");
         assert!(resp.get("Data").is_some(), "{method}: {resp}");
         if *method == "QueryInvoices" {
@@ -134,27 +126,16 @@ async fn standalone_sandbox_answers_all_seven_endpoints() {
         "Amount": bill["PaymentAmount"], "InvoiceMessageBag": bill,
         "PaymentEntry": {"AccountBranchCode": 9142, "AccountNumber": 3488017, "AccountSuffix": 357, "CurrencyCode": "TRY", "DealerCode": "", "SubDealerCode": ""},
         "SourceAccount": {"CustomerNo": 3488017, "BranchCode": 9142, "AccountSuffix": 357, "CurrencyCode": "TRY"}}]});
-    let resp: serde_json::Value = http
-        .post(format!("{url}/InvoicePayment"))
-        .json(&pay)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resp = post_json(&http, format!("{url}/InvoicePayment"), &pay).await;
     assert_eq!(resp["Data"]["State"], 2, "{resp}");
     let tx = resp["Data"]["TransactionId"].clone();
 
-    let receipt: serde_json::Value = http
-        .post(format!("{url}/invoices/invoicereceipt"))
-        .json(&serde_json::json!({"invoicePaymentList": [{"invoicePaymentId": tx}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let receipt = post_json(
+        &http,
+        format!("{url}/invoices/invoicereceipt"),
+        &serde_json::json!({"invoicePaymentList": [{"invoicePaymentId": tx}]}),
+    )
+    .await;
     assert_eq!(receipt["result"], true, "{receipt}");
     assert!(
         receipt["invoiceReceiptList"][0]["qrCode"]
@@ -167,15 +148,7 @@ async fn standalone_sandbox_answers_all_seven_endpoints() {
         "SubDealerCode": "", "AssociationCode": "ISKI", "SubscriberNumber": bill["SubscriberNumber"],
         "InvoiceNumber": bill["InvoiceNumber"], "PaymentDate": format!("{today}T00:00:00"),
         "PaymentAmount": bill["PaymentAmount"], "CustomerNo": 3488017}]});
-    let resp: serde_json::Value = http
-        .post(format!("{url}/CancelPayment"))
-        .json(&cancel)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resp = post_json(&http, format!("{url}/CancelPayment"), &cancel).await;
     assert_eq!(resp["Data"]["State"], 2, "{resp}");
 
     // README's way to make a method fail by hand.
@@ -212,4 +185,20 @@ fn readme_documents_every_magic_number() {
             "README lacks {number}"
         );
     }
+}
+
+/// POSTs `body` as JSON and reads the answer as JSON.
+async fn post_json(
+    http: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    http.post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("a JSON answer")
 }

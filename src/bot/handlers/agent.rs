@@ -76,17 +76,7 @@ pub async fn invite(ctx: Ctx, args: String) -> HandlerResult {
                 .invites
                 .create(account.clone(), ctx.user_id, now)
                 .await?;
-            ctx.app
-                .store
-                .ledger
-                .audit(AuditEntry {
-                    at: now,
-                    agent: ctx.user_id,
-                    action: AUDIT_INVITE.into(),
-                    details: account.masked(),
-                    payment: None,
-                })
-                .await?;
+            audit(&ctx, now, AUDIT_INVITE, account.masked(), None).await?;
             let link = format!("https://t.me/{}?start={token}", ctx.app.bot_username);
             let text = ctx.f(
                 "invite.done",
@@ -261,16 +251,7 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
             PaymentRecord { state, ..record }
         }
     };
-    let audit = ledger
-        .audit(AuditEntry {
-            at,
-            agent: ctx.user_id,
-            action: action.into(),
-            details,
-            payment: updated.transaction_id,
-        })
-        .await;
-    if let Err(e) = audit {
+    if let Err(e) = audit(ctx, at, action, details, updated.transaction_id).await {
         tracing::error!(intent, error = %e, "cancellation not written to the audit log");
     }
     match outcome {
@@ -470,6 +451,27 @@ fn audit_lines(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
     Ok(lines)
 }
 
+/// Records an agent's action in the audit trail (flushed).
+async fn audit(
+    ctx: &Ctx,
+    at: chrono::DateTime<chrono::Utc>,
+    action: &str,
+    details: String,
+    payment: Option<i64>,
+) -> Result<(), crate::storage::StoreError> {
+    ctx.app
+        .store
+        .ledger
+        .audit(AuditEntry {
+            at,
+            agent: ctx.user_id,
+            action: action.into(),
+            details,
+            payment,
+        })
+        .await
+}
+
 /// The payer's chat, in the payer's language (else the agent's).
 fn payer_ctx(ctx: &Ctx, record: &PaymentRecord) -> Ctx {
     let lang = ctx
@@ -600,17 +602,8 @@ pub async fn settle(ctx: Ctx, args: String) -> HandlerResult {
                 }
                 Some((record, true)) => record,
             };
-            ctx.app
-                .store
-                .ledger
-                .audit(AuditEntry {
-                    at: now,
-                    agent: ctx.user_id,
-                    action: AUDIT_SETTLE.into(),
-                    details: format!("{reference}: {}", state_label(&ctx, record.state)),
-                    payment: record.transaction_id,
-                })
-                .await?;
+            let details = format!("{reference}: {}", state_label(&ctx, record.state));
+            audit(&ctx, now, AUDIT_SETTLE, details, record.transaction_id).await?;
             ctx.send(status_text(&ctx, &record), None).await?;
             notify_payer_of(&ctx, &record).await;
             Ok(())
