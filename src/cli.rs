@@ -64,7 +64,9 @@ pub async fn main(cli: Cli) -> ExitCode {
                 }
             };
             match crate::bot::launch::run(config).await {
-                Ok(()) => ExitCode::SUCCESS,
+                Ok(true) => ExitCode::SUCCESS,
+                // Stopped at the drain limit: said in the log.
+                Ok(false) => ExitCode::FAILURE,
                 Err(e) => {
                     eprintln!("faturabot: {e:#}");
                     ExitCode::FAILURE

@@ -86,11 +86,18 @@ pub struct Config {
     pub catalog_ttl: Duration,
     pub webhook: Option<WebhookConfig>,
     pub metrics_listen: Option<SocketAddr>,
+    /// Messages per second this process may send overall.
+    pub send_rate: u32,
+    /// After SIGTERM, how long updates in progress may finish.
+    pub shutdown: Duration,
 }
 
 pub const DEFAULT_BANK_TIMEOUT: Duration = Duration::from_secs(15);
 pub const DEFAULT_CATALOG_TTL: Duration = Duration::from_secs(600);
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
+/// Telegram's overall limit for one bot.
+pub const DEFAULT_SEND_RATE: u32 = 30;
+pub const DEFAULT_SHUTDOWN: Duration = Duration::from_secs(30);
 
 impl Config {
     /// Reads the process environment.
@@ -125,6 +132,10 @@ impl Config {
             .unwrap_or(DEFAULT_CATALOG_TTL);
         let webhook = r.webhook();
         let metrics_listen = r.optional_addr("FATURABOT_METRICS_LISTEN");
+        let send_rate = r.send_rate();
+        let shutdown = r
+            .seconds("FATURABOT_SHUTDOWN_SECS")
+            .unwrap_or(DEFAULT_SHUTDOWN);
 
         match (r.errors.is_empty(), upstream, token) {
             (true, Some(upstream), Some(token)) => Ok(Config {
@@ -136,6 +147,8 @@ impl Config {
                 catalog_ttl,
                 webhook,
                 metrics_listen,
+                send_rate,
+                shutdown,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }
@@ -215,6 +228,23 @@ impl Reader<'_> {
                     format!("must be a whole number of seconds from 1 to 86400, got {text:?}"),
                 );
                 None
+            }
+        }
+    }
+
+    fn send_rate(&mut self) -> u32 {
+        let var = "FATURABOT_SEND_RATE";
+        let Some(text) = self.get(var) else {
+            return DEFAULT_SEND_RATE;
+        };
+        match text.trim().parse::<u32>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                self.fail(
+                    var,
+                    format!("must be a whole number of messages per second from 1 to 1000, got {text:?}"),
+                );
+                DEFAULT_SEND_RATE
             }
         }
     }
@@ -406,6 +436,8 @@ mod tests {
     fn full_config_with_defaults() {
         let c = Config::from_lookup(env(FULL), false).expect("valid");
         assert_eq!(c.catalog_ttl, DEFAULT_CATALOG_TTL);
+        assert_eq!(c.send_rate, 30);
+        assert_eq!(c.shutdown, Duration::from_secs(30));
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         assert!(c.agents.is_empty() && c.webhook.is_none() && c.metrics_listen.is_none());
         let Upstream::Real { bank, receipt } = &c.upstream else {
@@ -452,6 +484,9 @@ mod tests {
             ("FATURABOT_METRICS_LISTEN", "localhost"),
             ("TELOXIDE_TOKEN", "no-colon"),
             ("TELOXIDE_API_URL", "::"),
+            ("FATURABOT_SEND_RATE", "0"),
+            ("FATURABOT_SEND_RATE", "fast"),
+            ("FATURABOT_SHUTDOWN_SECS", "0"),
         ] {
             let vars = with(&[(var, bad)]);
             assert_eq!(

@@ -170,7 +170,7 @@ pub struct Health {
 }
 
 async fn healthz(State(h): State<Health>) -> impl IntoResponse {
-    let db_ok = h.app.store.db.get(b"__health").is_ok();
+    let db_ok = h.app.store.healthy().await;
     let bank_ok = tokio::time::timeout(
         Duration::from_secs(2),
         tokio::net::TcpStream::connect(h.bank_addr.as_str()),

@@ -3,7 +3,9 @@
 //!
 //! They change rarely and every user browses them, so a thousand users cost
 //! the bank a handful of calls. Concurrent misses of one key wait for a
-//! single fetch rather than each calling the bank. Errors are not cached.
+//! single fetch rather than each calling the bank. A failure is kept for
+//! [`FAILURE_TTL`]: everyone who waited for that fetch, and the next wave,
+//! gets it at once instead of queueing one time-out each behind a dead bank.
 
 use std::{
     collections::HashMap,
@@ -24,9 +26,12 @@ pub struct CacheStats {
     pub misses: AtomicU64,
 }
 
-/// One key's value and when it was fetched; its lock is held during the
+/// How long a failed fetch is answered from memory.
+pub const FAILURE_TTL: Duration = Duration::from_secs(3);
+
+/// One key's last fetch and when it finished; its lock is held during the
 /// fetch, so concurrent misses wait for it.
-type Slot<V> = Arc<tokio::sync::Mutex<Option<(Instant, V)>>>;
+type Slot<V> = Arc<tokio::sync::Mutex<Option<(Instant, Result<V, BankError>)>>>;
 
 struct TtlCache<K, V> {
     entries: Mutex<HashMap<K, Slot<V>>>,
@@ -57,16 +62,17 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             entries.entry(key.clone()).or_default().clone()
         };
         let mut slot = slot.lock().await;
-        if let Some((at, value)) = slot.as_ref()
-            && at.elapsed() < ttl
-        {
-            stats.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(value.clone());
+        if let Some((at, result)) = slot.as_ref() {
+            let fresh_for = if result.is_ok() { ttl } else { FAILURE_TTL };
+            if at.elapsed() < fresh_for {
+                stats.hits.fetch_add(1, Ordering::Relaxed);
+                return result.clone();
+            }
         }
         stats.misses.fetch_add(1, Ordering::Relaxed);
-        let value = fetch().await?;
-        *slot = Some((Instant::now(), value.clone()));
-        Ok(value)
+        let result = fetch().await;
+        *slot = Some((Instant::now(), result.clone()));
+        result
     }
 }
 

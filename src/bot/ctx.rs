@@ -14,7 +14,7 @@ use teloxide::{
 
 use tracing::Instrument;
 
-use super::{App, HandlerResult, TgBot};
+use super::{App, HandlerResult, TgBot, inflight::Ticket};
 use crate::{bank::BankError, i18n::Lang, money::Amount, text};
 
 /// Telegram's limits.
@@ -30,23 +30,27 @@ pub struct Ctx {
     pub chat_id: ChatId,
     pub lang: Lang,
     pub is_agent: bool,
+    /// Keeps this update listed in [`App::in_flight`] while it is handled.
+    pub(crate) _handling: Arc<Ticket>,
 }
 
 impl Ctx {
     /// Builds the context of an update from a private chat; `None` for
     /// updates the bot does not serve (groups, channels, no sender).
-    pub fn load(app: Arc<App>, bot: TgBot, update: &Update) -> Option<Ctx> {
+    pub async fn load(app: Arc<App>, bot: TgBot, update: &Update) -> Option<Ctx> {
         let user = update.from()?;
         let chat = update.chat()?;
         if !chat.is_private() {
             return None;
         }
         let user_id = user.id.0;
-        let record = app.store.users.get(user_id).unwrap_or_default();
+        let record = app.store.users.get(user_id).await.unwrap_or_default();
         let lang = record
             .lang
             .unwrap_or_else(|| Lang::from_code(user.language_code.as_deref()));
+        let handling = Arc::new(app.in_flight.enter(update.id.0, user_id));
         Some(Ctx {
+            _handling: handling,
             is_agent: app.is_agent(user_id),
             app,
             bot,
@@ -137,7 +141,7 @@ impl Ctx {
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<MessageId, RequestError> {
         let shown = self.show(message, text, markup).await?;
-        let previous = self.app.store.menus.replace(self.chat_id.0, shown.0);
+        let previous = self.app.store.menus.replace(self.chat_id.0, shown.0).await;
         if let Some(old) = previous.filter(|old| *old != shown.0) {
             self.strip_buttons(MessageId(old)).await;
         }
@@ -147,13 +151,13 @@ impl Ctx {
     /// The dialogue screen `message` was turned into something that is not
     /// a dialogue screen (its buttons, if any, stay live): a later screen
     /// must not take them off.
-    pub fn forget_step(&self, message: MessageId) {
-        self.app.store.menus.forget(self.chat_id.0, message.0);
+    pub async fn forget_step(&self, message: MessageId) {
+        self.app.store.menus.forget(self.chat_id.0, message.0).await;
     }
 
     /// The dialogue ended by a command: the last screen's buttons go.
     pub async fn end_steps(&self) {
-        if let Some(old) = self.app.store.menus.take(self.chat_id.0) {
+        if let Some(old) = self.app.store.menus.take(self.chat_id.0).await {
             self.strip_buttons(MessageId(old)).await;
         }
     }

@@ -150,6 +150,7 @@ pub async fn build_app(
         bot_username: me.username().to_owned(),
         clock: parts.clock,
         metrics,
+        in_flight: Default::default(),
     };
     Ok((Arc::new(app), me))
 }
@@ -217,16 +218,112 @@ pub async fn register_commands(bot: &TgBot, app: &App) {
     }
 }
 
+/// Telegram's send limits: about one message a second in a chat, 20 a
+/// minute in a group, `send_rate` a second overall. teloxide counts basic
+/// groups with private chats; the bot only answers a group with a pointer
+/// to the private chat, so private chats get their own pace (60 a minute).
+pub fn telegram_limits(send_rate: u32) -> Limits {
+    Limits {
+        messages_per_sec_chat: 1,
+        messages_per_min_chat: 60,
+        messages_per_min_channel_or_supergroup: 20,
+        messages_per_sec_overall: send_rate,
+    }
+}
+
+/// A running bot: the dispatcher's task and what must stop with it.
+struct Running {
+    app: Arc<App>,
+    store: Store,
+    token: teloxide::dispatching::ShutdownToken,
+    dispatch: tokio::task::JoinHandle<()>,
+    /// The webhook listener, when in webhook mode.
+    server: Option<tokio::task::JoinHandle<()>>,
+    metrics: Option<tokio::task::JoinHandle<()>>,
+    stopped: tokio::sync::watch::Sender<bool>,
+    /// Kept alive as long as the bot runs.
+    _sandbox: Option<RunningSandbox>,
+}
+
 /// `faturabot run`: long polling, or webhooks when configured; until
-/// Ctrl-C or SIGTERM, letting updates in progress (payments included) finish.
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    let upstreams = upstreams(&config).await?;
-    let store = Store::open(&config.data_dir)
+/// Ctrl-C or SIGTERM. A signal during start-up stops it at once; after
+/// that, updates in progress (payments included) get
+/// `FATURABOT_SHUTDOWN_SECS` to finish. `Ok(false)` when that limit cut
+/// some short (their payments come back "being checked" after a restart).
+pub async fn run(config: Config) -> anyhow::Result<bool> {
+    // Listening first: a signal at any moment from here on is seen.
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    let running = tokio::select! {
+        r = start(&config) => r?,
+        () = &mut signal => {
+            tracing::info!("stopped during start-up");
+            return Ok(true);
+        }
+    };
+    let Running {
+        app,
+        store,
+        token,
+        mut dispatch,
+        server,
+        metrics,
+        stopped,
+        _sandbox,
+    } = running;
+    tokio::select! {
+        () = &mut signal => {}
+        _ = &mut dispatch => tracing::warn!("the dispatcher stopped on its own"),
+    }
+    let limit = config.shutdown;
+    tracing::info!(
+        limit_secs = limit.as_secs(),
+        "shutting down: finishing updates in progress"
+    );
+    let deadline = tokio::time::Instant::now() + limit;
+    // `shutdown` refuses while the dispatcher has not started yet: ask
+    // again until it has, or has ended.
+    while token.shutdown().is_err()
+        && !dispatch.is_finished()
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let drained = tokio::time::timeout_at(deadline, &mut dispatch)
+        .await
+        .is_ok();
+    if !drained {
+        tracing::error!(
+            limit_secs = limit.as_secs(),
+            in_progress = %app.in_flight.describe(),
+            "drain limit reached; stopping with these updates still in progress"
+        );
+        dispatch.abort();
+    }
+    let _ = stopped.send(true);
+    for task in [server, metrics].into_iter().flatten() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), task).await;
+    }
+    match tokio::time::timeout(crate::storage::flusher::STALL, store.flush()).await {
+        Ok(Ok(())) => tracing::info!("stopped; database flushed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "stopped; the database could not be flushed"),
+        Err(_) => tracing::error!("stopped; the database flush did not finish"),
+    }
+    Ok(drained)
+}
+
+/// Everything `run` does before the bot serves updates.
+async fn start(config: &Config) -> anyhow::Result<Running> {
+    let upstreams = upstreams(config).await?;
+    let dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+        .await
+        .context("opening the database")?
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let bot = build_bot(
         config.token.expose_secret(),
         config.api_url.clone(),
-        Limits::default(),
+        telegram_limits(config.send_rate),
     );
     let parts = Parts {
         bank: upstreams.bank.clone(),
@@ -241,42 +338,38 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     register_commands(&bot, &app).await;
     let mut dispatcher = dispatcher(bot.clone(), app.clone(), me)?;
 
-    let (stopped_tx, stopped_rx) = tokio::sync::watch::channel(false);
-    let metrics_task =
-        match config.metrics_listen {
-            Some(addr) => {
-                let url = &upstreams.bank.url;
-                let bank_addr = format!(
-                    "{}:{}",
-                    url.host_str().unwrap_or("localhost"),
-                    url.port_or_known_default().unwrap_or(443)
-                );
-                let mut rx = stopped_rx.clone();
-                let stop = async move {
-                    let _ = rx.wait_for(|s| *s).await;
-                };
-                let health = Health {
-                    app: app.clone(),
-                    bank_addr,
-                };
-                Some(metrics::serve(addr, health, stop).await.with_context(|| {
-                    format!("FATURABOT_METRICS_LISTEN: cannot listen on {addr}")
-                })?)
-            }
-            None => None,
-        };
+    let (stopped, stopped_rx) = tokio::sync::watch::channel(false);
+    let metrics = match config.metrics_listen {
+        Some(addr) => {
+            let url = &upstreams.bank.url;
+            let bank_addr = format!(
+                "{}:{}",
+                url.host_str().unwrap_or("localhost"),
+                url.port_or_known_default().unwrap_or(443)
+            );
+            let mut rx = stopped_rx.clone();
+            let stop = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            let health = Health {
+                app: app.clone(),
+                bank_addr,
+            };
+            Some(
+                metrics::serve(addr, health, stop)
+                    .await
+                    .with_context(|| format!("FATURABOT_METRICS_LISTEN: cannot listen on {addr}"))?,
+            )
+        }
+        None => None,
+    };
 
     let token = dispatcher.shutdown_token();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: finishing updates in progress");
-        if let Ok(done) = token.shutdown() {
-            done.await;
-        }
-    });
-
-    match &config.webhook {
-        None => dispatcher.dispatch().await,
+    let (dispatch, server) = match &config.webhook {
+        None => (
+            tokio::spawn(async move { dispatcher.dispatch().await }),
+            None,
+        ),
         Some(webhook) => {
             let mut options = webhooks::Options::new(webhook.listen, webhook.url.clone());
             if let Some(secret) = &webhook.secret {
@@ -302,25 +395,29 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                     tracing::error!(error = %e, "webhook server stopped");
                 }
             });
-            dispatcher
-                .dispatch_with_listener(
-                    listener,
-                    teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
-                        "webhook listener",
-                    ),
-                )
-                .await;
-            let _ = server.await;
+            let dispatch = tokio::spawn(async move {
+                dispatcher
+                    .dispatch_with_listener(
+                        listener,
+                        teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
+                            "webhook listener",
+                        ),
+                    )
+                    .await
+            });
+            (dispatch, Some(server))
         }
-    }
-    let _ = stopped_tx.send(true);
-    if let Some(task) = metrics_task {
-        let _ = task.await;
-    }
-    store.flush().await?;
-    tracing::info!("stopped; database flushed");
-    drop(upstreams.sandbox);
-    Ok(())
+    };
+    Ok(Running {
+        app,
+        store,
+        token,
+        dispatch,
+        server,
+        metrics,
+        stopped,
+        _sandbox: upstreams.sandbox,
+    })
 }
 
 async fn shutdown_signal() {

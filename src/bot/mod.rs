@@ -10,12 +10,14 @@
 //! - [`handlers`]: the endpoints: `general` (start, help, language, invite
 //!   links), `pay` (the payment dialogue), `receipts` (receipts, history),
 //!   `agent` (invite, cancel payment, today's payments).
+//! - [`inflight`]: the updates being handled, for a bounded shutdown.
 //! - [`launch`]: building the bot and the dispatcher from a [`crate::config::Config`].
 
 pub mod callbacks;
 pub mod commands;
 pub mod ctx;
 pub mod handlers;
+pub mod inflight;
 pub mod keyboards;
 pub mod launch;
 pub mod schema;
@@ -57,6 +59,8 @@ pub struct App {
     pub bot_username: String,
     pub clock: Clock,
     pub metrics: Arc<Metrics>,
+    /// The updates in progress.
+    pub in_flight: inflight::InFlight,
 }
 
 impl App {

@@ -70,8 +70,8 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         })
         .endpoint(general::private_only);
 
-    let private_handler = dptree::filter_map(|app: Arc<App>, bot: TgBot, update: Update| {
-        Ctx::load(app, bot, &update)
+    let private_handler = dptree::filter_map_async(|app: Arc<App>, bot: TgBot, update: Update| async move {
+        Ctx::load(app, bot, &update).await
     })
     .enter_dialogue::<Update, SledDialogues, State>()
     .inspect_async(general::reset_unreadable)

@@ -1,7 +1,7 @@
 //! [`SledDialogues`]: teloxide's dialogue `Storage` over a sled tree.
 //!
-//! Each update is flushed before returning, so a prompt is never sent for a
-//! step that a crash could forget. A stored state that no longer reads
+//! Each update is durable (through the [`Flusher`]) before returning, so a
+//! prompt is never sent for a step that a crash could forget. A stored state that no longer reads
 //! (after an upgrade changed the enum) comes back as [`Recoverable::unreadable`]
 //! so the bot can apologise and start over instead of failing every update.
 
@@ -10,7 +10,7 @@ use std::{pin::Pin, sync::Arc};
 use serde::{Serialize, de::DeserializeOwned};
 use teloxide::{dispatching::dialogue::Storage, types::ChatId};
 
-use super::StoreError;
+use super::{Flusher, StoreError, blocking};
 
 /// What teloxide's `Storage` methods return (its `BoxFuture`).
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -22,11 +22,21 @@ pub trait Recoverable {
 
 pub struct SledDialogues {
     tree: sled::Tree,
+    flusher: Flusher,
 }
 
 impl SledDialogues {
-    pub fn new(tree: sled::Tree) -> Self {
-        SledDialogues { tree }
+    pub fn new(tree: sled::Tree, flusher: Flusher) -> Self {
+        SledDialogues { tree, flusher }
+    }
+
+    /// How many chats have a stored dialogue.
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
     }
 }
 
@@ -45,9 +55,9 @@ where
         D: Send + 'static,
     {
         Box::pin(async move {
-            self.tree.remove(key(chat_id))?;
-            self.tree.flush_async().await?;
-            Ok(())
+            let tree = self.tree.clone();
+            blocking(move || Ok(tree.remove(key(chat_id))?)).await?;
+            self.flusher.durable().await
         })
     }
 
@@ -61,15 +71,16 @@ where
     {
         Box::pin(async move {
             let bytes = serde_json::to_vec(&dialogue)?;
-            self.tree.insert(key(chat_id), bytes)?;
-            self.tree.flush_async().await?;
-            Ok(())
+            let tree = self.tree.clone();
+            blocking(move || Ok(tree.insert(key(chat_id), bytes)?)).await?;
+            self.flusher.durable().await
         })
     }
 
     fn get_dialogue(self: Arc<Self>, chat_id: ChatId) -> BoxFuture<Result<Option<D>, StoreError>> {
         Box::pin(async move {
-            let Some(bytes) = self.tree.get(key(chat_id))? else {
+            let tree = self.tree.clone();
+            let Some(bytes) = blocking(move || Ok(tree.get(key(chat_id))?)).await? else {
                 return Ok(None);
             };
             match serde_json::from_slice(&bytes) {

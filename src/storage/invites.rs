@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use super::{StoreError, UserRecord, Users};
+use super::{Flusher, StoreError, UserRecord, Users, blocking};
 use crate::{bank::Account, i18n::Lang};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,14 +32,15 @@ pub enum InviteError {
 #[derive(Clone)]
 pub struct Invites {
     tree: sled::Tree,
+    flusher: Flusher,
 }
 
 /// How long an invite link stays valid.
 pub const INVITE_TTL_HOURS: i64 = 24;
 
 impl Invites {
-    pub fn new(tree: sled::Tree) -> Self {
-        Invites { tree }
+    pub fn new(tree: sled::Tree, flusher: Flusher) -> Self {
+        Invites { tree, flusher }
     }
 
     /// A fresh token (122 random bits, URL-safe) for `account`.
@@ -56,9 +57,10 @@ impl Invites {
             created_at: now,
             expires_at: now + Duration::hours(INVITE_TTL_HOURS),
         };
-        self.tree
-            .insert(token.as_bytes(), serde_json::to_vec(&invite)?)?;
-        self.tree.flush_async().await?;
+        let bytes = serde_json::to_vec(&invite)?;
+        let (tree, key) = (self.tree.clone(), token.clone());
+        blocking(move || Ok(tree.insert(key.as_bytes(), bytes)?)).await?;
+        self.flusher.durable().await?;
         Ok(token)
     }
 
@@ -75,7 +77,10 @@ impl Invites {
         lang: Lang,
         now: DateTime<Utc>,
     ) -> Result<Invite, InviteError> {
-        let outcome = (&self.tree, &users.tree)
+        let (invites_tree, users_tree) = (self.tree.clone(), users.tree.clone());
+        let token = token.to_owned();
+        let outcome = blocking(move || {
+            (&invites_tree, &users_tree)
             .transaction(|(invites, users)| {
                 let Some(bytes) = invites.remove(token.as_bytes())? else {
                     return Ok(Err(Refusal::Unknown));
@@ -99,9 +104,10 @@ impl Invites {
             .map_err(|e| match e {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Db(e),
-            })?;
-        self.tree.flush_async().await.map_err(StoreError::from)?;
-        users.tree.flush_async().await.map_err(StoreError::from)?;
+            })
+        })
+        .await?;
+        self.flusher.durable().await?;
         match outcome {
             Ok(invite) => Ok(invite),
             Err(Refusal::Unknown) => Err(InviteError::Unknown),
@@ -151,7 +157,7 @@ mod tests {
             .await
             .expect("linked");
         assert_eq!(invite.account, account());
-        let user = store.users.get(1).expect("user");
+        let user = store.users.get(1).await.expect("user");
         assert_eq!(user.accounts, vec![account()]);
         assert_eq!(user.preferred_lang(), Some(Lang::En));
         assert!(matches!(
@@ -161,7 +167,7 @@ mod tests {
                 .await,
             Err(InviteError::Unknown)
         ));
-        assert!(store.users.get(2).expect("user").accounts.is_empty());
+        assert!(store.users.get(2).await.expect("user").accounts.is_empty());
     }
 
     #[tokio::test]
@@ -180,7 +186,7 @@ mod tests {
                 .await,
             Err(InviteError::Expired)
         ));
-        assert!(store.users.get(1).expect("user").accounts.is_empty());
+        assert!(store.users.get(1).await.expect("user").accounts.is_empty());
     }
 
     #[tokio::test]

@@ -4,6 +4,8 @@
 //! Not flushed: after a crash an old keyboard may stay, and its buttons
 //! still only answer "this button has expired".
 
+use super::blocking;
+
 #[derive(Clone)]
 pub struct Menus {
     tree: sled::Tree,
@@ -15,10 +17,10 @@ impl Menus {
     }
 
     /// Records `message` as the chat's menu; returns the one it replaces.
-    pub fn replace(&self, chat_id: i64, message: i32) -> Option<i32> {
-        let old = self
-            .tree
-            .insert(chat_id.to_be_bytes(), &message.to_be_bytes())
+    pub async fn replace(&self, chat_id: i64, message: i32) -> Option<i32> {
+        let tree = self.tree.clone();
+        let old = blocking(move || Ok(tree.insert(chat_id.to_be_bytes(), &message.to_be_bytes())?))
+            .await
             .ok()??;
         Some(i32::from_be_bytes(old.as_ref().try_into().ok()?))
     }
@@ -26,17 +28,25 @@ impl Menus {
     /// Forgets `message` as the chat's menu, if it still is: it now shows
     /// something else (a receipt with a Pay button, the welcome), whose
     /// buttons a later screen must not take off.
-    pub fn forget(&self, chat_id: i64, message: i32) {
-        let _ = self.tree.compare_and_swap(
-            chat_id.to_be_bytes(),
-            Some(&message.to_be_bytes()[..]),
-            None as Option<&[u8]>,
-        );
+    pub async fn forget(&self, chat_id: i64, message: i32) {
+        let tree = self.tree.clone();
+        let _ = blocking(move || {
+            let _ = tree.compare_and_swap(
+                chat_id.to_be_bytes(),
+                Some(&message.to_be_bytes()[..]),
+                None as Option<&[u8]>,
+            )?;
+            Ok(())
+        })
+        .await;
     }
 
     /// Forgets the chat's menu; returns it.
-    pub fn take(&self, chat_id: i64) -> Option<i32> {
-        let old = self.tree.remove(chat_id.to_be_bytes()).ok()??;
+    pub async fn take(&self, chat_id: i64) -> Option<i32> {
+        let tree = self.tree.clone();
+        let old = blocking(move || Ok(tree.remove(chat_id.to_be_bytes())?))
+            .await
+            .ok()??;
         Some(i32::from_be_bytes(old.as_ref().try_into().ok()?))
     }
 }
@@ -45,19 +55,20 @@ impl Menus {
 mod tests {
     use crate::storage::Store;
 
-    #[test]
-    fn replace_and_take() {
+    #[tokio::test]
+    async fn replace_and_take() {
         let store = Store::temporary().expect("store");
-        assert_eq!(store.menus.replace(7, 10), None);
-        assert_eq!(store.menus.replace(7, 12), Some(10));
-        assert_eq!(store.menus.replace(8, 1), None);
-        assert_eq!(store.menus.take(7), Some(12));
-        assert_eq!(store.menus.take(7), None);
-        store.menus.replace(7, 20);
-        store.menus.forget(7, 19);
-        assert_eq!(store.menus.take(7), Some(20), "another message: kept");
-        store.menus.replace(7, 21);
-        store.menus.forget(7, 21);
-        assert_eq!(store.menus.take(7), None, "that message: forgotten");
+        let m = &store.menus;
+        assert_eq!(m.replace(7, 10).await, None);
+        assert_eq!(m.replace(7, 12).await, Some(10));
+        assert_eq!(m.replace(8, 1).await, None);
+        assert_eq!(m.take(7).await, Some(12));
+        assert_eq!(m.take(7).await, None);
+        m.replace(7, 20).await;
+        m.forget(7, 19).await;
+        assert_eq!(m.take(7).await, Some(20), "another message: kept");
+        m.replace(7, 21).await;
+        m.forget(7, 21).await;
+        assert_eq!(m.take(7).await, None, "that message: forgotten");
     }
 }

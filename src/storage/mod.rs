@@ -6,11 +6,15 @@
 //! - [`invites`]: one-time, expiring link tokens issued by agents.
 //! - [`payments`]: the payment ledger, written before the bank is called.
 //! - [`menus`]: which message of each chat shows the live dialogue buttons.
+//! - [`flusher`]: the one place that flushes the database (group commit).
 //!
-//! Values are JSON. Whatever must survive `kill -9` is flushed before the
-//! bot acts on it.
+//! Values are JSON. Whatever must survive `kill -9` is made durable through
+//! the [`Flusher`] before the bot acts on it. sled calls run on blocking
+//! threads ([`blocking`]): a write can wait for disk I/O, and the async
+//! workers must keep serving other chats meanwhile.
 
 pub mod dialogues;
+pub mod flusher;
 pub mod invites;
 pub mod menus;
 pub mod payments;
@@ -19,6 +23,7 @@ pub mod users;
 use std::path::Path;
 
 pub use dialogues::SledDialogues;
+pub use flusher::Flusher;
 pub use invites::{Invite, InviteError, Invites};
 pub use menus::Menus;
 pub use payments::{Ledger, PaymentRecord, PaymentState};
@@ -30,11 +35,25 @@ pub enum StoreError {
     Db(#[from] sled::Error),
     #[error("stored value unreadable: {0}")]
     Decode(#[from] serde_json::Error),
+    #[error("the database could not be flushed to disk")]
+    Flush,
+    #[error("a database task was cancelled")]
+    Cancelled,
+}
+
+/// Runs sled calls (which may wait for the disk) on a blocking thread.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| StoreError::Cancelled)?
 }
 
 #[derive(Clone)]
 pub struct Store {
     pub db: sled::Db,
+    pub flusher: Flusher,
     pub users: Users,
     pub invites: Invites,
     pub menus: Menus,
@@ -54,21 +73,33 @@ impl Store {
     }
 
     fn from_db(db: sled::Db) -> Result<Store, StoreError> {
+        let flusher = Flusher::new(db.clone());
         Ok(Store {
-            users: Users::new(db.open_tree("users")?),
-            invites: Invites::new(db.open_tree("invites")?),
+            users: Users::new(db.open_tree("users")?, flusher.clone()),
+            invites: Invites::new(db.open_tree("invites")?, flusher.clone()),
             menus: Menus::new(db.open_tree("menus")?),
-            ledger: Ledger::new(&db)?,
+            ledger: Ledger::new(&db, flusher.clone())?,
+            flusher,
             db,
         })
     }
 
     pub fn dialogues(&self) -> Result<SledDialogues, StoreError> {
-        Ok(SledDialogues::new(self.db.open_tree("dialogues")?))
+        Ok(SledDialogues::new(
+            self.db.open_tree("dialogues")?,
+            self.flusher.clone(),
+        ))
     }
 
+    /// Everything written so far, on disk.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        self.flusher.durable().await
+    }
+
+    /// Whether the database answers a read, and no flush is stuck.
+    pub async fn healthy(&self) -> bool {
+        let db = self.db.clone();
+        let readable = blocking(move || Ok(db.get(b"__health")?)).await.is_ok();
+        readable && !self.flusher.stalled()
     }
 }

@@ -1,6 +1,6 @@
 //! The payment ledger: every payment the bot attempted, and what became of it.
 //!
-//! A record is written (and flushed) before `InvoicePayment` is called, keyed
+//! A record is written (and made durable) before `InvoicePayment` is called, keyed
 //! by the confirmation it answers, only if none is there yet (one sled
 //! transaction with its index entries): a second press, a redelivered update
 //! or a press after a restart finds the record and does not pay again. Records still "in flight" when the process starts belong to
@@ -14,7 +14,7 @@ use sled::{
     transaction::{ConflictableTransactionError, TransactionError},
 };
 
-use super::StoreError;
+use super::{Flusher, StoreError, blocking};
 use crate::{
     bank::{Account, RequestId, SessionId},
     clock::istanbul,
@@ -111,10 +111,11 @@ pub struct Ledger {
     by_day: sled::Tree,
     audit: sled::Tree,
     db: sled::Db,
+    flusher: Flusher,
 }
 
 impl Ledger {
-    pub fn new(db: &sled::Db) -> Result<Ledger, StoreError> {
+    pub fn new(db: &sled::Db, flusher: Flusher) -> Result<Ledger, StoreError> {
         Ok(Ledger {
             payments: db.open_tree("payments")?,
             by_tx: db.open_tree("payments_by_tx")?,
@@ -122,7 +123,17 @@ impl Ledger {
             by_day: db.open_tree("payments_by_day")?,
             audit: db.open_tree("audit")?,
             db: db.clone(),
+            flusher,
         })
+    }
+
+    /// Runs `work` on this ledger's trees on a blocking thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Ledger) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let this = self.clone();
+        blocking(move || work(&this)).await
     }
 
     /// Records the intent to pay, once per `record.intent`, durably. The
@@ -130,48 +141,61 @@ impl Ledger {
     /// transaction, so a crash never leaves a payment that `/history` or
     /// `/payments` cannot list.
     pub async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
-        let intent = record.intent.as_bytes();
         let bytes = serde_json::to_vec(&record)?;
+        let intent = record.intent.clone().into_bytes();
         let ts = record.created_at.timestamp_micros().to_be_bytes();
         let mut payer_key = record.payer.to_be_bytes().to_vec();
         payer_key.extend_from_slice(&ts);
-        payer_key.extend_from_slice(intent);
+        payer_key.extend_from_slice(&intent);
         let mut day_key = record.day().format("%Y-%m-%d").to_string().into_bytes();
         day_key.extend_from_slice(&ts);
-        day_key.extend_from_slice(intent);
-        let existing = (&self.payments, &self.by_payer, &self.by_day)
-            .transaction(|(payments, by_payer, by_day)| {
-                if let Some(current) = payments.get(intent)? {
-                    return Ok(Some(current));
-                }
-                payments.insert(intent, bytes.as_slice())?;
-                by_payer.insert(payer_key.as_slice(), intent)?;
-                by_day.insert(day_key.as_slice(), intent)?;
-                Ok(None)
+        day_key.extend_from_slice(&intent);
+        let existing = self
+            .run(move |l| {
+                (&l.payments, &l.by_payer, &l.by_day)
+                    .transaction(|(payments, by_payer, by_day)| {
+                        if let Some(current) = payments.get(&intent)? {
+                            return Ok(Some(current));
+                        }
+                        payments.insert(intent.as_slice(), bytes.as_slice())?;
+                        by_payer.insert(payer_key.as_slice(), intent.as_slice())?;
+                        by_day.insert(day_key.as_slice(), intent.as_slice())?;
+                        Ok(None)
+                    })
+                    .map_err(from_transaction)
             })
-            .map_err(from_transaction)?;
+            .await?;
         if let Some(current) = existing {
             return Ok(Begin::Exists(serde_json::from_slice(&current)?));
         }
-        self.db.flush_async().await?;
+        self.flusher.durable().await?;
         Ok(Begin::Started(record))
     }
 
-    pub fn get(&self, intent: &str) -> Result<Option<PaymentRecord>, StoreError> {
+    pub async fn get(&self, intent: &str) -> Result<Option<PaymentRecord>, StoreError> {
+        let intent = intent.to_owned();
+        self.run(move |l| l.get_now(&intent)).await
+    }
+
+    fn get_now(&self, intent: &str) -> Result<Option<PaymentRecord>, StoreError> {
         self.payments
             .get(intent.as_bytes())?
             .map(|b| serde_json::from_slice(&b).map_err(StoreError::from))
             .transpose()
     }
 
-    pub fn by_transaction(&self, transaction_id: i64) -> Result<Option<PaymentRecord>, StoreError> {
-        match self.by_tx.get(transaction_id.to_be_bytes())? {
-            Some(intent) => self.get(&String::from_utf8_lossy(&intent)),
+    pub async fn by_transaction(
+        &self,
+        transaction_id: i64,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        self.run(move |l| match l.by_tx.get(transaction_id.to_be_bytes())? {
+            Some(intent) => l.get_now(&String::from_utf8_lossy(&intent)),
             None => Ok(None),
-        }
+        })
+        .await
     }
 
-    /// Moves a payment to `state`, keeping the history; flushed. `None`
+    /// Moves a payment to `state`, keeping the history; durable. `None`
     /// when there is no such payment.
     pub async fn set_state(
         &self,
@@ -182,7 +206,7 @@ impl Ledger {
         at: DateTime<Utc>,
     ) -> Result<Option<PaymentRecord>, StoreError> {
         let changed = self
-            .change(intent, |record| {
+            .change(intent, move |record| {
                 record.state = state;
                 if transaction_id.is_some() {
                     record.transaction_id = transaction_id;
@@ -209,7 +233,7 @@ impl Ledger {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let changed = self
-            .change(intent, |record| {
+            .change(intent, move |record| {
                 if record.state != from {
                     return false;
                 }
@@ -238,7 +262,8 @@ impl Ledger {
         note: String,
         at: DateTime<Utc>,
     ) -> Result<Option<(PaymentRecord, bool)>, StoreError> {
-        self.change(intent, |record| {
+        let from = from.to_vec();
+        self.change(intent, move |record| {
             if !from.contains(&record.state) {
                 return false;
             }
@@ -257,34 +282,39 @@ impl Ledger {
     }
 
     /// Read-modify-write of one record and its transaction-id index, in one
-    /// transaction, flushed when `change` (which may run more than once)
+    /// transaction, durable when `change` (which may run more than once)
     /// returns `true`. A record that does not decode is an error, never
     /// overwritten or removed. `None` when there is no such record.
     async fn change(
         &self,
         intent: &str,
-        change: impl Fn(&mut PaymentRecord) -> bool,
+        change: impl Fn(&mut PaymentRecord) -> bool + Send + 'static,
     ) -> Result<Option<(PaymentRecord, bool)>, StoreError> {
-        let key = intent.as_bytes();
-        let (outcome, displaced) = (&self.payments, &self.by_tx)
-            .transaction(|(payments, by_tx)| {
-                let Some(current) = payments.get(key)? else {
-                    return Ok((None, None));
-                };
-                let mut record: PaymentRecord = serde_json::from_slice(&current).map_err(abort)?;
-                if !change(&mut record) {
-                    return Ok((Some((record, false)), None));
-                }
-                payments.insert(key, serde_json::to_vec(&record).map_err(abort)?)?;
-                let mut displaced = None;
-                if let Some(tx) = record.transaction_id {
-                    displaced = by_tx
-                        .insert(&tx.to_be_bytes(), key)?
-                        .filter(|previous| previous != key);
-                }
-                Ok((Some((record, true)), displaced))
+        let key = intent.as_bytes().to_vec();
+        let (outcome, displaced) = self
+            .run(move |l| {
+                (&l.payments, &l.by_tx)
+                    .transaction(|(payments, by_tx)| {
+                        let Some(current) = payments.get(&key)? else {
+                            return Ok((None, None));
+                        };
+                        let mut record: PaymentRecord =
+                            serde_json::from_slice(&current).map_err(abort)?;
+                        if !change(&mut record) {
+                            return Ok((Some((record, false)), None));
+                        }
+                        payments.insert(key.as_slice(), serde_json::to_vec(&record).map_err(abort)?)?;
+                        let mut displaced = None;
+                        if let Some(tx) = record.transaction_id {
+                            displaced = by_tx
+                                .insert(&tx.to_be_bytes(), key.as_slice())?
+                                .filter(|previous| previous != &key);
+                        }
+                        Ok((Some((record, true)), displaced))
+                    })
+                    .map_err(from_transaction)
             })
-            .map_err(from_transaction)?;
+            .await?;
         if let Some(previous) = displaced {
             // The bank gave an id it had given before (a sandbox restarted
             // with a kept database does): the id now finds this payment.
@@ -295,13 +325,22 @@ impl Ledger {
             );
         }
         if matches!(outcome, Some((_, true))) {
-            self.db.flush_async().await?;
+            self.flusher.durable().await?;
         }
         Ok(outcome)
     }
 
     /// The payer's payments, newest first.
-    pub fn for_payer(
+    pub async fn for_payer(
+        &self,
+        payer: u64,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.run(move |l| l.for_payer_now(payer, skip, limit)).await
+    }
+
+    fn for_payer_now(
         &self,
         payer: u64,
         skip: usize,
@@ -314,31 +353,37 @@ impl Ledger {
         )
     }
 
-    pub fn count_for_payer(&self, payer: u64) -> usize {
-        self.by_payer.scan_prefix(payer.to_be_bytes()).count()
+    pub async fn count_for_payer(&self, payer: u64) -> Result<usize, StoreError> {
+        self.run(move |l| Ok(l.by_payer.scan_prefix(payer.to_be_bytes()).count()))
+            .await
     }
 
     /// The payer's latest attempt at this invoice whose outcome is not
     /// settled (in flight or unknown), if any: paying it again could pay twice.
-    pub fn unsettled_attempt(
+    pub async fn unsettled_attempt(
         &self,
         payer: u64,
         association_code: &str,
         invoice_number: &str,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        // Newest first; an unsettled attempt is recent in practice.
-        let recent = self.for_payer(payer, 0, 200)?;
-        Ok(recent.into_iter().find(|r| {
-            r.association_code == association_code
-                && r.invoice_number == invoice_number
-                && matches!(r.state, PaymentState::InFlight | PaymentState::Unknown)
-        }))
+        let (code, number) = (association_code.to_owned(), invoice_number.to_owned());
+        self.run(move |l| {
+            // Newest first; an unsettled attempt is recent in practice.
+            let recent = l.for_payer_now(payer, 0, 200)?;
+            Ok(recent.into_iter().find(|r| {
+                r.association_code == code
+                    && r.invoice_number == number
+                    && matches!(r.state, PaymentState::InFlight | PaymentState::Unknown)
+            }))
+        })
+        .await
     }
 
     /// The payments of one Istanbul day, oldest first.
-    pub fn for_day(&self, day: NaiveDate) -> Result<Vec<PaymentRecord>, StoreError> {
+    pub async fn for_day(&self, day: NaiveDate) -> Result<Vec<PaymentRecord>, StoreError> {
         let prefix = day.format("%Y-%m-%d").to_string();
-        self.collect(self.by_day.scan_prefix(prefix.as_bytes()), 0, usize::MAX)
+        self.run(move |l| l.collect(l.by_day.scan_prefix(prefix.as_bytes()), 0, usize::MAX))
+            .await
     }
 
     fn collect(
@@ -350,7 +395,7 @@ impl Ledger {
         let mut out = Vec::new();
         for entry in index.skip(skip).take(limit) {
             let (_, intent) = entry?;
-            if let Some(record) = self.get(&String::from_utf8_lossy(&intent))? {
+            if let Some(record) = self.get_now(&String::from_utf8_lossy(&intent))? {
                 out.push(record);
             }
         }
@@ -361,18 +406,23 @@ impl Ledger {
     /// unknown outcome, and so have cancellations left in flight (the
     /// payment itself stands). Returns how many were found.
     pub async fn settle_abandoned(&self, at: DateTime<Utc>) -> Result<usize, StoreError> {
-        let mut abandoned = Vec::new();
-        for entry in self.payments.iter() {
-            let (_, bytes) = entry?;
-            if let Ok(record) = serde_json::from_slice::<PaymentRecord>(&bytes) {
-                let to = match record.state {
-                    PaymentState::InFlight => PaymentState::Unknown,
-                    PaymentState::Cancelling => PaymentState::CancelUnknown,
-                    _ => continue,
-                };
-                abandoned.push((record.intent, record.state, to));
-            }
-        }
+        let abandoned = self
+            .run(|l| {
+                let mut abandoned = Vec::new();
+                for entry in l.payments.iter() {
+                    let (_, bytes) = entry?;
+                    if let Ok(record) = serde_json::from_slice::<PaymentRecord>(&bytes) {
+                        let to = match record.state {
+                            PaymentState::InFlight => PaymentState::Unknown,
+                            PaymentState::Cancelling => PaymentState::CancelUnknown,
+                            _ => continue,
+                        };
+                        abandoned.push((record.intent, record.state, to));
+                    }
+                }
+                Ok(abandoned)
+            })
+            .await?;
         for (intent, from, to) in &abandoned {
             self.transition(
                 intent,
@@ -387,43 +437,53 @@ impl Ledger {
     }
 
     pub async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        let id = self.db.generate_id()?;
-        self.audit
-            .insert(id.to_be_bytes(), serde_json::to_vec(&entry)?)?;
-        self.db.flush_async().await?;
+        let bytes = serde_json::to_vec(&entry)?;
+        self.run(move |l| {
+            let id = l.db.generate_id()?;
+            l.audit.insert(id.to_be_bytes(), bytes)?;
+            Ok(())
+        })
+        .await?;
+        self.flusher.durable().await?;
         tracing::info!(agent = entry.agent, action = %entry.action, details = %entry.details, "audit");
         Ok(())
     }
 
     /// The audit entries made at or after `since`, oldest first, at most
     /// the `limit` newest of them.
-    pub fn audit_since(
+    pub async fn audit_since(
         &self,
         since: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut out = Vec::new();
-        // Keys are increasing ids, written in time order: newest last.
-        for entry in self.audit.iter().rev() {
-            let (_, v) = entry?;
-            let entry: AuditEntry = serde_json::from_slice(&v)?;
-            if entry.at < since || out.len() >= limit {
-                break;
+        self.run(move |l| {
+            let mut out = Vec::new();
+            // Keys are increasing ids, written in time order: newest last.
+            for entry in l.audit.iter().rev() {
+                let (_, v) = entry?;
+                let entry: AuditEntry = serde_json::from_slice(&v)?;
+                if entry.at < since || out.len() >= limit {
+                    break;
+                }
+                out.push(entry);
             }
-            out.push(entry);
-        }
-        out.reverse();
-        Ok(out)
+            out.reverse();
+            Ok(out)
+        })
+        .await
     }
 
-    pub fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        self.audit
-            .iter()
-            .map(|e| {
-                let (_, v) = e?;
-                Ok(serde_json::from_slice(&v)?)
-            })
-            .collect()
+    pub async fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        self.run(|l| {
+            l.audit
+                .iter()
+                .map(|e| {
+                    let (_, v) = e?;
+                    Ok(serde_json::from_slice(&v)?)
+                })
+                .collect()
+        })
+        .await
     }
 }
 
@@ -474,7 +534,7 @@ mod tests {
     #[tokio::test]
     async fn abandoned_payments_and_cancellations_are_settled_apart() {
         let db = sled::Config::new().temporary(true).open().expect("db");
-        let ledger = Ledger::new(&db).expect("ledger");
+        let ledger = Ledger::new(&db, Flusher::new(db.clone())).expect("ledger");
         let at = Utc::now();
         for intent in ["paying", "cancelling", "paid"] {
             assert!(matches!(
@@ -503,10 +563,10 @@ mod tests {
 
         assert_eq!(ledger.settle_abandoned(at).await.expect("settle"), 2);
 
-        let state = |i: &str| ledger.get(i).expect("get").expect("record").state;
-        assert_eq!(state("paying"), PaymentState::Unknown);
-        assert_eq!(state("cancelling"), PaymentState::CancelUnknown);
-        assert_eq!(state("paid"), PaymentState::Completed);
+        let state = async |i: &str| ledger.get(i).await.expect("get").expect("record").state;
+        assert_eq!(state("paying").await, PaymentState::Unknown);
+        assert_eq!(state("cancelling").await, PaymentState::CancelUnknown);
+        assert_eq!(state("paid").await, PaymentState::Completed);
     }
 
     /// A record that no longer decodes is reported, never overwritten or
@@ -514,7 +574,7 @@ mod tests {
     #[tokio::test]
     async fn records_are_indexed_at_once_and_never_lost_to_a_decode_error() {
         let db = sled::Config::new().temporary(true).open().expect("db");
-        let ledger = Ledger::new(&db).expect("ledger");
+        let ledger = Ledger::new(&db, Flusher::new(db.clone())).expect("ledger");
         let at = Utc::now();
         let r = record("listed", at);
         let day = r.day();
@@ -523,8 +583,8 @@ mod tests {
             ledger.begin(record("listed", at)).await,
             Ok(Begin::Exists(_))
         ));
-        assert_eq!(ledger.for_payer(1, 0, 10).expect("payer").len(), 1);
-        assert_eq!(ledger.for_day(day).expect("day").len(), 1);
+        assert_eq!(ledger.for_payer(1, 0, 10).await.expect("payer").len(), 1);
+        assert_eq!(ledger.for_day(day).await.expect("day").len(), 1);
 
         ledger
             .payments
@@ -540,13 +600,13 @@ mod tests {
             ledger.payments.get("garbled").expect("get").as_deref(),
             Some(&b"{not json"[..])
         );
-        assert!(ledger.by_transaction(1).expect("by tx").is_none());
+        assert!(ledger.by_transaction(1).await.expect("by tx").is_none());
     }
 
     #[tokio::test]
     async fn audit_since_gives_the_newest_entries_of_the_period_oldest_first() {
         let db = sled::Config::new().temporary(true).open().expect("db");
-        let ledger = Ledger::new(&db).expect("ledger");
+        let ledger = Ledger::new(&db, Flusher::new(db.clone())).expect("ledger");
         let now = Utc::now();
         for (i, hours_ago) in [30, 2, 1, 0].into_iter().enumerate() {
             ledger
@@ -563,11 +623,11 @@ mod tests {
         let since = now - chrono::Duration::hours(24);
         let details = |v: Vec<AuditEntry>| v.into_iter().map(|e| e.details).collect::<Vec<_>>();
         assert_eq!(
-            details(ledger.audit_since(since, 10).expect("read")),
+            details(ledger.audit_since(since, 10).await.expect("read")),
             ["#1", "#2", "#3"]
         );
         assert_eq!(
-            details(ledger.audit_since(since, 2).expect("read")),
+            details(ledger.audit_since(since, 2).await.expect("read")),
             ["#2", "#3"]
         );
     }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::{Flusher, StoreError, blocking};
 use crate::{bank::Account, i18n::Lang};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,15 +30,17 @@ impl UserRecord {
 #[derive(Clone)]
 pub struct Users {
     pub(super) tree: sled::Tree,
+    flusher: Flusher,
 }
 
 impl Users {
-    pub fn new(tree: sled::Tree) -> Self {
-        Users { tree }
+    pub fn new(tree: sled::Tree, flusher: Flusher) -> Self {
+        Users { tree, flusher }
     }
 
-    pub fn get(&self, user_id: u64) -> Result<UserRecord, StoreError> {
-        match self.tree.get(user_id.to_be_bytes())? {
+    pub async fn get(&self, user_id: u64) -> Result<UserRecord, StoreError> {
+        let tree = self.tree.clone();
+        match blocking(move || Ok(tree.get(user_id.to_be_bytes())?)).await? {
             Some(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!(user_id, error = %e, "unreadable user record, starting afresh");
                 UserRecord::default()
@@ -47,27 +49,31 @@ impl Users {
         }
     }
 
-    /// Read-modify-write of one user's record, atomic per key, flushed.
+    /// Read-modify-write of one user's record, atomic per key, durable.
     pub async fn update(
         &self,
         user_id: u64,
-        change: impl Fn(&mut UserRecord),
+        change: impl Fn(&mut UserRecord) + Send + 'static,
     ) -> Result<UserRecord, StoreError> {
-        let updated = self.tree.update_and_fetch(user_id.to_be_bytes(), |old| {
-            let mut record: UserRecord = old
-                .and_then(|b| serde_json::from_slice(b).ok())
-                .unwrap_or_default();
-            change(&mut record);
-            serde_json::to_vec(&record).ok()
-        })?;
-        self.tree.flush_async().await?;
+        let tree = self.tree.clone();
+        let updated = blocking(move || {
+            Ok(tree.update_and_fetch(user_id.to_be_bytes(), |old| {
+                let mut record: UserRecord = old
+                    .and_then(|b| serde_json::from_slice(b).ok())
+                    .unwrap_or_default();
+                change(&mut record);
+                serde_json::to_vec(&record).ok()
+            })?)
+        })
+        .await?;
+        self.flusher.durable().await?;
         Ok(updated
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default())
     }
 
     pub async fn set_lang(&self, user_id: u64, lang: Lang) -> Result<(), StoreError> {
-        self.update(user_id, |r| r.lang = Some(lang))
+        self.update(user_id, move |r| r.lang = Some(lang))
             .await
             .map(|_| ())
     }

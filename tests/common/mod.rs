@@ -77,7 +77,20 @@ pub struct Harness {
     bot_task: Option<tokio::task::JoinHandle<()>>,
     shutdown: Option<teloxide::dispatching::ShutdownToken>,
     pub bank_timeout: Duration,
+    /// Telegram user ids of agents, for the next `launch`.
+    pub agents: Vec<u64>,
+    /// The bot's send limits, for the next `launch`: generous by default,
+    /// so tests are not paced like a real chat.
+    pub limits: Limits,
 }
+
+/// Send limits that never pace a test.
+pub const FAST_LIMITS: Limits = Limits {
+    messages_per_sec_chat: 100,
+    messages_per_min_chat: 6000,
+    messages_per_min_channel_or_supergroup: 6000,
+    messages_per_sec_overall: 1000,
+};
 
 impl Harness {
     pub async fn start() -> Harness {
@@ -112,6 +125,8 @@ impl Harness {
             bot_task: None,
             shutdown: None,
             bank_timeout,
+            agents: vec![AGENT_ID],
+            limits: FAST_LIMITS,
         }
     }
 
@@ -137,13 +152,7 @@ impl Harness {
     pub async fn launch(&mut self) {
         let url: url::Url = self.sandbox.url.parse().unwrap();
         let store = Store::open(&self.dir.0).expect("store opens");
-        let limits = Limits {
-            messages_per_sec_chat: 100,
-            messages_per_min_chat: 6000,
-            messages_per_min_channel_or_supergroup: 6000,
-            messages_per_sec_overall: 1000,
-        };
-        let bot = launch::build_bot(TOKEN, Some(self.tg.api_url()), limits);
+        let bot = launch::build_bot(TOKEN, Some(self.tg.api_url()), self.limits);
         let parts = Parts {
             bank: BankConfig {
                 url: url.clone(),
@@ -161,7 +170,7 @@ impl Harness {
                 timeout: self.bank_timeout,
             },
             store,
-            agents: [AGENT_ID].into_iter().collect(),
+            agents: self.agents.iter().copied().collect(),
             catalog_ttl: Duration::from_secs(600),
             clock: self.clock.clock(),
         };
@@ -294,7 +303,19 @@ impl Harness {
     /// account 3488017/9142/357.
     pub async fn link(&self, customer: &FakeUser) {
         let agent = self.agent();
-        let invite = self.say(&agent, "/invite 3488017 9142 357", "start=").await;
+        self.link_via(&agent, customer).await;
+    }
+
+    /// An agent with this id (one of [`Harness::agents`] to be obeyed).
+    pub fn agent_with_id(&self, id: u64) -> FakeUser {
+        let u = FakeUser::new(id, format!("Ajan {id}")).language("tr");
+        self.tg.register(&u);
+        u
+    }
+
+    /// `link` through the given agent.
+    pub async fn link_via(&self, agent: &FakeUser, customer: &FakeUser) {
+        let invite = self.say(agent, "/invite 3488017 9142 357", "start=").await;
         let text = invite.plain();
         let token = text
             .split("start=")

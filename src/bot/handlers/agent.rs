@@ -102,7 +102,7 @@ pub async fn cancel_payment(ctx: Ctx, dialogue: PayDialogue, args: String) -> Ha
                 ctx.send(ctx.t("cancelpay.usage"), None).await?;
                 return Ok(());
             };
-            let Some(record) = ctx.app.store.ledger.by_transaction(id)? else {
+            let Some(record) = ctx.app.store.ledger.by_transaction(id).await? else {
                 ctx.send(
                     ctx.f("cancelpay.not_found", &[("id", &id.to_string())]),
                     None,
@@ -168,7 +168,7 @@ pub async fn confirm_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
         return Ok(());
     }
     let ledger = &ctx.app.store.ledger;
-    let Some(record) = ledger.get(intent)? else {
+    let Some(record) = ledger.get(intent).await? else {
         ctx.show(message, ctx.t("button.expired"), None).await?;
         return Ok(());
     };
@@ -281,7 +281,7 @@ pub async fn decline_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
         .app
         .store
         .ledger
-        .get(intent)?
+        .get(intent).await?
         .map(|r| tx_id(&r))
         .unwrap_or_else(|| "-".into());
     ctx.show(message, ctx.f("cancelpay.kept", &[("id", &id)]), None)
@@ -298,7 +298,7 @@ fn tx_id(record: &PaymentRecord) -> String {
 
 /// Tells the payer, in their language, that an agent cancelled the payment.
 async fn notify_payer(ctx: &Ctx, record: &PaymentRecord) {
-    let payer_ctx = payer_ctx(ctx, record);
+    let payer_ctx = payer_ctx(ctx, record).await;
     let text = payer_ctx.f(
         "cancelpay.payer_notice",
         &[
@@ -327,11 +327,11 @@ pub async fn payments(ctx: Ctx) -> HandlerResult {
 /// Today's payments (Europe/Istanbul), their states and totals, paged.
 pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -> HandlerResult {
     let today = ctx.app.clock.today_istanbul();
-    let records = ctx.app.store.ledger.for_day(today)?;
+    let records = ctx.app.store.ledger.for_day(today).await?;
     let day = today.format("%d.%m.%Y").to_string();
     if records.is_empty() {
         let mut lines = vec![ctx.f("payments.empty", &[("day", &day)])];
-        lines.extend(audit_lines(ctx)?);
+        lines.extend(audit_lines(ctx).await?);
         ctx.show(message, lines.join("\n"), None).await?;
         return Ok(());
     }
@@ -395,7 +395,7 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
             ),
         );
     }
-    lines.extend(audit_lines(ctx)?);
+    lines.extend(audit_lines(ctx).await?);
     let rows = vec![keyboards::pager(
         &ctx.app.i18n,
         ctx.lang,
@@ -410,14 +410,14 @@ pub async fn show_payments(ctx: &Ctx, page: usize, message: Option<MessageId>) -
 
 /// Today's agents' actions (invites, cancellations), newest last; empty
 /// when there were none.
-fn audit_lines(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
+async fn audit_lines(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
     let today = ctx.app.clock.today_istanbul();
     let since = today
         .and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(crate::clock::istanbul()).single())
         .map(|t| t.with_timezone(&chrono::Utc))
         .unwrap_or_else(|| ctx.app.clock.now());
-    let entries = ctx.app.store.ledger.audit_since(since, AUDIT_SHOWN)?;
+    let entries = ctx.app.store.ledger.audit_since(since, AUDIT_SHOWN).await?;
     if entries.is_empty() {
         return Ok(Vec::new());
     }
@@ -473,12 +473,13 @@ async fn audit(
 }
 
 /// The payer's chat, in the payer's language (else the agent's).
-fn payer_ctx(ctx: &Ctx, record: &PaymentRecord) -> Ctx {
+async fn payer_ctx(ctx: &Ctx, record: &PaymentRecord) -> Ctx {
     let lang = ctx
         .app
         .store
         .users
         .get(record.payer)
+        .await
         .ok()
         .and_then(|u| u.preferred_lang())
         .unwrap_or(ctx.lang);
@@ -493,7 +494,7 @@ fn payer_ctx(ctx: &Ctx, record: &PaymentRecord) -> Ctx {
 
 /// Tells the payer what staff settled about their payment.
 async fn notify_payer_of(ctx: &Ctx, record: &PaymentRecord) {
-    let payer_ctx = payer_ctx(ctx, record);
+    let payer_ctx = payer_ctx(ctx, record).await;
     let text = format!(
         "{}\n\n{}",
         payer_ctx.t("settle.payer_notice"),
@@ -563,10 +564,10 @@ pub async fn settle(ctx: Ctx, args: String) -> HandlerResult {
             if let Finding::Paid(Some(tx)) = finding {
                 let ledger = &ctx.app.store.ledger;
                 let taken = ledger
-                    .by_transaction(tx)?
+                    .by_transaction(tx).await?
                     .is_some_and(|r| r.intent != reference);
                 let differs = ledger
-                    .get(&reference)?
+                    .get(&reference).await?
                     .and_then(|r| r.transaction_id)
                     .is_some_and(|t| t != tx);
                 if taken || differs {

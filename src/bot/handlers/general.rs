@@ -58,7 +58,7 @@ pub async fn start(ctx: Ctx, dialogue: PayDialogue, arg: String) -> HandlerResul
 }
 
 pub async fn welcome(ctx: &Ctx, message: Option<teloxide::types::MessageId>) -> HandlerResult {
-    let user = ctx.app.store.users.get(ctx.user_id)?;
+    let user = ctx.app.store.users.get(ctx.user_id).await?;
     let key = if user.accounts.is_empty() {
         "start.welcome_unlinked"
     } else {
@@ -68,7 +68,7 @@ pub async fn welcome(ctx: &Ctx, message: Option<teloxide::types::MessageId>) -> 
     let markup = keyboards::pay_button(&ctx.app.i18n, ctx.lang);
     let shown = ctx.show(message, ctx.t(key), Some(markup)).await?;
     // A dialogue screen (Back) became the welcome: its Pay button stays.
-    ctx.forget_step(shown);
+    ctx.forget_step(shown).await;
     Ok(())
 }
 

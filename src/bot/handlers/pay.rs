@@ -60,7 +60,7 @@ pub async fn cancel_command(ctx: Ctx, dialogue: PayDialogue, state: State) -> Ha
 
 /// Opens the dialogue for a linked customer.
 pub async fn begin(ctx: &Ctx, dialogue: &PayDialogue, message: Option<MessageId>) -> HandlerResult {
-    let user = ctx.app.store.users.get(ctx.user_id)?;
+    let user = ctx.app.store.users.get(ctx.user_id).await?;
     match user.accounts.as_slice() {
         [] => {
             dialogue.exit().await?;
@@ -531,7 +531,8 @@ pub async fn receive_button(
                 .app
                 .store
                 .ledger
-                .get(&payment_intent(ctx.chat_id.0, step))?
+                .get(&payment_intent(ctx.chat_id.0, step))
+                .await?
         {
             general::answer(ctx, query_id, Some(ctx.t("pay.already_pressed"))).await;
             ctx.send(receipts::status_text(ctx, &record), None).await?;
@@ -558,7 +559,7 @@ pub async fn receive_button(
             general::welcome(ctx, message).await?;
         }
         (State::ChoosingAccount { session, .. }, Action::Account(i)) => {
-            let user = ctx.app.store.users.get(ctx.user_id)?;
+            let user = ctx.app.store.users.get(ctx.user_id).await?;
             match user.accounts.get(i as usize) {
                 Some(account) => {
                     let flow = Flow {
@@ -574,7 +575,7 @@ pub async fn receive_button(
             show_groups(ctx, dialogue, flow, message, None).await?;
         }
         (State::ChoosingGroup { .. }, Action::Back) => {
-            let several = ctx.app.store.users.get(ctx.user_id)?.accounts.len() > 1;
+            let several = ctx.app.store.users.get(ctx.user_id).await?.accounts.len() > 1;
             if several {
                 begin(ctx, dialogue, message).await?;
             } else {
@@ -737,7 +738,7 @@ async fn pay(
         ctx.user_id,
         &p.institution.code,
         &bill.invoice_number,
-    )? {
+    ).await? {
         ctx.app.metrics.payment("blocked");
         dialogue.exit().await?;
         let text = format!(
@@ -873,7 +874,7 @@ async fn tell_outcome(
                 .await?;
             // No longer a dialogue screen: a later /pay or /cancel leaves
             // its Pay button alone.
-            ctx.forget_step(shown);
+            ctx.forget_step(shown).await;
             receipts::deliver_receipt(ctx, record).await?;
         }
         Err(e) if e.outcome_unknown() => {

@@ -184,7 +184,7 @@ pub async fn receipt_command(ctx: Ctx, arg: String) -> HandlerResult {
 /// The receipt of payment `id`, for its payer or an agent only. Anyone
 /// else learns nothing, not even whether the id exists.
 pub async fn receipt_by_id(ctx: &Ctx, id: i64) -> HandlerResult {
-    let record = ctx.app.store.ledger.by_transaction(id)?;
+    let record = ctx.app.store.ledger.by_transaction(id).await?;
     let Some(record) = record.filter(|r| r.payer == ctx.user_id || ctx.is_agent) else {
         ctx.send(ctx.f("receipt.not_found", &[("id", &id.to_string())]), None)
             .await?;
@@ -216,14 +216,14 @@ pub async fn history_command(ctx: Ctx) -> HandlerResult {
 /// The user's payments, newest first, paged, each with its receipt button.
 pub async fn show_history(ctx: &Ctx, page: usize, message: Option<MessageId>) -> HandlerResult {
     let ledger = &ctx.app.store.ledger;
-    let total = ledger.count_for_payer(ctx.user_id);
+    let total = ledger.count_for_payer(ctx.user_id).await?;
     if total == 0 {
         ctx.show(message, ctx.t("history.empty"), None).await?;
         return Ok(());
     }
     let pages = total.div_ceil(HISTORY_PAGE);
     let page = page.min(pages - 1);
-    let records = ledger.for_payer(ctx.user_id, page * HISTORY_PAGE, HISTORY_PAGE)?;
+    let records = ledger.for_payer(ctx.user_id, page * HISTORY_PAGE, HISTORY_PAGE).await?;
     let mut lines = vec![ctx.f(
         "history.title",
         &[

@@ -1,0 +1,309 @@
+//! Under load: many customers at once against the real dispatcher, sled
+//! storage, the fake Bot API and the sandbox bank. Each test bounds its own
+//! time, so a bot that freezes fails here instead of hanging the suite.
+
+mod common;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use common::{AGENT_ID, Harness, WAIT};
+use faturabot::{
+    bank::Account,
+    bot::{State, launch::telegram_limits},
+    fakegram::FakeUser,
+    i18n::Lang,
+    sandbox::FailMode,
+    storage::{PaymentRecord, PaymentState, Store, payments::Begin},
+};
+use teloxide::{dispatching::dialogue::Storage, types::ChatId};
+use tokio::task::JoinSet;
+
+/// Runs `body`, failing the test if it takes longer than `limit`.
+async fn within<T>(limit: Duration, what: &str, body: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(limit, body).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: not done within {limit:?}; the bot froze?"),
+    }
+}
+
+/// Waits for every task, re-raising the first panic.
+async fn join_all(mut set: JoinSet<()>) {
+    while let Some(done) = set.join_next().await {
+        if let Err(e) = done {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}
+
+/// An agent's `/invite`: the token of the link in the reply.
+async fn invite(h: &Harness, agent: &FakeUser) -> String {
+    let reply = h.say(agent, "/invite 3488017 9142 357", "start=").await;
+    reply
+        .plain()
+        .split("start=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("a token in the link")
+        .to_owned()
+}
+
+/// `n` customers linked at once through `agents` agents (each agent issues
+/// its share of invites one after another, then every customer opens their
+/// link at the same moment).
+async fn link_at_once(h: &Arc<Harness>, first_id: u64, n: u64, agents: &[u64]) -> Vec<FakeUser> {
+    let customers: Vec<FakeUser> = (0..n).map(|i| h.customer(first_id + i, "tr")).collect();
+    let mut issuing = JoinSet::new();
+    let share = n.div_ceil(agents.len() as u64);
+    for (k, agent_id) in agents.iter().enumerate() {
+        let (h, agent_id) = (h.clone(), *agent_id);
+        let wanted = share.min(n.saturating_sub(k as u64 * share));
+        issuing.spawn(async move {
+            let agent = h.agent_with_id(agent_id);
+            let mut tokens = Vec::new();
+            for _ in 0..wanted {
+                tokens.push(invite(&h, &agent).await);
+            }
+            tokens
+        });
+    }
+    let mut tokens = Vec::new();
+    while let Some(done) = issuing.join_next().await {
+        tokens.extend(done.expect("agent task"));
+    }
+    assert_eq!(tokens.len() as u64, n);
+    let mut opening = JoinSet::new();
+    for (customer, token) in customers.iter().cloned().zip(tokens) {
+        let h = h.clone();
+        opening.spawn(async move {
+            h.say(&customer, &format!("/start {token}"), "bağlandı").await;
+        });
+    }
+    join_all(opening).await;
+    customers
+}
+
+fn agent_ids(n: u64) -> Vec<u64> {
+    (0..n).map(|i| AGENT_ID + i).collect()
+}
+
+async fn harness_with_agents(agents: &[u64]) -> Arc<Harness> {
+    let mut h = Harness::without_bot(Duration::from_secs(5)).await;
+    h.agents = agents.to_vec();
+    h.launch().await;
+    Arc::new(h)
+}
+
+/// Waits until every callback query pressed so far has been answered.
+async fn all_callbacks_answered(h: &Harness, pressed: usize) {
+    let deadline = Instant::now() + WAIT;
+    while h.tg.callback_answers().len() < pressed && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        h.tg.callback_answers().len(),
+        pressed,
+        "every callback query is answered, once"
+    );
+}
+
+fn account() -> Account {
+    Account {
+        customer_no: 3488017,
+        branch_code: 9142,
+        suffix: 357,
+        currency: "TRY".into(),
+    }
+}
+
+/// (a) 500 tasks each make their writes durable through the real storage
+/// types at once: a dialogue step, a user record, an invite and a ledger
+/// record. sled 0.34's asynchronous flush hung here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_under_contention_never_hangs() {
+    let dir = common::TempDir::new();
+    let store = Store::open(&dir.0).expect("store");
+    let dialogues = Arc::new(store.dialogues().expect("dialogues"));
+    let mut tasks = JoinSet::new();
+    for i in 0..500u64 {
+        let (store, dialogues) = (store.clone(), dialogues.clone());
+        tasks.spawn(async move {
+            let chat = ChatId(10_000 + i as i64);
+            Storage::<State>::update_dialogue(dialogues.clone(), chat, State::Idle)
+                .await
+                .expect("dialogue");
+            store
+                .users
+                .set_lang(10_000 + i, Lang::En)
+                .await
+                .expect("user");
+            store
+                .invites
+                .create(account(), AGENT_ID, chrono::Utc::now())
+                .await
+                .expect("invite");
+            let record = PaymentRecord {
+                intent: format!("load-{i}"),
+                payer: 10_000 + i,
+                chat_id: chat.0,
+                account: account(),
+                association_code: "ISKI".into(),
+                association_name: "İSKİ".into(),
+                subscriber: "1000001".into(),
+                invoice_number: i.to_string(),
+                amount: "29.2".parse().expect("amount"),
+                currency: "TRY".into(),
+                created_at: chrono::Utc::now(),
+                session: faturabot::bank::SessionId::new(),
+                request_id: faturabot::bank::RequestId::new(),
+                transaction_id: None,
+                state: PaymentState::InFlight,
+                history: Vec::new(),
+            };
+            let started = store.ledger.begin(record).await.expect("ledger");
+            assert!(matches!(started, Begin::Started(_)));
+        });
+    }
+    within(Duration::from_secs(60), "500 durable writers", join_all(tasks)).await;
+    assert_eq!(dialogues.len(), 500);
+    for i in [0u64, 250, 499] {
+        let user = store.users.get(10_000 + i).await.expect("user");
+        assert_eq!(user.lang, Some(Lang::En));
+        let record = store.ledger.get(&format!("load-{i}")).await.expect("get");
+        assert!(record.is_some());
+    }
+    assert!(store.healthy().await);
+}
+
+/// (b) 100 customers link at once through 10 agents, then all pay one bill
+/// at the same moment: every payment is made once, every receipt arrives,
+/// every callback query is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_customers_link_and_pay_at_once() {
+    within(Duration::from_secs(150), "100 customers paying", async {
+        let agents = agent_ids(10);
+        let h = harness_with_agents(&agents).await;
+        let customers = link_at_once(&h, 30_000, 100, &agents).await;
+
+        let ready = Arc::new(tokio::sync::Barrier::new(customers.len()));
+        let mut paying = JoinSet::new();
+        for user in customers.iter().cloned() {
+            let (h, ready) = (h.clone(), ready.clone());
+            paying.spawn(async move {
+                let invoices = common::to_invoices(&h, &user, "1000001").await;
+                let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
+                ready.wait().await;
+                h.press(&user, &confirm, "öde", "ödendi").await;
+                h.tg.wait_for_message(user.chat_id(), |m| m.photo.is_some(), WAIT)
+                    .await
+                    .expect("the receipt's QR image");
+            });
+        }
+        join_all(paying).await;
+
+        assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 100);
+        for user in &customers {
+            let photos = h
+                .tg
+                .chat(user.chat_id())
+                .iter()
+                .filter(|m| m.photo.is_some())
+                .count();
+            assert_eq!(photos, 1, "one receipt for customer {}", user.id);
+        }
+        // SU, İSKİ, the invoice, confirm: four presses each.
+        all_callbacks_answered(&h, 4 * customers.len()).await;
+        assert!(h.bank_violations().is_empty(), "{:?}", h.bank_violations());
+    })
+    .await;
+}
+
+/// (c) 200 customers page an institution list at once, each tap after the
+/// last edit: every tap is answered and edits the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_customers_page_lists_at_once() {
+    within(Duration::from_secs(150), "200 customers paging", async {
+        let agents = agent_ids(10);
+        let h = harness_with_agents(&agents).await;
+        let customers = link_at_once(&h, 40_000, 200, &agents).await;
+        let ready = Arc::new(tokio::sync::Barrier::new(customers.len()));
+        let mut paging = JoinSet::new();
+        for user in customers.iter().cloned() {
+            let (h, ready) = (h.clone(), ready.clone());
+            paging.spawn(async move {
+                let groups = h.say(&user, "/pay", "Hangi tür").await;
+                let mut page = h.press(&user, &groups, "SU", "sayfa 1/").await;
+                ready.wait().await;
+                for i in 0..4 {
+                    let (button, want) = if i % 2 == 0 {
+                        ("Sonraki", "sayfa 2/")
+                    } else {
+                        ("Önceki", "sayfa 1/")
+                    };
+                    page = h.press(&user, &page, button, want).await;
+                }
+            });
+        }
+        join_all(paging).await;
+        // SU and four page turns each.
+        all_callbacks_answered(&h, 5 * customers.len()).await;
+    })
+    .await;
+}
+
+/// A bank that hangs costs each of 50 users one time-out, not one per user
+/// ahead of them: the failed catalog fetch is shared and remembered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bank_outage_costs_each_user_one_timeout() {
+    let agents = agent_ids(5);
+    let h = harness_with_agents(&agents).await;
+    let customers = link_at_once(&h, 50_000, 50, &agents).await;
+    h.sandbox
+        .sandbox
+        .fail_next("GetAssociationCollectionGroup", FailMode::Slow, 1000);
+    let started = Instant::now();
+    let mut asking = JoinSet::new();
+    for user in customers.iter().cloned() {
+        let h = h.clone();
+        asking.spawn(async move {
+            h.say(&user, "/pay", "zamanında yanıt vermedi").await;
+        });
+    }
+    within(Duration::from_secs(30), "50 users during an outage", join_all(asking)).await;
+    let took = started.elapsed();
+    assert!(
+        took < h.bank_timeout * 2,
+        "all 50 told within about one bank time-out ({:?}), took {took:?}",
+        h.bank_timeout
+    );
+    assert!(
+        h.sandbox.sandbox.calls("GetAssociationCollectionGroup") <= 2,
+        "the dead bank is not asked once per user"
+    );
+}
+
+/// Telegram's real pace for a private chat (about one message a second,
+/// not 20 a minute): an agent's 40 invites in a row each come back within
+/// about a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_forty_invites_each_come_back_within_a_second() {
+    let mut h = Harness::without_bot(Duration::from_secs(5)).await;
+    h.limits = telegram_limits(30);
+    h.launch().await;
+    let agent = h.agent();
+    let mut slowest = Duration::ZERO;
+    within(Duration::from_secs(90), "40 invites", async {
+        for _ in 0..40 {
+            let t0 = Instant::now();
+            invite(&h, &agent).await;
+            slowest = slowest.max(t0.elapsed());
+        }
+    })
+    .await;
+    assert!(
+        slowest < Duration::from_millis(1600),
+        "slowest invite reply took {slowest:?}"
+    );
+}
