@@ -242,7 +242,9 @@ impl Reader<'_> {
             _ => {
                 self.fail(
                     var,
-                    format!("must be a whole number of messages per second from 1 to 1000, got {text:?}"),
+                    format!(
+                        "must be a whole number of messages per second from 1 to 1000, got {text:?}"
+                    ),
                 );
                 DEFAULT_SEND_RATE
             }

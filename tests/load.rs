@@ -21,9 +21,28 @@ use faturabot::{
 use teloxide::{dispatching::dialogue::Storage, types::ChatId};
 use tokio::task::JoinSet;
 
-/// Runs `body`, failing the test if it takes longer than `limit`.
+/// Runs `body`, failing the test if it takes longer than `limit`. A freeze
+/// can block the runtime's own threads (sled's asynchronous flush did), so
+/// a plain thread watches too and ends the process if the timer cannot.
 async fn within<T>(limit: Duration, what: &str, body: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(limit, body).await {
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watching = done.clone();
+    let name = what.to_owned();
+    std::thread::spawn(move || {
+        std::thread::sleep(limit + Duration::from_secs(10));
+        if !watching.load(std::sync::atomic::Ordering::SeqCst) {
+            // Not `eprintln!`: the test harness would swallow it.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "{name}: not done within {limit:?} and the runtime is stuck; failing"
+            );
+            std::process::abort();
+        }
+    });
+    let result = tokio::time::timeout(limit, body).await;
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    match result {
         Ok(v) => v,
         Err(_) => panic!("{what}: not done within {limit:?}; the bot froze?"),
     }
@@ -78,7 +97,8 @@ async fn link_at_once(h: &Arc<Harness>, first_id: u64, n: u64, agents: &[u64]) -
     for (customer, token) in customers.iter().cloned().zip(tokens) {
         let h = h.clone();
         opening.spawn(async move {
-            h.say(&customer, &format!("/start {token}"), "bağlandı").await;
+            h.say(&customer, &format!("/start {token}"), "bağlandı")
+                .await;
         });
     }
     join_all(opening).await;
@@ -123,58 +143,64 @@ fn account() -> Account {
 /// record. sled 0.34's asynchronous flush hung here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storage_under_contention_never_hangs() {
-    let dir = common::TempDir::new();
-    let store = Store::open(&dir.0).expect("store");
-    let dialogues = Arc::new(store.dialogues().expect("dialogues"));
-    let mut tasks = JoinSet::new();
-    for i in 0..500u64 {
-        let (store, dialogues) = (store.clone(), dialogues.clone());
-        tasks.spawn(async move {
-            let chat = ChatId(10_000 + i as i64);
-            Storage::<State>::update_dialogue(dialogues.clone(), chat, State::Idle)
-                .await
-                .expect("dialogue");
-            store
-                .users
-                .set_lang(10_000 + i, Lang::En)
-                .await
-                .expect("user");
-            store
-                .invites
-                .create(account(), AGENT_ID, chrono::Utc::now())
-                .await
-                .expect("invite");
-            let record = PaymentRecord {
-                intent: format!("load-{i}"),
-                payer: 10_000 + i,
-                chat_id: chat.0,
-                account: account(),
-                association_code: "ISKI".into(),
-                association_name: "İSKİ".into(),
-                subscriber: "1000001".into(),
-                invoice_number: i.to_string(),
-                amount: "29.2".parse().expect("amount"),
-                currency: "TRY".into(),
-                created_at: chrono::Utc::now(),
-                session: faturabot::bank::SessionId::new(),
-                request_id: faturabot::bank::RequestId::new(),
-                transaction_id: None,
-                state: PaymentState::InFlight,
-                history: Vec::new(),
-            };
-            let started = store.ledger.begin(record).await.expect("ledger");
-            assert!(matches!(started, Begin::Started(_)));
-        });
-    }
-    within(Duration::from_secs(60), "500 durable writers", join_all(tasks)).await;
-    assert_eq!(dialogues.len(), 500);
-    for i in [0u64, 250, 499] {
-        let user = store.users.get(10_000 + i).await.expect("user");
-        assert_eq!(user.lang, Some(Lang::En));
-        let record = store.ledger.get(&format!("load-{i}")).await.expect("get");
-        assert!(record.is_some());
-    }
-    assert!(store.healthy().await);
+    within(Duration::from_secs(60), "500 durable writers", async {
+        let dir = common::TempDir::new();
+        let store = Store::open(&dir.0).expect("store");
+        let dialogues = Arc::new(store.dialogues().expect("dialogues"));
+        let mut tasks = JoinSet::new();
+        for i in 0..500u64 {
+            tasks.spawn(durable_writes(store.clone(), dialogues.clone(), i));
+        }
+        join_all(tasks).await;
+        assert_eq!(dialogues.len(), 500);
+        for i in [0u64, 250, 499] {
+            let user = store.users.get(10_000 + i).await.expect("user");
+            assert_eq!(user.lang, Some(Lang::En));
+            let record = store.ledger.get(&format!("load-{i}")).await.expect("get");
+            assert!(record.is_some());
+        }
+        assert!(store.healthy().await);
+    })
+    .await;
+}
+
+/// One customer's worth of durable writes: a dialogue step, a user record,
+/// an invite and a ledger record.
+async fn durable_writes(store: Store, dialogues: Arc<faturabot::storage::SledDialogues>, i: u64) {
+    let chat = ChatId(10_000 + i as i64);
+    Storage::<State>::update_dialogue(dialogues, chat, State::Idle)
+        .await
+        .expect("dialogue");
+    store
+        .users
+        .set_lang(10_000 + i, Lang::En)
+        .await
+        .expect("user");
+    store
+        .invites
+        .create(account(), AGENT_ID, chrono::Utc::now())
+        .await
+        .expect("invite");
+    let record = PaymentRecord {
+        intent: format!("load-{i}"),
+        payer: 10_000 + i,
+        chat_id: chat.0,
+        account: account(),
+        association_code: "ISKI".into(),
+        association_name: "İSKİ".into(),
+        subscriber: "1000001".into(),
+        invoice_number: i.to_string(),
+        amount: "29.2".parse().expect("amount"),
+        currency: "TRY".into(),
+        created_at: chrono::Utc::now(),
+        session: faturabot::bank::SessionId::new(),
+        request_id: faturabot::bank::RequestId::new(),
+        transaction_id: None,
+        state: PaymentState::InFlight,
+        history: Vec::new(),
+    };
+    let started = store.ledger.begin(record).await.expect("ledger");
+    assert!(matches!(started, Begin::Started(_)));
 }
 
 /// (b) 100 customers link at once through 10 agents, then all pay one bill
@@ -189,10 +215,12 @@ async fn hundred_customers_link_and_pay_at_once() {
 
         let ready = Arc::new(tokio::sync::Barrier::new(customers.len()));
         let mut paying = JoinSet::new();
-        for user in customers.iter().cloned() {
+        for (i, user) in customers.iter().cloned().enumerate() {
             let (h, ready) = (h.clone(), ready.clone());
             paying.spawn(async move {
-                let invoices = common::to_invoices(&h, &user, "1000001").await;
+                // A bill of their own each.
+                let subscriber = (1_200_000 + i).to_string();
+                let invoices = common::to_invoices(&h, &user, &subscriber).await;
                 let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
                 ready.wait().await;
                 h.press(&user, &confirm, "öde", "ödendi").await;
@@ -205,12 +233,11 @@ async fn hundred_customers_link_and_pay_at_once() {
 
         assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 100);
         for user in &customers {
-            let photos = h
-                .tg
-                .chat(user.chat_id())
-                .iter()
-                .filter(|m| m.photo.is_some())
-                .count();
+            let photos =
+                h.tg.chat(user.chat_id())
+                    .iter()
+                    .filter(|m| m.photo.is_some())
+                    .count();
             assert_eq!(photos, 1, "one receipt for customer {}", user.id);
         }
         // SU, İSKİ, the invoice, confirm: four presses each.
@@ -257,31 +284,38 @@ async fn two_hundred_customers_page_lists_at_once() {
 /// ahead of them: the failed catalog fetch is shared and remembered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bank_outage_costs_each_user_one_timeout() {
-    let agents = agent_ids(5);
-    let h = harness_with_agents(&agents).await;
-    let customers = link_at_once(&h, 50_000, 50, &agents).await;
-    h.sandbox
-        .sandbox
-        .fail_next("GetAssociationCollectionGroup", FailMode::Slow, 1000);
-    let started = Instant::now();
-    let mut asking = JoinSet::new();
-    for user in customers.iter().cloned() {
-        let h = h.clone();
-        asking.spawn(async move {
-            h.say(&user, "/pay", "zamanında yanıt vermedi").await;
-        });
-    }
-    within(Duration::from_secs(30), "50 users during an outage", join_all(asking)).await;
-    let took = started.elapsed();
-    assert!(
-        took < h.bank_timeout * 2,
-        "all 50 told within about one bank time-out ({:?}), took {took:?}",
-        h.bank_timeout
-    );
-    assert!(
-        h.sandbox.sandbox.calls("GetAssociationCollectionGroup") <= 2,
-        "the dead bank is not asked once per user"
-    );
+    within(
+        Duration::from_secs(60),
+        "50 users during an outage",
+        async {
+            let agents = agent_ids(5);
+            let h = harness_with_agents(&agents).await;
+            let customers = link_at_once(&h, 50_000, 50, &agents).await;
+            h.sandbox
+                .sandbox
+                .fail_next("GetAssociationCollectionGroup", FailMode::Slow, 1000);
+            let started = Instant::now();
+            let mut asking = JoinSet::new();
+            for user in customers.iter().cloned() {
+                let h = h.clone();
+                asking.spawn(async move {
+                    h.say(&user, "/pay", "zamanında yanıt vermedi").await;
+                });
+            }
+            join_all(asking).await;
+            let took = started.elapsed();
+            assert!(
+                took < h.bank_timeout * 2,
+                "all 50 told within about one bank time-out ({:?}), took {took:?}",
+                h.bank_timeout
+            );
+            assert!(
+                h.sandbox.sandbox.calls("GetAssociationCollectionGroup") <= 2,
+                "the dead bank is not asked once per user"
+            );
+        },
+    )
+    .await;
 }
 
 /// Telegram's real pace for a private chat (about one message a second,
@@ -289,21 +323,21 @@ async fn a_bank_outage_costs_each_user_one_timeout() {
 /// about a second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agents_forty_invites_each_come_back_within_a_second() {
-    let mut h = Harness::without_bot(Duration::from_secs(5)).await;
-    h.limits = telegram_limits(30);
-    h.launch().await;
-    let agent = h.agent();
-    let mut slowest = Duration::ZERO;
     within(Duration::from_secs(90), "40 invites", async {
+        let mut h = Harness::without_bot(Duration::from_secs(5)).await;
+        h.limits = telegram_limits(30);
+        h.launch().await;
+        let agent = h.agent();
+        let mut slowest = Duration::ZERO;
         for _ in 0..40 {
             let t0 = Instant::now();
             invite(&h, &agent).await;
             slowest = slowest.max(t0.elapsed());
         }
+        assert!(
+            slowest < Duration::from_millis(1600),
+            "slowest invite reply took {slowest:?}"
+        );
     })
     .await;
-    assert!(
-        slowest < Duration::from_millis(1600),
-        "slowest invite reply took {slowest:?}"
-    );
 }

@@ -77,7 +77,10 @@ impl InFlight {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<u64, Handling>> {
         // A map of plain values: sound after any panic.
-        self.inner.handling.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .handling
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -339,30 +339,29 @@ async fn start(config: &Config) -> anyhow::Result<Running> {
     let mut dispatcher = dispatcher(bot.clone(), app.clone(), me)?;
 
     let (stopped, stopped_rx) = tokio::sync::watch::channel(false);
-    let metrics = match config.metrics_listen {
-        Some(addr) => {
-            let url = &upstreams.bank.url;
-            let bank_addr = format!(
-                "{}:{}",
-                url.host_str().unwrap_or("localhost"),
-                url.port_or_known_default().unwrap_or(443)
-            );
-            let mut rx = stopped_rx.clone();
-            let stop = async move {
-                let _ = rx.wait_for(|s| *s).await;
-            };
-            let health = Health {
-                app: app.clone(),
-                bank_addr,
-            };
-            Some(
-                metrics::serve(addr, health, stop)
-                    .await
-                    .with_context(|| format!("FATURABOT_METRICS_LISTEN: cannot listen on {addr}"))?,
-            )
-        }
-        None => None,
-    };
+    let metrics =
+        match config.metrics_listen {
+            Some(addr) => {
+                let url = &upstreams.bank.url;
+                let bank_addr = format!(
+                    "{}:{}",
+                    url.host_str().unwrap_or("localhost"),
+                    url.port_or_known_default().unwrap_or(443)
+                );
+                let mut rx = stopped_rx.clone();
+                let stop = async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                };
+                let health = Health {
+                    app: app.clone(),
+                    bank_addr,
+                };
+                Some(metrics::serve(addr, health, stop).await.with_context(|| {
+                    format!("FATURABOT_METRICS_LISTEN: cannot listen on {addr}")
+                })?)
+            }
+            None => None,
+        };
 
     let token = dispatcher.shutdown_token();
     let (dispatch, server) = match &config.webhook {

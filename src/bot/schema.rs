@@ -70,13 +70,14 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         })
         .endpoint(general::private_only);
 
-    let private_handler = dptree::filter_map_async(|app: Arc<App>, bot: TgBot, update: Update| async move {
-        Ctx::load(app, bot, &update).await
-    })
-    .enter_dialogue::<Update, SledDialogues, State>()
-    .inspect_async(general::reset_unreadable)
-    .branch(message_handler)
-    .branch(callback_query_handler);
+    let private_handler =
+        dptree::filter_map_async(|app: Arc<App>, bot: TgBot, update: Update| async move {
+            Ctx::load(app, bot, &update).await
+        })
+        .enter_dialogue::<Update, SledDialogues, State>()
+        .inspect_async(general::reset_unreadable)
+        .branch(message_handler)
+        .branch(callback_query_handler);
 
     dptree::entry()
         .inspect(|app: Arc<App>| app.metrics.update_handled())

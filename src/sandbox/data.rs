@@ -511,6 +511,10 @@ pub const MAGIC_NUMBERS: &[(&str, &str)] = &[
         "three invoices: 1234.56, 0.10 and 20000 TRY, different due dates",
     ),
     (
+        "1200000-1299999",
+        "one invoice of 29.20 TRY each, its own per number (for load tests)",
+    ),
+    (
         "9000001",
         "QueryInvoices answers an Error envelope (Code 1250)",
     ),
@@ -618,6 +622,12 @@ const ONE_58_75: &[(i64, u32)] = &[(5875, 2)];
 const ONE_75: &[(i64, u32)] = &[(75, 0)];
 const THREE: &[(i64, u32)] = &[(123456, 2), (10, 2), (20000, 0)];
 
+/// `1200000`–`1299999`: one invoice of 29.20 each, its own per number, so
+/// that many customers can each pay a bill of their own at once.
+fn is_load_number(number: &str) -> bool {
+    number.len() == 7 && number.starts_with("12") && number.bytes().all(|b| b.is_ascii_digit())
+}
+
 pub(crate) fn subscriber(number: &str) -> Subscriber {
     use PayBehavior as P;
     use QueryBehavior as Q;
@@ -647,6 +657,7 @@ pub(crate) fn subscriber(number: &str) -> Subscriber {
         "9200002" => (Q::Bills(ONE_58_75), P::Normal, R::Http500, false),
         "9200003" => (Q::Bills(ONE_58_75), P::Normal, R::Slow, false),
         "9300001" => (Q::Bills(ONE_75), P::Normal, R::Normal, true),
+        n if is_load_number(n) => (Q::Bills(ONE_29_2), P::Normal, R::Normal, false),
         _ => (
             Q::Refusal("14", "Abone bulunamadı"),
             P::Normal,

@@ -176,7 +176,10 @@ mod tests {
             .expect("no writer may hang");
         assert_eq!(db.len(), 2000);
         let started = flusher.inner.lock().started;
-        assert!(started < 2000, "flushes are shared: {started} for 2000 writes");
+        assert!(
+            started < 2000,
+            "flushes are shared: {started} for 2000 writes"
+        );
         assert!(!flusher.stalled());
     }
 

@@ -81,30 +81,30 @@ impl Invites {
         let token = token.to_owned();
         let outcome = blocking(move || {
             (&invites_tree, &users_tree)
-            .transaction(|(invites, users)| {
-                let Some(bytes) = invites.remove(token.as_bytes())? else {
-                    return Ok(Err(Refusal::Unknown));
-                };
-                let invite: Invite = serde_json::from_slice(&bytes).map_err(abort)?;
-                if invite.expires_at <= now {
-                    return Ok(Err(Refusal::Expired));
-                }
-                let key = user_id.to_be_bytes();
-                let mut record: UserRecord = match users.get(key)? {
-                    Some(b) => serde_json::from_slice(&b).map_err(abort)?,
-                    None => UserRecord::default(),
-                };
-                if !record.accounts.contains(&invite.account) {
-                    record.accounts.push(invite.account.clone());
-                }
-                record.telegram_lang = Some(lang);
-                users.insert(&key, serde_json::to_vec(&record).map_err(abort)?)?;
-                Ok(Ok(invite))
-            })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Db(e),
-            })
+                .transaction(|(invites, users)| {
+                    let Some(bytes) = invites.remove(token.as_bytes())? else {
+                        return Ok(Err(Refusal::Unknown));
+                    };
+                    let invite: Invite = serde_json::from_slice(&bytes).map_err(abort)?;
+                    if invite.expires_at <= now {
+                        return Ok(Err(Refusal::Expired));
+                    }
+                    let key = user_id.to_be_bytes();
+                    let mut record: UserRecord = match users.get(key)? {
+                        Some(b) => serde_json::from_slice(&b).map_err(abort)?,
+                        None => UserRecord::default(),
+                    };
+                    if !record.accounts.contains(&invite.account) {
+                        record.accounts.push(invite.account.clone());
+                    }
+                    record.telegram_lang = Some(lang);
+                    users.insert(&key, serde_json::to_vec(&record).map_err(abort)?)?;
+                    Ok(Ok(invite))
+                })
+                .map_err(|e| match e {
+                    TransactionError::Abort(e) => e,
+                    TransactionError::Storage(e) => StoreError::Db(e),
+                })
         })
         .await?;
         self.flusher.durable().await?;

@@ -303,7 +303,8 @@ impl Ledger {
                         if !change(&mut record) {
                             return Ok((Some((record, false)), None));
                         }
-                        payments.insert(key.as_slice(), serde_json::to_vec(&record).map_err(abort)?)?;
+                        payments
+                            .insert(key.as_slice(), serde_json::to_vec(&record).map_err(abort)?)?;
                         let mut displaced = None;
                         if let Some(tx) = record.transaction_id {
                             displaced = by_tx

@@ -281,7 +281,8 @@ pub async fn decline_cancel(ctx: &Ctx, intent: &str, message: Option<MessageId>)
         .app
         .store
         .ledger
-        .get(intent).await?
+        .get(intent)
+        .await?
         .map(|r| tx_id(&r))
         .unwrap_or_else(|| "-".into());
     ctx.show(message, ctx.f("cancelpay.kept", &[("id", &id)]), None)
@@ -564,10 +565,12 @@ pub async fn settle(ctx: Ctx, args: String) -> HandlerResult {
             if let Finding::Paid(Some(tx)) = finding {
                 let ledger = &ctx.app.store.ledger;
                 let taken = ledger
-                    .by_transaction(tx).await?
+                    .by_transaction(tx)
+                    .await?
                     .is_some_and(|r| r.intent != reference);
                 let differs = ledger
-                    .get(&reference).await?
+                    .get(&reference)
+                    .await?
                     .and_then(|r| r.transaction_id)
                     .is_some_and(|t| t != tx);
                 if taken || differs {

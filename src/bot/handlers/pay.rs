@@ -734,11 +734,13 @@ async fn pay(
     };
     // An earlier attempt at this very invoice may have paid it: staff settle
     // that first, the bot never risks paying twice.
-    if let Some(earlier) = ctx.app.store.ledger.unsettled_attempt(
-        ctx.user_id,
-        &p.institution.code,
-        &bill.invoice_number,
-    ).await? {
+    if let Some(earlier) = ctx
+        .app
+        .store
+        .ledger
+        .unsettled_attempt(ctx.user_id, &p.institution.code, &bill.invoice_number)
+        .await?
+    {
         ctx.app.metrics.payment("blocked");
         dialogue.exit().await?;
         let text = format!(

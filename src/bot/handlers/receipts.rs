@@ -223,7 +223,9 @@ pub async fn show_history(ctx: &Ctx, page: usize, message: Option<MessageId>) ->
     }
     let pages = total.div_ceil(HISTORY_PAGE);
     let page = page.min(pages - 1);
-    let records = ledger.for_payer(ctx.user_id, page * HISTORY_PAGE, HISTORY_PAGE).await?;
+    let records = ledger
+        .for_payer(ctx.user_id, page * HISTORY_PAGE, HISTORY_PAGE)
+        .await?;
     let mut lines = vec![ctx.f(
         "history.title",
         &[
