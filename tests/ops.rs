@@ -302,3 +302,93 @@ async fn run_sandbox_pays_with_only_a_token() {
     sigterm(&bot);
     assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());
 }
+
+/// `run` with its log in a file (a pipe nobody reads could fill up).
+fn spawn_logged(h: &Harness, extra: &[(&str, String)], log: &std::path::Path) -> Child {
+    let file = std::fs::File::create(log).expect("log file");
+    command(h, &["run"], extra)
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .expect("binary starts")
+}
+
+/// SIGTERM at any moment of start-up stops the process at once: while
+/// `getMe` hangs (a Bot API that accepts and never answers), and at many
+/// moments around the dispatcher's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_start_up_stops_at_once() {
+    let h = Harness::without_bot(Duration::from_secs(3)).await;
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_url = format!("http://{}", silent.local_addr().expect("addr"));
+    let log = h.dir.0.with_extension("startup.log");
+    let mut bot = spawn_logged(&h, &[("TELOXIDE_API_URL", silent_url)], &log);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    sigterm(&bot);
+    let status = wait_exit(&mut bot, Duration::from_secs(3));
+    assert!(status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("stopped during start-up"), "{text}");
+
+    for delay_ms in [50u64, 150, 300, 500, 800, 1200, 2000] {
+        let mut bot = spawn_logged(&h, &[], &log);
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        sigterm(&bot);
+        // Before the runtime listens, SIGTERM's default action ends the
+        // process; after, the bot stops itself. Either way: promptly.
+        wait_exit(&mut bot, Duration::from_secs(5));
+    }
+    let _ = std::fs::remove_file(log);
+}
+
+/// A handler stuck in a bank call longer than `FATURABOT_SHUTDOWN_SECS`
+/// does not keep the process alive: it exits at the drain limit, names the
+/// update in progress, and after a restart that payment is "being checked",
+/// never paid again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_a_stuck_payment_exits_at_the_drain_limit() {
+    // The bank answers 9100003's payment after 21 s; the bot waits 20.
+    let h = Harness::without_bot(Duration::from_secs(20)).await;
+    let log = h.dir.0.with_extension("drain.log");
+    let extra = [
+        ("FATURABOT_BANK_TIMEOUT_SECS", "20".to_owned()),
+        ("FATURABOT_SHUTDOWN_SECS", "2".to_owned()),
+    ];
+    let mut bot = spawn_logged(&h, &extra, &log);
+    let user = h.customer(3004, "tr");
+    h.link(&user).await;
+    let invoices = common::to_invoices(&h, &user, "9100003").await;
+    let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+    let data = confirm
+        .button("öde")
+        .and_then(|b| b.callback_data.clone())
+        .expect("confirm");
+    h.tg.press(&user, confirm.message_id, &data);
+    let deadline = Instant::now() + WAIT;
+    while h.sandbox.sandbox.calls("InvoicePayment") == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1, "in flight");
+
+    let t0 = Instant::now();
+    sigterm(&bot);
+    let status = wait_exit(&mut bot, Duration::from_secs(8));
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(5), "exited after {took:?}");
+    assert!(!status.success(), "cut short: not a clean exit");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("drain limit reached") && text.contains("(user 3004"),
+        "{text}"
+    );
+
+    let mut bot = spawn_logged(&h, &extra, &log);
+    h.tg.press(&user, confirm.message_id, &data);
+    h.expect(&user, "doğrulayamadık").await;
+    let history = h.say(&user, "/history", "Ödemeleriniz").await;
+    assert!(history.plain().contains("inceleniyor"), "{}", history.plain());
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1, "never twice");
+    sigterm(&bot);
+    assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());
+    let _ = std::fs::remove_file(log);
+}
