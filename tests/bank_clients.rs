@@ -29,6 +29,7 @@ async fn fixture_with(timeout: Duration, slow: Duration) -> Fixture {
         receipt_api_key: Some("api-key".into()),
         receipt_secret_key: Some("secret-key".into()),
         slow_delay: slow,
+        ..SandboxConfig::default()
     })
     .spawn()
     .await

@@ -341,3 +341,344 @@ async fn an_agents_forty_invites_each_come_back_within_a_second() {
     })
     .await;
 }
+
+// ---- The benchmark (not run by default) ----
+//
+// cargo test --release --test load -- --ignored --nocapture bench_
+//
+// It drives the real release binary (`faturabot run`, a process of its
+// own, so its peak RSS is the bot's alone) against the fake Bot API and
+// the sandbox bank in this process. Knobs (environment):
+// BENCH_USERS, BENCH_TAPS (page turns per user), BENCH_BANK_LATENCY_MS,
+// BENCH_DIALOGUES (stored dialogues before start), BENCH_SEND_RATE.
+
+mod bench {
+    use std::{
+        collections::HashMap,
+        path::Path,
+        process::{Child, Command, Stdio},
+        sync::Mutex,
+    };
+
+    use faturabot::fakegram::BotEvent;
+
+    use super::*;
+
+    const BIN: &str = env!("CARGO_BIN_EXE_faturabot");
+
+    pub fn knob(name: &str, default: u64) -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// Users `first..first + n` linked, and `dialogues` other chats with a
+    /// stored dialogue, written before the bot starts.
+    pub async fn prepopulate(dir: &Path, first: u64, n: u64, dialogues: u64) {
+        let store = Store::open(dir).expect("store");
+        let stored = Arc::new(store.dialogues().expect("dialogues"));
+        let mut tasks = JoinSet::new();
+        for i in 0..n {
+            let store = store.clone();
+            tasks.spawn(async move {
+                store
+                    .users
+                    .update(first + i, |r| r.accounts = vec![account()])
+                    .await
+                    .expect("user");
+            });
+        }
+        join_all(tasks).await;
+        for chunk in (0..dialogues).collect::<Vec<_>>().chunks(1000) {
+            let mut tasks = JoinSet::new();
+            for &k in chunk {
+                let stored = stored.clone();
+                tasks.spawn(async move {
+                    Storage::<State>::update_dialogue(
+                        stored,
+                        ChatId(800_000_000 + k as i64),
+                        State::Idle,
+                    )
+                    .await
+                    .expect("dialogue");
+                });
+            }
+            join_all(tasks).await;
+        }
+        store.flush().await.expect("flush");
+        drop(stored);
+        drop(store);
+        // sled lets its file lock go with the last reference.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    pub fn spawn_bot(h: &Harness) -> Child {
+        let log = std::fs::File::create(h.dir.0.with_extension("bench.log")).expect("log");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("run")
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in h.binary_env() {
+            cmd.env(k, v);
+        }
+        cmd.env("RUST_LOG", "warn")
+            .env(
+                "FATURABOT_SEND_RATE",
+                knob("BENCH_SEND_RATE", 30).to_string(),
+            )
+            .env("FATURABOT_BANK_TIMEOUT_SECS", "30");
+        cmd.spawn().expect("binary starts")
+    }
+
+    /// The process's peak resident set (VmHWM), in MiB.
+    pub fn peak_rss_mib(child: &Child) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kib| kib / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+
+    /// Time from an update to the first message the bot sends or edits in
+    /// that chat.
+    #[derive(Default)]
+    pub struct Recorder {
+        pending: Mutex<HashMap<i64, Instant>>,
+        samples: Mutex<Vec<Duration>>,
+    }
+
+    impl Recorder {
+        pub fn start(h: &Harness) -> Arc<Recorder> {
+            let recorder = Arc::new(Recorder::default());
+            let mut events = h.tg.subscribe();
+            let r = recorder.clone();
+            tokio::spawn(async move {
+                loop {
+                    let chat = match events.recv().await {
+                        Ok(BotEvent::Sent { chat_id, .. } | BotEvent::Edited { chat_id, .. }) => {
+                            chat_id
+                        }
+                        Ok(_) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => return,
+                    };
+                    let at = r.pending.lock().expect("lock").remove(&chat);
+                    if let Some(at) = at {
+                        r.samples.lock().expect("lock").push(at.elapsed());
+                    }
+                }
+            });
+            recorder
+        }
+
+        pub fn mark(&self, user: &FakeUser) {
+            self.pending
+                .lock()
+                .expect("lock")
+                .insert(user.chat_id(), Instant::now());
+        }
+
+        pub fn take(&self) -> Vec<Duration> {
+            let mut v = std::mem::take(&mut *self.samples.lock().expect("lock"));
+            v.sort();
+            v
+        }
+    }
+
+    pub fn percentiles(samples: &[Duration]) -> String {
+        if samples.is_empty() {
+            return "no samples".into();
+        }
+        let at = |p: f64| {
+            let i = ((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1;
+            samples[i].as_secs_f64() * 1000.0
+        };
+        format!(
+            "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} samples)",
+            at(0.50),
+            at(0.95),
+            at(0.99),
+            at(1.0),
+            samples.len()
+        )
+    }
+
+    /// Sends `text` and waits for the reply containing `want`, timed.
+    pub async fn say(
+        h: &Harness,
+        r: &Recorder,
+        u: &FakeUser,
+        text: &str,
+        want: &str,
+    ) -> faturabot::fakegram::BotMessage {
+        r.mark(u);
+        h.say(u, text, want).await
+    }
+
+    pub async fn press(
+        h: &Harness,
+        r: &Recorder,
+        u: &FakeUser,
+        msg: &faturabot::fakegram::BotMessage,
+        button: &str,
+        want: &str,
+    ) -> faturabot::fakegram::BotMessage {
+        r.mark(u);
+        h.press(u, msg, button, want).await
+    }
+
+    pub fn bank_calls(h: &Harness) -> usize {
+        [
+            "GetAssociationCollectionGroup",
+            "GetAssociationList",
+            "GetScreenDefinition",
+            "QueryInvoices",
+            "InvoicePayment",
+            "CancelPayment",
+        ]
+        .iter()
+        .map(|m| h.sandbox.sandbox.calls(m))
+        .sum()
+    }
+}
+
+/// U customers do a whole payment each, all confirming at the same moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_pay() {
+    use bench::*;
+    let users = knob("BENCH_USERS", 100);
+    let latency = Duration::from_millis(knob("BENCH_BANK_LATENCY_MS", 0));
+    let h = Arc::new(Harness::with_bank_latency(Duration::from_secs(30), latency).await);
+    prepopulate(&h.dir.0, 60_000, users, knob("BENCH_DIALOGUES", 0)).await;
+    let mut bot = spawn_bot(&h);
+    let recorder = Recorder::start(&h);
+    let ready = Arc::new(tokio::sync::Barrier::new(users as usize));
+    let started = Instant::now();
+    let mut paying = JoinSet::new();
+    for i in 0..users {
+        let (h, r, ready) = (h.clone(), recorder.clone(), ready.clone());
+        paying.spawn(async move {
+            let u = h.customer(60_000 + i, "tr");
+            let groups = say(&h, &r, &u, "/pay", "Hangi tür").await;
+            press(&h, &r, &u, &groups, "SU", "kurumu seçin").await;
+            let found = say(&h, &r, &u, "iski", "eşleşen").await;
+            press(&h, &r, &u, &found, "İSKİ İSTANBUL", "Abone Numarası").await;
+            let invoices = say(&h, &r, &u, &(1_200_000 + i).to_string(), "ödenmemiş").await;
+            let confirm = press(&h, &r, &u, &invoices, "₺29,20", "onaylayın").await;
+            ready.wait().await;
+            press(&h, &r, &u, &confirm, "öde", "ödendi").await;
+        });
+    }
+    within(
+        Duration::from_secs(600),
+        "the payment benchmark",
+        join_all(paying),
+    )
+    .await;
+    let took = started.elapsed();
+    let samples = recorder.take();
+    let paid = h.sandbox.sandbox.calls("InvoicePayment");
+    println!(
+        "bench_pay: {users} customers, bank latency {latency:?}, send rate {}/s",
+        knob("BENCH_SEND_RATE", 30)
+    );
+    println!(
+        "  all paid in {:.1} s; {:.0} updates/s; update → first reply: {}",
+        took.as_secs_f64(),
+        (7 * users) as f64 / took.as_secs_f64(),
+        percentiles(&samples)
+    );
+    println!(
+        "  InvoicePayment calls {paid} (exactly one each: {}); bank calls per payment {:.2}; bot peak RSS {:.1} MiB",
+        paid as u64 == users,
+        bank_calls(&h) as f64 / users as f64,
+        peak_rss_mib(&bot)
+    );
+    let _ = bot.kill();
+    let _ = bot.wait();
+    assert_eq!(paid as u64, users, "each customer paid exactly once");
+}
+
+/// U customers page an institution list at once, each tap after the last
+/// edit, with BENCH_DIALOGUES other dialogues stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_page() {
+    use bench::*;
+    let users = knob("BENCH_USERS", 64);
+    let taps = knob("BENCH_TAPS", 40);
+    let dialogues = knob("BENCH_DIALOGUES", 10_000);
+    let h = Arc::new(Harness::without_bot(Duration::from_secs(30)).await);
+    prepopulate(&h.dir.0, 70_000, users, dialogues).await;
+    let mut bot = spawn_bot(&h);
+    let recorder = Recorder::start(&h);
+    let ready = Arc::new(tokio::sync::Barrier::new(users as usize + 1));
+    let mut paging = JoinSet::new();
+    for i in 0..users {
+        let (h, r, ready) = (h.clone(), recorder.clone(), ready.clone());
+        paging.spawn(async move {
+            let u = h.customer(70_000 + i, "tr");
+            let groups = h.say(&u, "/pay", "Hangi tür").await;
+            let mut page = h.press(&u, &groups, "SU", "sayfa 1/").await;
+            ready.wait().await;
+            for t in 0..taps {
+                let (button, want) = if t % 2 == 0 {
+                    ("Sonraki", "sayfa 2/")
+                } else {
+                    ("Önceki", "sayfa 1/")
+                };
+                page = press(&h, &r, &u, &page, button, want).await;
+            }
+        });
+    }
+    ready.wait().await;
+    let started = Instant::now();
+    within(
+        Duration::from_secs(600),
+        "the paging benchmark",
+        join_all(paging),
+    )
+    .await;
+    let took = started.elapsed();
+    let samples = recorder.take();
+    println!("bench_page: {users} customers × {taps} taps, {dialogues} other dialogues stored");
+    println!(
+        "  {:.0} taps/s; tap → edit: {}; bot peak RSS {:.1} MiB",
+        (users * taps) as f64 / took.as_secs_f64(),
+        percentiles(&samples),
+        peak_rss_mib(&bot)
+    );
+    let _ = bot.kill();
+    let _ = bot.wait();
+}
+
+/// A start with BENCH_DIALOGUES (default 100,000) stored dialogues: time
+/// from starting the process to its answer to an update sent at that
+/// moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_restart() {
+    use bench::*;
+    let dialogues = knob("BENCH_DIALOGUES", 100_000);
+    let h = Harness::without_bot(Duration::from_secs(30)).await;
+    prepopulate(&h.dir.0, 80_000, 1, dialogues).await;
+    let u = h.customer(80_000, "tr");
+    let started = Instant::now();
+    let mut bot = spawn_bot(&h);
+    h.say(&u, "/pay", "Hangi tür").await;
+    let took = started.elapsed();
+    println!(
+        "bench_restart: {dialogues} stored dialogues; first update answered {:.0} ms after the process started; peak RSS {:.1} MiB",
+        took.as_secs_f64() * 1000.0,
+        peak_rss_mib(&bot)
+    );
+    let _ = bot.kill();
+    let _ = bot.wait();
+}

@@ -386,7 +386,11 @@ async fn sigterm_with_a_stuck_payment_exits_at_the_drain_limit() {
     h.tg.press(&user, confirm.message_id, &data);
     h.expect(&user, "doğrulayamadık").await;
     let history = h.say(&user, "/history", "Ödemeleriniz").await;
-    assert!(history.plain().contains("inceleniyor"), "{}", history.plain());
+    assert!(
+        history.plain().contains("inceleniyor"),
+        "{}",
+        history.plain()
+    );
     assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1, "never twice");
     sigterm(&bot);
     assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());

@@ -58,6 +58,8 @@ pub struct SandboxConfig {
     pub receipt_secret_key: Option<String>,
     /// How long "slow" answers wait.
     pub slow_delay: Duration,
+    /// How long every answer waits: a bank's own latency, for benchmarks.
+    pub latency: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -69,6 +71,7 @@ impl Default for SandboxConfig {
             receipt_api_key: None,
             receipt_secret_key: None,
             slow_delay: Duration::from_secs(60),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -100,6 +103,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("receipt_api_key", &set(&self.receipt_api_key))
             .field("receipt_secret_key", &set(&self.receipt_secret_key))
             .field("slow_delay", &self.slow_delay)
+            .field("latency", &self.latency)
             .finish()
     }
 }
@@ -471,8 +475,14 @@ impl Sandbox {
     }
 
     async fn answer(&self, out: Outcome) -> Response {
-        if out.slow {
-            tokio::time::sleep(self.0.config.slow_delay).await;
+        let config = &self.0.config;
+        let wait = if out.slow {
+            config.slow_delay.max(config.latency)
+        } else {
+            config.latency
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
         }
         out.reply.into_response()
     }

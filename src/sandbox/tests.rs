@@ -23,6 +23,7 @@ fn strict_config() -> SandboxConfig {
         receipt_api_key: Some(API_KEY.into()),
         receipt_secret_key: Some(SECRET.into()),
         slow_delay: SLOW,
+        latency: Duration::ZERO,
     }
 }
 

@@ -105,6 +105,11 @@ impl Harness {
 
     /// The fake Telegram and the sandbox only: for running the real binary.
     pub async fn without_bot(bank_timeout: Duration) -> Harness {
+        Harness::with_bank_latency(bank_timeout, Duration::ZERO).await
+    }
+
+    /// `without_bot`, with a bank that takes `latency` over every answer.
+    pub async fn with_bank_latency(bank_timeout: Duration, latency: Duration) -> Harness {
         let tg = FakeTelegram::start().await.expect("fake telegram");
         let sandbox = Sandbox::new(SandboxConfig {
             subscription_key: Some("sub-key".into()),
@@ -113,6 +118,7 @@ impl Harness {
             receipt_api_key: Some("api-key".into()),
             receipt_secret_key: Some("secret-key".into()),
             slow_delay: bank_timeout + Duration::from_secs(1),
+            latency,
         })
         .spawn()
         .await
