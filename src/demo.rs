@@ -26,7 +26,6 @@ use std::{
 
 use anyhow::Context as _;
 use secrecy::SecretString;
-use teloxide::adaptors::throttle::Limits;
 use tokio::{
     io::{AsyncBufRead, AsyncBufReadExt as _, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _},
     sync::broadcast::{self, error::RecvError},
@@ -254,7 +253,11 @@ async fn start_world(data: &DataDir) -> anyhow::Result<(World, broadcast::Receiv
     let url: url::Url = sandbox.url.parse().context("sandbox URL")?;
     let store = Store::open(&data.path)
         .with_context(|| format!("opening the database in {}", data.path.display()))?;
-    let bot = launch::build_bot(fakegram::TOKEN, Some(tg.api_url()), Limits::default());
+    let bot = launch::build_bot(
+        fakegram::TOKEN,
+        Some(tg.api_url()),
+        launch::telegram_limits(crate::config::DEFAULT_SEND_RATE),
+    );
     let parts = Parts {
         bank: BankConfig {
             url: url.clone(),

@@ -183,6 +183,20 @@ mod tests {
         assert!(!flusher.stalled());
     }
 
+    /// A flush stuck for longer than [`STALL`] is reported (and so fails
+    /// `/healthz`).
+    #[test]
+    fn a_flush_running_too_long_is_stalled() {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        let flusher = Flusher::new(db);
+        assert!(!flusher.stalled());
+        let long_ago = Instant::now().checked_sub(STALL + Duration::from_secs(1));
+        flusher.inner.lock().since = long_ago;
+        assert_eq!(flusher.stalled(), long_ago.is_some());
+        flusher.inner.lock().since = Some(Instant::now());
+        assert!(!flusher.stalled(), "a flush that just began is not stalled");
+    }
+
     async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
         for t in tasks {
             t.await.expect("task");

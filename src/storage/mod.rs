@@ -50,6 +50,10 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|_| StoreError::Cancelled)?
 }
 
+/// sled's page cache. Its default (1 GiB) lets the cache, and so the
+/// process, grow with every write; the working set here is small records.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct Store {
     pub db: sled::Db,
@@ -62,7 +66,10 @@ pub struct Store {
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(dir).open()?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()?;
         Store::from_db(db)
     }
 

@@ -82,6 +82,8 @@ pub struct Harness {
     /// The bot's send limits, for the next `launch`: generous by default,
     /// so tests are not paced like a real chat.
     pub limits: Limits,
+    /// How long `say`, `press` and `expect` wait for the bot.
+    pub wait: Duration,
 }
 
 /// Send limits that never pace a test.
@@ -133,6 +135,7 @@ impl Harness {
             bank_timeout,
             agents: vec![AGENT_ID],
             limits: FAST_LIMITS,
+            wait: WAIT,
         }
     }
 
@@ -266,7 +269,7 @@ impl Harness {
             .wait_for_message(
                 user.chat_id(),
                 move |m| m.plain().contains(&want_owned),
-                WAIT,
+                self.wait,
             )
             .await
             .unwrap_or_else(|| {
@@ -283,7 +286,7 @@ impl Harness {
             .wait_for_message(
                 user.chat_id(),
                 move |m| m.message_id > after && m.plain().contains(&want_owned),
-                WAIT,
+                self.wait,
             )
             .await
             .unwrap_or_else(|| {
