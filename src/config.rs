@@ -194,15 +194,25 @@ impl Reader<'_> {
         SecretString::from(self.get(var).unwrap_or_default())
     }
 
+    /// The value is never echoed: a URL may carry a password
+    /// (`https://user:secret@host`).
     fn parse_url(&mut self, var: &'static str, text: &str) -> Option<Url> {
         match Url::parse(text) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
-            Ok(_) => {
-                self.fail(var, format!("is not an http(s) URL: {text:?}"));
+            Ok(url) if !url.has_host() => {
+                self.fail(var, "is not an http(s) URL: it has no host");
+                None
+            }
+            Ok(url) => {
+                let scheme = url.scheme().to_owned();
+                self.fail(
+                    var,
+                    format!("is not an http(s) URL (its scheme is {scheme:?})"),
+                );
                 None
             }
             Err(e) => {
-                self.fail(var, format!("is not a URL ({e}): {text:?}"));
+                self.fail(var, format!("is not a URL ({e})"));
                 None
             }
         }
@@ -472,6 +482,23 @@ mod tests {
     fn sandbox_needs_only_the_token() {
         let c = Config::from_lookup(env(&[("TELOXIDE_TOKEN", "1:x")]), true).expect("valid");
         assert!(matches!(c.upstream, Upstream::Sandbox { .. }));
+    }
+
+    /// A rejected URL is named, never printed: it may hold a password.
+    #[test]
+    fn rejected_urls_never_show_their_secrets() {
+        for bad in [
+            "ftp://user:hunter2@bank.example/x",
+            "postgres://faturabot:hunter2@db.example/faturabot",
+            "https://user:hunter2@",
+            "not a url hunter2",
+        ] {
+            let errors = Config::from_lookup(env(&with(&[("FATURABOT_BANK_URL", bad)])), false)
+                .expect_err("must fail");
+            let text = errors.to_string();
+            assert!(text.contains("FATURABOT_BANK_URL"), "{text}");
+            assert!(!text.contains("hunter2"), "the secret is printed: {text}");
+        }
     }
 
     #[test]

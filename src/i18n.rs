@@ -92,11 +92,7 @@ impl I18n {
 
     /// The text of `key` with `{name}` placeholders filled.
     pub fn fmt(&self, lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
-        let mut text = self.get(lang, key).to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
+        fill(self.get(lang, key), args)
     }
 
     /// `₺1.234,56` in Turkish, `TRY 1,234.56` in English; other currencies
@@ -111,6 +107,34 @@ impl I18n {
             (Lang::En, cur) => format!("{cur} {}", amount.grouped(',', '.')),
         }
     }
+}
+
+/// Fills each `{name}` of `template` with its value, in one pass: a value
+/// is never read again, so a user's text holding `{count}` stays as typed.
+fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, value) = args.iter().find(|(n, _)| *n == name)?;
+            Some((*value, close))
+        });
+        match value {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
@@ -134,6 +158,35 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>)
 
 #[cfg(test)]
 mod tests {
+    use super::fill;
+
+    /// In staff views a value the customer typed is set apart, so it
+    /// cannot pass for the bot's own text.
+    #[test]
+    fn staff_lines_set_typed_values_apart() {
+        let i18n = super::I18n::load().expect("locales");
+        for lang in super::Lang::ALL {
+            assert!(
+                i18n.get(lang, "payments.line")
+                    .contains("<code>{subscriber}</code>"),
+                "{lang:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_once_never_from_a_value() {
+        assert_eq!(
+            fill(
+                "“{filter}”: {count} found",
+                &[("filter", "{count}"), ("count", "3")]
+            ),
+            "“{count}”: 3 found"
+        );
+        assert_eq!(fill("{a}{a} {missing} {", &[("a", "x")]), "xx {missing} {");
+        assert_eq!(fill("no placeholders", &[("a", "x")]), "no placeholders");
+    }
+
     use super::*;
     use std::collections::BTreeSet;
 

@@ -40,6 +40,19 @@ pub enum InputProblem {
     Empty,
     TooLong,
     ControlCharacters,
+    /// Invisible formatting characters (Unicode category Cf: zero-width
+    /// spaces, direction overrides, byte-order marks …), which can make a
+    /// value look like something else.
+    Invisible,
+}
+
+/// Unicode's format characters (general category Cf).
+pub fn is_format_char(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
 }
 
 /// Trims `raw` and checks it can be sent to the bank as a field value.
@@ -50,6 +63,9 @@ pub fn clean_input(raw: &str, max_chars: usize) -> Result<String, InputProblem> 
     }
     if value.chars().any(char::is_control) {
         return Err(InputProblem::ControlCharacters);
+    }
+    if value.chars().any(is_format_char) {
+        return Err(InputProblem::Invisible);
     }
     if value.chars().count() > max_chars {
         return Err(InputProblem::TooLong);
@@ -137,6 +153,14 @@ mod tests {
             Err(InputProblem::ControlCharacters)
         );
         assert_eq!(clean_input(&"9".repeat(65), 64), Err(InputProblem::TooLong));
+        for sneaky in ["\u{200B}", "12\u{202E}34", "\u{FEFF}1000001", "1\u{2066}2"] {
+            assert_eq!(
+                clean_input(sneaky, 64),
+                Err(InputProblem::Invisible),
+                "{sneaky:?}"
+            );
+        }
+        assert_eq!(clean_input("İSKİ su", 64), Ok("İSKİ su".into()));
         assert_eq!(
             clean_input(&"ş".repeat(64), 64).map(|s| s.chars().count()),
             Ok(64)

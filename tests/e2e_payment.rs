@@ -533,3 +533,95 @@ async fn only_the_live_screen_keeps_its_buttons() {
         "/cancel took the last buttons off"
     );
 }
+
+/// Text that looks like a command (another bot's, or none of ours) is
+/// never a field value, and invisible formatting characters are refused:
+/// neither reaches the bank.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_invisible_characters_never_reach_the_bank() {
+    let h = Harness::start().await;
+    let user = h.customer(1101, "tr");
+    h.link(&user).await;
+    let groups = h.say(&user, "/pay", "Hangi tür").await;
+    h.press(&user, &groups, "SU", "kurumu seçin").await;
+    let found = h.say(&user, "iski", "eşleşen").await;
+    h.press(&user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+        .await;
+    for text in ["/cancel@otherbot", "/unknowncmd 123"] {
+        h.say(&user, text, "Bu komutu bilmiyorum").await;
+    }
+    for text in ["\u{200B}", "1000\u{202E}001", "\u{FEFF}1000001"] {
+        h.say(&user, text, "Görünmeyen biçim karakterleri").await;
+    }
+    assert_eq!(h.sandbox.sandbox.calls("QueryInvoices"), 0);
+    // The dialogue is still at the field: a real value works.
+    h.say(&user, "1000001", "ödenmemiş fatura").await;
+    assert_eq!(h.sandbox.sandbox.calls("QueryInvoices"), 1);
+}
+
+/// Every callback query is answered, also on a group's message and on an
+/// inline message, which the bot does not serve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_the_bot_does_not_serve_are_answered_too() {
+    let h = Harness::start().await;
+    let user = h.customer(1102, "en");
+    let group_message = serde_json::json!({
+        "message_id": 7, "date": 1_700_000_000,
+        "chat": {"id": -100_555, "type": "supergroup", "title": "Aile"},
+        "text": "x"
+    });
+    let in_group = h.tg.press_on(&user, Some(group_message), "1:pay");
+    let inline = h.tg.press_on(&user, None, "1:pay");
+    for id in [in_group, inline] {
+        let answered =
+            h.tg.wait_for_call(
+                "answerCallbackQuery",
+                |c| c.param_str("callback_query_id").as_deref() == Some(id.as_str()),
+                WAIT,
+            )
+            .await
+            .expect("answered");
+        assert_eq!(
+            answered.param_str("text").as_deref(),
+            Some("This button has expired.")
+        );
+    }
+    assert!(h.tg.chat(user.chat_id()).is_empty(), "nothing else happens");
+}
+
+/// A press that carries another user's message (only a forged update can)
+/// is expired: it pays nothing from the victim's account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_press_on_another_users_chat_pays_nothing() {
+    let h = Harness::start().await;
+    let victim = h.customer(1103, "tr");
+    let attacker = h.customer(1104, "tr");
+    h.link(&victim).await;
+    h.link(&attacker).await;
+    let invoices = to_invoices(&h, &victim, "1000001").await;
+    let confirm = h.press(&victim, &invoices, "₺29,20", "onaylayın").await;
+    let data = confirm
+        .button("öde")
+        .and_then(|b| b.callback_data.clone())
+        .expect("confirm");
+    let victims_message =
+        h.tg.message_json(&victim, confirm.message_id)
+            .expect("the victim's confirmation");
+    let id = h.tg.press_on(&attacker, Some(victims_message), &data);
+    let answered =
+        h.tg.wait_for_call(
+            "answerCallbackQuery",
+            |c| c.param_str("callback_query_id").as_deref() == Some(id.as_str()),
+            WAIT,
+        )
+        .await
+        .expect("answered");
+    assert_eq!(
+        answered.param_str("text").as_deref(),
+        Some("Bu düğmenin süresi doldu.")
+    );
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 0);
+    // The victim's own press still pays, once.
+    h.press(&victim, &confirm, "öde", "ödendi").await;
+    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1);
+}

@@ -36,11 +36,13 @@ pub struct Ctx {
 
 impl Ctx {
     /// Builds the context of an update from a private chat; `None` for
-    /// updates the bot does not serve (groups, channels, no sender).
+    /// updates the bot does not serve (groups, channels, no sender, a
+    /// button on an inline message, or a chat that is not the sender's own:
+    /// a private chat's id is its user's, and nothing else may act there).
     pub async fn load(app: Arc<App>, bot: TgBot, update: &Update) -> Option<Ctx> {
         let user = update.from()?;
         let chat = update.chat()?;
-        if !chat.is_private() {
+        if !chat.is_private() || i64::try_from(user.id.0).ok() != Some(chat.id.0) {
             return None;
         }
         let user_id = user.id.0;

@@ -79,10 +79,15 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
         .branch(message_handler)
         .branch(callback_query_handler);
 
+    // Every callback query is answered, even one the bot does not serve.
+    let foreign_button_handler =
+        Update::filter_callback_query().endpoint(general::receive_foreign_button);
+
     dptree::entry()
         .inspect(|app: Arc<App>| app.metrics.update_handled())
         .branch(group_handler)
         .branch(private_handler)
+        .branch(foreign_button_handler)
 }
 
 #[cfg(test)]

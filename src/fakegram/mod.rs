@@ -99,6 +99,14 @@ pub enum UpdateSpec {
         message_id: i32,
         data: String,
     },
+    /// A press on `message` exactly as given (a group's message, another
+    /// chat's: what only someone controlling a Bot API server could
+    /// send), or on an inline message when `None`.
+    PressOn {
+        from: FakeUser,
+        message: Option<Value>,
+        data: String,
+    },
 }
 
 impl UpdateSpec {
@@ -363,6 +371,28 @@ impl FakeTelegram {
             .pop()
             .and_then(|e| e.callback_query_id)
             .unwrap_or_default()
+    }
+
+    /// A press as described by [`UpdateSpec::PressOn`]; returns the
+    /// callback query id.
+    pub fn press_on(&self, from: &FakeUser, message: Option<Value>, data: &str) -> String {
+        self.enqueue_batch(vec![UpdateSpec::PressOn {
+            from: from.clone(),
+            message,
+            data: data.to_owned(),
+        }])
+        .pop()
+        .and_then(|e| e.callback_query_id)
+        .unwrap_or_default()
+    }
+
+    /// The message `message_id` of `owner`'s chat as Telegram shows it in
+    /// updates, for [`FakeTelegram::press_on`].
+    pub fn message_json(&self, owner: &FakeUser, message_id: i32) -> Option<Value> {
+        let mut st = self.core().lock();
+        let chat = st.register(owner);
+        chat.visible(i64::from(message_id))
+            .map(|m| m.to_json(owner))
     }
 
     /// Presses the button whose text contains `button_text` on the shown

@@ -210,28 +210,45 @@ impl State {
                     Some(m) => m.to_json(&from),
                     None => inaccessible_message_json(&from, message_id),
                 };
-                let query_id = format!("{}{:06}", from.id, self.next_query);
-                self.next_query += 1;
-                self.queries.insert(
-                    query_id.clone(),
-                    Query {
-                        answered: false,
-                        delivered_at: None,
-                    },
-                );
-                let body = json!({
-                    "id": query_id,
-                    "from": user_json(&from),
-                    "message": message,
-                    "chat_instance": format!("-{}", from.id.wrapping_mul(7919)),
-                    "data": data,
-                });
-                let update_id = self.push_update("callback_query", body, Some(query_id.clone()));
-                Enqueued {
-                    update_id,
-                    callback_query_id: Some(query_id),
-                }
+                self.push_press(from, Some(message), data)
             }
+            UpdateSpec::PressOn {
+                from,
+                message,
+                data,
+            } => {
+                self.register(&from);
+                self.push_press(from, message, data)
+            }
+        }
+    }
+
+    /// A callback query from `from` on `message` (an inline message when
+    /// `None`), registered so that its answer is accepted once.
+    fn push_press(&mut self, from: FakeUser, message: Option<Value>, data: String) -> Enqueued {
+        let query_id = format!("{}{:06}", from.id, self.next_query);
+        self.next_query += 1;
+        self.queries.insert(
+            query_id.clone(),
+            Query {
+                answered: false,
+                delivered_at: None,
+            },
+        );
+        let mut body = json!({
+            "id": query_id,
+            "from": user_json(&from),
+            "chat_instance": format!("-{}", from.id.wrapping_mul(7919)),
+            "data": data,
+        });
+        match message {
+            Some(m) => body["message"] = m,
+            None => body["inline_message_id"] = json!(format!("inline-{query_id}")),
+        }
+        let update_id = self.push_update("callback_query", body, Some(query_id.clone()));
+        Enqueued {
+            update_id,
+            callback_query_id: Some(query_id),
         }
     }
 

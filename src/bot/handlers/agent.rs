@@ -55,11 +55,21 @@ pub fn parse_invite(args: &str) -> Option<Account> {
         return None;
     }
     Some(Account {
-        customer_no: customer.parse().ok().filter(|n| *n > 0)?,
-        branch_code: branch.parse().ok()?,
-        suffix: suffix.parse().ok()?,
+        customer_no: bounded(customer, 1, i64::MAX as u64)?,
+        branch_code: u32::try_from(bounded(branch, 1, i32::MAX as u64)?).ok()?,
+        suffix: u32::try_from(bounded(suffix, 0, i32::MAX as u64)?).ok()?,
         currency,
     })
+}
+
+/// A number as the bank's fields hold it: digits only (no sign, no leading
+/// zero), within `min..=max` (the bank's integers are 32- and 64-bit).
+fn bounded(text: &str, min: u64, max: u64) -> Option<u64> {
+    let digits_only = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    if !digits_only || (text.len() > 1 && text.starts_with('0')) {
+        return None;
+    }
+    text.parse::<u64>().ok().filter(|n| (min..=max).contains(n))
 }
 
 pub async fn invite(ctx: Ctx, args: String) -> HandlerResult {
@@ -661,6 +671,11 @@ mod tests {
             parse_invite("3488017 9142 357 usd").map(|a| a.currency),
             Some("USD".into())
         );
+        assert_eq!(
+            parse_invite("9223372036854775807 9142 0").map(|a| (a.customer_no, a.suffix)),
+            Some((9223372036854775807, 0)),
+            "the largest 64-bit customer number, suffix 0"
+        );
         for bad in [
             "",
             "1 2",
@@ -669,6 +684,15 @@ mod tests {
             "0 1 1",
             "1 2 3 T1L",
             "1 2 3 TRY x",
+            // Beyond what the bank's integers hold, signs, leading zeros.
+            "18446744073709551615 9142 357",
+            "9223372036854775808 9142 357",
+            "3488017 4294967296 357",
+            "3488017 9142 2147483648",
+            "+7 +8 +9",
+            "03488017 9142 357",
+            "3488017 09142 357",
+            "3488017 0 357",
         ] {
             assert_eq!(parse_invite(bad), None, "{bad}");
         }

@@ -152,6 +152,22 @@ async fn receive_language(
     Ok(())
 }
 
+/// A press the bot does not serve (on a group's or an inline message, or
+/// on a chat that is not the sender's): answered all the same, as expired,
+/// so the client stops waiting, and nothing else happens.
+pub async fn receive_foreign_button(
+    bot: crate::bot::TgBot,
+    app: std::sync::Arc<crate::bot::App>,
+    q: CallbackQuery,
+) -> HandlerResult {
+    let lang = Lang::from_code(q.from.language_code.as_deref());
+    let text = app.i18n.get(lang, "button.expired").to_owned();
+    if let Err(e) = bot.answer_callback_query(q.id).text(text).await {
+        tracing::debug!(error = %e, "answerCallbackQuery failed");
+    }
+    Ok(())
+}
+
 /// Answers a callback query; `text` shows as a small notice.
 pub async fn answer(ctx: &Ctx, id: &CallbackQueryId, text: Option<&str>) {
     let mut req = ctx.bot.answer_callback_query(id.clone());

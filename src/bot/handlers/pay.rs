@@ -461,6 +461,12 @@ pub async fn receive_text(
                 ctx.send(ctx.t("input.text_only"), None).await?;
                 return Ok(());
             };
+            // A command this bot does not know (or one for another bot) is
+            // never a search or a field value.
+            if raw.trim_start().starts_with('/') {
+                ctx.send(ctx.t("input.unknown_command"), None).await?;
+                return Ok(());
+            }
             match state {
                 State::ChoosingInstitution { flow, group, .. } => {
                     let filter = match text::clean_input(raw, MAX_FILTER_CHARS) {
@@ -510,6 +516,7 @@ fn input_problem(ctx: &Ctx, problem: InputProblem, max: usize) -> String {
     match problem {
         InputProblem::Empty => ctx.t("input.empty").to_owned(),
         InputProblem::ControlCharacters => ctx.t("input.control").to_owned(),
+        InputProblem::Invisible => ctx.t("input.invisible").to_owned(),
         InputProblem::TooLong => ctx.f("input.too_long", &[("max", &max.to_string())]),
     }
 }
