@@ -9,6 +9,8 @@ pub enum QrError {
     Encode(#[from] qrcode::types::QrError),
     #[error("cannot write PNG: {0}")]
     Png(#[from] image::ImageError),
+    #[error("the drawing task was cancelled")]
+    Cancelled,
 }
 
 /// A PNG of the QR code of `data`, large enough to scan from a phone.
@@ -22,6 +24,15 @@ pub fn qr_png(data: &str) -> Result<Vec<u8>, QrError> {
     let mut png = Vec::new();
     image.write_to(&mut std::io::Cursor::new(&mut png), ImageFormat::Png)?;
     Ok(png)
+}
+
+/// [`qr_png`] on a blocking thread: encoding and compressing take
+/// milliseconds, which the async workers owe to other chats.
+pub async fn qr_png_off_thread(data: &str) -> Result<Vec<u8>, QrError> {
+    let data = data.to_owned();
+    tokio::task::spawn_blocking(move || qr_png(&data))
+        .await
+        .map_err(|_| QrError::Cancelled)?
 }
 
 /// The QR code of `data` drawn with half blocks, for the terminal demo.

@@ -11,7 +11,7 @@ use crate::{
         keyboards::{self, button, markup},
     },
     money::Amount,
-    receipt::qr_png,
+    receipt::qr_png_off_thread,
     storage::{PaymentRecord, PaymentState},
     text::esc,
 };
@@ -131,7 +131,7 @@ pub async fn deliver_receipt(ctx: &Ctx, record: &PaymentRecord) -> HandlerResult
 /// `text` under the QR image of `qr`; the text alone when the service's
 /// `qrCode` is too long (or otherwise unfit) to draw.
 async fn send_with_qr(ctx: &Ctx, qr: &str, text: &str) -> HandlerResult {
-    match qr_png(qr) {
+    match qr_png_off_thread(qr).await {
         Ok(png) => ctx.send_photo(png, text).await?,
         Err(e) => {
             tracing::warn!(error = %e, "receipt QR code not drawn; sending the text alone");
