@@ -23,7 +23,8 @@
 //! - [`bot`]: the dptree `schema()`, the dialogue `State`, commands,
 //!   callback data, keyboards, and the handlers (payment dialogue, receipts,
 //!   agents); `bot::launch` wires it all up.
-//! - [`storage`]: sled: dialogue states, users, invites, the payment ledger.
+//! - [`storage`]: sled: dialogue states, users, invites, the payment ledger,
+//!   and the one flusher that makes writes durable (group commit).
 //! - [`i18n`]: Turkish and English texts from `locales/`, money per language.
 //! - [`receipt`]: the receipt's QR code as PNG or terminal blocks.
 //! - [`money`]: [`money::Amount`], a decimal that crosses JSON untouched.

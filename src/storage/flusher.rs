@@ -129,7 +129,14 @@ impl Inner {
                 state.started
             };
             let began = Instant::now();
-            let result = self.db.flush();
+            // A panic in sled must not leave `running` set with nobody
+            // flushing: every writer would wait for good.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.db.flush()))
+                .unwrap_or_else(|_| {
+                    Err(sled::Error::ReportableBug(
+                        "the database flush panicked".into(),
+                    ))
+                });
             let took = began.elapsed();
             if took > STALL {
                 tracing::error!(took_ms = took.as_millis() as u64, "slow database flush");
