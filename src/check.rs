@@ -23,7 +23,7 @@ pub async fn run(sandbox: bool) -> ExitCode {
         }
     };
     println!("configuration: ok");
-    let upstreams = match launch::upstreams(&config).await {
+    let upstreams = match crate::upstreams::upstreams(&config).await {
         Ok(u) => u,
         Err(e) => {
             println!("bank: FAILED ({e:#})");

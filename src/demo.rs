@@ -3,8 +3,8 @@
 //!
 //! It starts the embedded sandbox bank ([`crate::sandbox`]), a local stand-in
 //! for the Telegram Bot API ([`crate::fakegram`]) and the *real* bot against
-//! them: the same [`launch::build_app`], [`launch::dispatcher`] and sled
-//! storage as `faturabot run`. The person at the terminal is one Telegram user
+//! them: the same composition root ([`launch::Service`]) and sled storage
+//! as `faturabot run`. The person at the terminal is one Telegram user
 //! ([`DEMO_USER_ID`]), already linked to a bank account through an invite
 //! (as `/start <token>` does) and also an agent, so every command can be
 //! tried. Lines typed are sent to the bot as messages; a line that is just a
@@ -20,7 +20,6 @@ use std::{
     future::Future,
     io::IsTerminal as _,
     path::PathBuf,
-    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -34,7 +33,7 @@ use tokio::{
 
 use crate::{
     bank::Account,
-    bot::launch::{self, Parts},
+    bot::launch::{self, Service, Settings},
     clock::Clock,
     config::{BankConfig, ReceiptConfig},
     fakegram::{self, BotEvent, BotMessage, FakeTelegram, FakeUser},
@@ -235,7 +234,8 @@ struct World {
     _sandbox: RunningSandbox,
     store: Store,
     user: FakeUser,
-    shutdown: teloxide::dispatching::ShutdownToken,
+    /// Sent to stop the bot gracefully.
+    shutdown: tokio::sync::oneshot::Sender<()>,
     bot_task: tokio::task::JoinHandle<()>,
 }
 
@@ -253,12 +253,10 @@ async fn start_world(data: &DataDir) -> anyhow::Result<(World, broadcast::Receiv
     let url: url::Url = sandbox.url.parse().context("sandbox URL")?;
     let store = Store::open(&data.path)
         .with_context(|| format!("opening the database in {}", data.path.display()))?;
-    let bot = launch::build_bot(
-        fakegram::TOKEN,
-        Some(tg.api_url()),
-        launch::telegram_limits(crate::config::DEFAULT_SEND_RATE),
-    );
-    let parts = Parts {
+    let settings = Settings {
+        token: SecretString::from(fakegram::TOKEN),
+        api_url: Some(tg.api_url()),
+        store: store.clone(),
         bank: BankConfig {
             url: url.clone(),
             subscription_key: SecretString::from("demo"),
@@ -274,17 +272,20 @@ async fn start_world(data: &DataDir) -> anyhow::Result<(World, broadcast::Receiv
             secret_key: SecretString::from("demo"),
             timeout: BANK_TIMEOUT,
         },
-        store: store.clone(),
         agents: [DEMO_USER_ID].into_iter().collect(),
         catalog_ttl: Duration::from_secs(600),
         clock: Clock::system(),
+        limits: launch::telegram_limits(crate::config::DEFAULT_SEND_RATE),
+        webhook: None,
+        metrics_listen: None,
+        drain: SHUTDOWN_MAX,
     };
-    let (app, me) = launch::build_app(&bot, parts).await?;
-    launch::register_commands(&bot, &app).await;
+    let service = Service::build(settings).await?;
 
     let user = FakeUser::new(DEMO_USER_ID, "Demo").language(locale_language());
     tg.register(&user);
     // Link the account as an invite link would, without typing.
+    let app = service.app();
     let token = app
         .store
         .invites
@@ -292,12 +293,17 @@ async fn start_world(data: &DataDir) -> anyhow::Result<(World, broadcast::Receiv
         .await
         .context("creating the demo invite")?;
 
-    let mut dispatcher = launch::dispatcher(bot, Arc::clone(&app), me)?;
-    drop(app);
-    let shutdown = dispatcher.shutdown_token();
+    let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
     // Subscribed before anything is sent: no reply is missed.
     let events = tg.subscribe();
-    let bot_task = tokio::spawn(async move { dispatcher.dispatch().await });
+    let bot_task = tokio::spawn(async move {
+        let stop = async {
+            let _ = stop.await;
+        };
+        if let Err(e) = service.run(stop).await {
+            tracing::warn!(error = %format!("{e:#}"), "the demo bot stopped badly");
+        }
+    });
     tg.send_text(&user, &format!("/start {token}"));
     Ok((
         World {
@@ -393,20 +399,19 @@ where
         shutdown,
         mut bot_task,
     } = world;
-    let deadline = Instant::now() + SHUTDOWN_MAX;
-    let mut stopped = false;
-    while !stopped {
-        // Fails only while the dispatcher is not (yet) running: try again.
-        let _ = shutdown.shutdown();
+    // The bot's own drain limit is SHUTDOWN_MAX; a little more for its
+    // last flush.
+    let deadline = Instant::now() + SHUTDOWN_MAX + Duration::from_secs(8);
+    let _ = shutdown.send(());
+    loop {
         tokio::select! {
             joined = &mut bot_task => {
-                stopped = true;
                 if let Err(e) = joined {
                     tracing::warn!(error = %e, "the demo bot task ended badly");
                 }
+                break;
             }
             event = chat.events.recv(), if chat.events_open => chat.event(event).await,
-            () = sleep(Duration::from_millis(100)) => {}
             () = sleep_until(deadline) => {
                 bot_task.abort();
                 chat.note("(the bot did not stop in time; stopped it)").await;

@@ -18,6 +18,8 @@
 //!   errors ([`bank::BankError`]) and the catalog cache ([`bank::Catalog`]).
 //! - [`sandbox`]: a strict simulator of both services, for `run --sandbox`,
 //!   `sandbox --listen` and the tests.
+//! - [`upstreams`]: the configured services, or the embedded sandbox
+//!   started for `run --sandbox`: resolved before the bot is built.
 //!
 //! The bot
 //! - [`bot`]: the dptree `schema()`, the dialogue `State`, commands,
@@ -48,3 +50,4 @@ pub mod receipt;
 pub mod sandbox;
 pub mod storage;
 pub mod text;
+pub mod upstreams;

@@ -1,9 +1,10 @@
-//! Building the bot and its dispatcher, and running it.
+//! The composition root: [`Settings`] → [`Service::build`] →
+//! [`Service::run`], shared by `faturabot run`, the demo and the tests.
 
-use std::sync::Arc;
+use std::{collections::BTreeSet, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use teloxide::{
     adaptors::throttle::Limits,
     dispatching::{DefaultKey, Dispatcher},
@@ -20,10 +21,9 @@ use super::{
 use crate::{
     bank::{BankClient, Catalog, ReceiptClient},
     clock::Clock,
-    config::{BankConfig, Config, ReceiptConfig, Upstream},
+    config::{BankConfig, Config, ReceiptConfig, WebhookConfig},
     i18n::{I18n, Lang},
     metrics::{self, Health, Metrics},
-    sandbox::{RunningSandbox, Sandbox, SandboxConfig},
     storage::Store,
 };
 
@@ -37,87 +37,10 @@ pub fn build_bot(token: &str, api_url: Option<url::Url>, limits: Limits) -> TgBo
     bot.parse_mode(ParseMode::Html).throttle(limits)
 }
 
-/// Where the bank is, once the embedded sandbox (if any) is up.
-pub struct Upstreams {
-    pub bank: BankConfig,
-    pub receipt: ReceiptConfig,
-    /// Kept alive as long as the bot runs.
-    pub sandbox: Option<RunningSandbox>,
-}
-
-pub async fn upstreams(config: &Config) -> anyhow::Result<Upstreams> {
-    use secrecy::SecretString;
-    match &config.upstream {
-        Upstream::Real { bank, receipt } => Ok(Upstreams {
-            bank: bank.clone(),
-            receipt: receipt.clone(),
-            sandbox: None,
-        }),
-        Upstream::Sandbox {
-            subscription_key,
-            channel,
-            app_key,
-            receipt_api_key,
-            receipt_secret_key,
-            dealer_code,
-            sub_dealer_code,
-            timeout,
-        } => {
-            let expose =
-                |s: &Option<SecretString>| s.as_ref().map(|s| s.expose_secret().to_owned());
-            let sandbox = Sandbox::new(SandboxConfig {
-                subscription_key: expose(subscription_key),
-                channel: channel.clone(),
-                app_key: expose(app_key),
-                receipt_api_key: expose(receipt_api_key),
-                receipt_secret_key: expose(receipt_secret_key),
-                ..SandboxConfig::default()
-            })
-            .spawn()
-            .await
-            .context("starting the embedded sandbox bank")?;
-            let url: url::Url = sandbox.url.parse().context("sandbox URL")?;
-            let or = |s: &Option<SecretString>, d: &str| {
-                s.clone()
-                    .unwrap_or_else(|| SecretString::from(d.to_owned()))
-            };
-            tracing::info!(url = %sandbox.url, "embedded sandbox bank started");
-            Ok(Upstreams {
-                bank: BankConfig {
-                    url: url.clone(),
-                    subscription_key: or(subscription_key, "sandbox"),
-                    channel: channel.clone().unwrap_or_else(|| "SANDBOX".into()),
-                    app_key: or(app_key, "sandbox"),
-                    dealer_code: dealer_code.clone(),
-                    sub_dealer_code: sub_dealer_code.clone(),
-                    timeout: *timeout,
-                },
-                receipt: ReceiptConfig {
-                    url,
-                    api_key: or(receipt_api_key, "sandbox"),
-                    secret_key: or(receipt_secret_key, "sandbox"),
-                    timeout: *timeout,
-                },
-                sandbox: Some(sandbox),
-            })
-        }
-    }
-}
-
-/// Everything a dispatcher needs, built from parts (tests supply their own).
-pub struct Parts {
-    pub bank: BankConfig,
-    pub receipt: ReceiptConfig,
-    pub store: Store,
-    pub agents: std::collections::BTreeSet<u64>,
-    pub catalog_ttl: std::time::Duration,
-    pub clock: Clock,
-}
-
 /// Asks Telegram who we are, and builds the shared [`App`].
-pub async fn build_app(
+async fn build_app(
     bot: &TgBot,
-    parts: Parts,
+    parts: &Settings,
 ) -> anyhow::Result<(Arc<App>, teloxide::types::Me)> {
     let me = bot
         .get_me()
@@ -143,12 +66,12 @@ pub async fn build_app(
     }
     let app = App {
         i18n: I18n::load().map_err(anyhow::Error::msg)?,
-        store: parts.store,
+        store: parts.store.clone(),
         catalog: Catalog::new(bank, parts.catalog_ttl),
         receipts,
-        agents: parts.agents,
+        agents: parts.agents.clone(),
         bot_username: me.username().to_owned(),
-        clock: parts.clock,
+        clock: parts.clock.clone(),
         metrics,
         in_flight: Default::default(),
     };
@@ -156,7 +79,7 @@ pub async fn build_app(
 }
 
 /// The dispatcher over [`schema`], with everything injected.
-pub fn dispatcher(
+fn dispatcher(
     bot: TgBot,
     app: Arc<App>,
     me: teloxide::types::Me,
@@ -177,7 +100,7 @@ pub fn dispatcher(
 
 /// Registers the command menu: customers' commands for all, agents' too in
 /// agents' chats.
-pub async fn register_commands(bot: &TgBot, app: &App) {
+async fn register_commands(bot: &TgBot, app: &App) {
     for lang in Lang::ALL {
         let list = |with_agents: bool| -> Vec<BotCommand> {
             COMMANDS
@@ -231,133 +154,111 @@ pub fn telegram_limits(send_rate: u32) -> Limits {
     }
 }
 
-/// A running bot: the dispatcher's task and what must stop with it.
-struct Running {
+/// What a bot process is built from, everything resolved: `run`, the demo
+/// and the tests differ only here (upstreams, clock, limits).
+pub struct Settings {
+    pub token: SecretString,
+    pub api_url: Option<url::Url>,
+    pub store: Store,
+    pub bank: BankConfig,
+    pub receipt: ReceiptConfig,
+    pub agents: BTreeSet<u64>,
+    pub catalog_ttl: Duration,
+    pub clock: Clock,
+    pub limits: Limits,
+    pub webhook: Option<WebhookConfig>,
+    pub metrics_listen: Option<SocketAddr>,
+    /// After the shutdown signal, how long updates in progress may finish.
+    pub drain: Duration,
+}
+
+impl Settings {
+    /// `faturabot run`'s settings: the configuration, with the database
+    /// opened and the upstreams resolved.
+    pub fn from_config(
+        config: &Config,
+        store: Store,
+        bank: BankConfig,
+        receipt: ReceiptConfig,
+    ) -> Settings {
+        Settings {
+            token: config.token.clone(),
+            api_url: config.api_url.clone(),
+            store,
+            bank,
+            receipt,
+            agents: config.agents.clone(),
+            catalog_ttl: config.catalog_ttl,
+            clock: Clock::system(),
+            limits: telegram_limits(config.send_rate),
+            webhook: config.webhook.clone(),
+            metrics_listen: config.metrics_listen,
+            drain: config.shutdown,
+        }
+    }
+}
+
+/// A task that ends with its owner: [`Service::run`] dropped (a test's
+/// simulated crash) takes the dispatcher and the listeners with it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The composition root: one bot, built once, run until a shutdown signal.
+pub struct Service {
     app: Arc<App>,
-    store: Store,
-    token: teloxide::dispatching::ShutdownToken,
-    dispatch: tokio::task::JoinHandle<()>,
-    /// The webhook listener, when in webhook mode.
-    server: Option<tokio::task::JoinHandle<()>>,
-    metrics: Option<tokio::task::JoinHandle<()>>,
-    stopped: tokio::sync::watch::Sender<bool>,
-    /// Kept alive as long as the bot runs.
-    _sandbox: Option<RunningSandbox>,
+    bot: TgBot,
+    me: teloxide::types::Me,
+    settings: Settings,
 }
 
-/// `faturabot run`: long polling, or webhooks when configured; until
-/// Ctrl-C or SIGTERM. A signal during start-up stops it at once; after
-/// that, updates in progress (payments included) get
-/// `FATURABOT_SHUTDOWN_SECS` to finish. `Ok(false)` when that limit cut
-/// some short (their payments come back "being checked" after a restart).
-/// At worst the process ends 8 s after the limit: 2 s for the listeners,
-/// 5 s for the last flush, 1 s for the runtime.
-pub async fn run(config: Config) -> anyhow::Result<bool> {
-    // Listening first: a signal at any moment from here on is seen.
-    let signal = shutdown_signal();
-    tokio::pin!(signal);
-    let running = tokio::select! {
-        r = start(&config) => r?,
-        () = &mut signal => {
-            tracing::info!("stopped during start-up");
-            return Ok(true);
-        }
-    };
-    let Running {
-        app,
-        store,
-        token,
-        mut dispatch,
-        server,
-        metrics,
-        stopped,
-        _sandbox,
-    } = running;
-    // A finished handle must not be polled again.
-    let ended_alone = tokio::select! {
-        () = &mut signal => false,
-        _ = &mut dispatch => {
-            tracing::warn!("the dispatcher stopped on its own");
-            true
-        }
-    };
-    let limit = config.shutdown;
-    tracing::info!(
-        limit_secs = limit.as_secs(),
-        "shutting down: finishing updates in progress"
-    );
-    let deadline = tokio::time::Instant::now() + limit;
-    // `shutdown` refuses while the dispatcher has not started yet: ask
-    // again until it has, or has ended.
-    while !ended_alone
-        && token.shutdown().is_err()
-        && !dispatch.is_finished()
-        && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    let drained = ended_alone
-        || tokio::time::timeout_at(deadline, &mut dispatch)
-            .await
-            .is_ok();
-    if !drained {
-        // teloxide runs each chat's handler in a task of its own: they are
-        // not waited for any more, and end with the runtime. A payment cut
-        // short is "in flight" in the ledger, so "being checked" after a
-        // restart.
-        tracing::error!(
-            limit_secs = limit.as_secs(),
-            in_progress = %app.in_flight.describe(),
-            "drain limit reached; no longer waiting for these updates"
+impl Service {
+    /// Asks Telegram who the bot is, settles payments a previous process
+    /// left in flight, builds the [`App`] and registers the command menus.
+    pub async fn build(settings: Settings) -> anyhow::Result<Service> {
+        let bot = build_bot(
+            settings.token.expose_secret(),
+            settings.api_url.clone(),
+            settings.limits,
         );
-        dispatch.abort();
+        let (app, me) = build_app(&bot, &settings).await?;
+        tracing::info!(username = %me.username(), "faturabot started");
+        register_commands(&bot, &app).await;
+        Ok(Service {
+            app,
+            bot,
+            me,
+            settings,
+        })
     }
-    let _ = stopped.send(true);
-    let servers = async {
-        for task in [server, metrics].into_iter().flatten() {
-            let _ = task.await;
-        }
-    };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), servers).await;
-    match tokio::time::timeout(crate::storage::flusher::STALL, store.flush()).await {
-        Ok(Ok(())) => tracing::info!("stopped; database flushed"),
-        Ok(Err(e)) => tracing::error!(error = %e, "stopped; the database could not be flushed"),
-        Err(_) => tracing::error!("stopped; the database flush did not finish"),
+
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
     }
-    Ok(drained)
-}
 
-/// Everything `run` does before the bot serves updates.
-async fn start(config: &Config) -> anyhow::Result<Running> {
-    let upstreams = upstreams(config).await?;
-    let dir = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&dir))
-        .await
-        .context("opening the database")?
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
-    let bot = build_bot(
-        config.token.expose_secret(),
-        config.api_url.clone(),
-        telegram_limits(config.send_rate),
-    );
-    let parts = Parts {
-        bank: upstreams.bank.clone(),
-        receipt: upstreams.receipt.clone(),
-        store: store.clone(),
-        agents: config.agents.clone(),
-        catalog_ttl: config.catalog_ttl,
-        clock: Clock::system(),
-    };
-    let (app, me) = build_app(&bot, parts).await?;
-    tracing::info!(username = %me.username(), "faturabot started");
-    register_commands(&bot, &app).await;
-    let mut dispatcher = dispatcher(bot.clone(), app.clone(), me)?;
-
-    let (stopped, stopped_rx) = tokio::sync::watch::channel(false);
-    let metrics =
-        match config.metrics_listen {
+    /// Serves updates (long polling, or the webhook when configured) and
+    /// `/healthz` and `/metrics` when configured, until `shutdown`
+    /// completes; then lets updates in progress finish for at most the
+    /// drain limit and flushes the database. `Ok(false)` when the limit cut
+    /// some short (their payments come back "being checked" after a
+    /// restart). At worst it returns 7 s after the limit: 2 s for the
+    /// listeners, 5 s for the last flush.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<bool> {
+        let Service {
+            app,
+            bot,
+            me,
+            settings,
+        } = self;
+        let mut dispatcher = dispatcher(bot.clone(), app.clone(), me)?;
+        let (stopped, stopped_rx) = tokio::sync::watch::channel(false);
+        let metrics = match settings.metrics_listen {
             Some(addr) => {
-                let url = &upstreams.bank.url;
+                let url = &settings.bank.url;
                 let bank_addr = format!(
                     "{}:{}",
                     url.host_str().unwrap_or("localhost"),
@@ -371,67 +272,158 @@ async fn start(config: &Config) -> anyhow::Result<Running> {
                     app: app.clone(),
                     bank_addr,
                 };
-                Some(metrics::serve(addr, health, stop).await.with_context(|| {
-                    format!("FATURABOT_METRICS_LISTEN: cannot listen on {addr}")
-                })?)
+                Some(AbortOnDrop(
+                    metrics::serve(addr, health, stop).await.with_context(|| {
+                        format!("FATURABOT_METRICS_LISTEN: cannot listen on {addr}")
+                    })?,
+                ))
             }
             None => None,
         };
 
-    let token = dispatcher.shutdown_token();
-    let (dispatch, server) = match &config.webhook {
-        None => (
-            tokio::spawn(async move { dispatcher.dispatch().await }),
-            None,
-        ),
-        Some(webhook) => {
-            let mut options = webhooks::Options::new(webhook.listen, webhook.url.clone());
-            if let Some(secret) = &webhook.secret {
-                options = options.secret_token(secret.expose_secret().to_owned());
+        let token = dispatcher.shutdown_token();
+        let (dispatch, server) = match &settings.webhook {
+            None => (
+                tokio::spawn(async move { dispatcher.dispatch().await }),
+                None,
+            ),
+            Some(webhook) => {
+                let (listener, server) = serve_webhook(&bot, webhook).await?;
+                let dispatch = tokio::spawn(async move {
+                    dispatcher
+                        .dispatch_with_listener(
+                            listener,
+                            teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
+                                "webhook listener",
+                            ),
+                        )
+                        .await
+                });
+                (dispatch, Some(AbortOnDrop(server)))
             }
-            let tcp = tokio::net::TcpListener::bind(webhook.listen)
+        };
+        let mut dispatch = AbortOnDrop(dispatch);
+
+        // A finished handle must not be polled again.
+        let ended_alone = tokio::select! {
+            () = shutdown => false,
+            _ = &mut dispatch.0 => {
+                tracing::warn!("the dispatcher stopped on its own");
+                true
+            }
+        };
+        let limit = settings.drain;
+        tracing::info!(
+            limit_secs = limit.as_secs(),
+            "shutting down: finishing updates in progress"
+        );
+        let deadline = tokio::time::Instant::now() + limit;
+        // `shutdown` refuses while the dispatcher has not started yet: ask
+        // again until it has, or has ended.
+        while !ended_alone
+            && token.shutdown().is_err()
+            && !dispatch.0.is_finished()
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let drained = ended_alone
+            || tokio::time::timeout_at(deadline, &mut dispatch.0)
                 .await
-                .with_context(|| {
-                    format!(
-                        "FATURABOT_WEBHOOK_LISTEN: cannot listen on {}",
-                        webhook.listen
-                    )
-                })?;
-            let (listener, stop_flag, router) = webhooks::axum_to_router(bot.clone(), options)
-                .await
-                .context("setWebhook failed")?;
-            tracing::info!(listen = %webhook.listen, "webhook mode");
-            let server = tokio::spawn(async move {
-                if let Err(e) = axum::serve(tcp, router)
-                    .with_graceful_shutdown(stop_flag)
-                    .await
-                {
-                    tracing::error!(error = %e, "webhook server stopped");
-                }
-            });
-            let dispatch = tokio::spawn(async move {
-                dispatcher
-                    .dispatch_with_listener(
-                        listener,
-                        teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
-                            "webhook listener",
-                        ),
-                    )
-                    .await
-            });
-            (dispatch, Some(server))
+                .is_ok();
+        if !drained {
+            // teloxide runs each chat's handler in a task of its own: they
+            // are not waited for any more, and end with the runtime. A
+            // payment cut short is "in flight" in the ledger, so "being
+            // checked" after a restart.
+            tracing::error!(
+                limit_secs = limit.as_secs(),
+                in_progress = %app.in_flight.describe(),
+                "drain limit reached; no longer waiting for these updates"
+            );
+            dispatch.0.abort();
+        }
+        let _ = stopped.send(true);
+        let listeners = async {
+            for mut task in [server, metrics].into_iter().flatten() {
+                let _ = (&mut task.0).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), listeners).await;
+        match tokio::time::timeout(crate::storage::flusher::STALL, settings.store.flush()).await {
+            Ok(Ok(())) => tracing::info!("stopped; database flushed"),
+            Ok(Err(e)) => tracing::error!(error = %e, "stopped; the database could not be flushed"),
+            Err(_) => tracing::error!("stopped; the database flush did not finish"),
+        }
+        Ok(drained)
+    }
+}
+
+/// Registers the webhook and serves it; returns the listener of its
+/// updates and the server's task.
+async fn serve_webhook(
+    bot: &TgBot,
+    webhook: &WebhookConfig,
+) -> anyhow::Result<(
+    impl teloxide::update_listeners::UpdateListener<Err = std::convert::Infallible> + use<>,
+    tokio::task::JoinHandle<()>,
+)> {
+    let mut options = webhooks::Options::new(webhook.listen, webhook.url.clone());
+    if let Some(secret) = &webhook.secret {
+        options = options.secret_token(secret.expose_secret().to_owned());
+    }
+    let tcp = tokio::net::TcpListener::bind(webhook.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "FATURABOT_WEBHOOK_LISTEN: cannot listen on {}",
+                webhook.listen
+            )
+        })?;
+    let (listener, stop_flag, router) = webhooks::axum_to_router(bot.clone(), options)
+        .await
+        .context("setWebhook failed")?;
+    tracing::info!(listen = %webhook.listen, "webhook mode");
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(tcp, router)
+            .with_graceful_shutdown(stop_flag)
+            .await
+        {
+            tracing::error!(error = %e, "webhook server stopped");
+        }
+    });
+    Ok((listener, server))
+}
+
+/// `faturabot run`: until Ctrl-C or SIGTERM. A signal during start-up
+/// stops it at once. `Ok(false)` when the drain limit cut updates short.
+pub async fn run(config: Config) -> anyhow::Result<bool> {
+    // Listening first: a signal at any moment from here on is seen.
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    let start = async {
+        let upstreams = crate::upstreams::upstreams(&config).await?;
+        let dir = config.data_dir.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+            .await
+            .context("opening the database")?
+            .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+        let settings = Settings::from_config(
+            &config,
+            store,
+            upstreams.bank.clone(),
+            upstreams.receipt.clone(),
+        );
+        anyhow::Ok((Service::build(settings).await?, upstreams.sandbox))
+    };
+    let (service, _sandbox) = tokio::select! {
+        r = start => r?,
+        () = &mut signal => {
+            tracing::info!("stopped during start-up");
+            return Ok(true);
         }
     };
-    Ok(Running {
-        app,
-        store,
-        token,
-        dispatch,
-        server,
-        metrics,
-        stopped,
-        _sandbox: upstreams.sandbox,
-    })
+    service.run(signal).await
 }
 
 async fn shutdown_signal() {

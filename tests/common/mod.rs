@@ -14,7 +14,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use faturabot::{
-    bot::launch::{self, Parts},
+    bot::launch::{Service, Settings},
     clock::Clock,
     config::{BankConfig, ReceiptConfig},
     fakegram::{BotMessage, FakeTelegram, FakeUser, TOKEN},
@@ -75,7 +75,7 @@ pub struct Harness {
     pub dir: TempDir,
     pub clock: TestClock,
     bot_task: Option<tokio::task::JoinHandle<()>>,
-    shutdown: Option<teloxide::dispatching::ShutdownToken>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub bank_timeout: Duration,
     /// Telegram user ids of agents, for the next `launch`.
     pub agents: Vec<u64>,
@@ -157,12 +157,15 @@ impl Harness {
         ]
     }
 
-    /// Starts the dispatcher on the harness's data dir.
+    /// Starts the bot (the product's composition root) on the harness's
+    /// data dir.
     pub async fn launch(&mut self) {
         let url: url::Url = self.sandbox.url.parse().unwrap();
         let store = Store::open(&self.dir.0).expect("store opens");
-        let bot = launch::build_bot(TOKEN, Some(self.tg.api_url()), self.limits);
-        let parts = Parts {
+        let settings = Settings {
+            token: SecretString::from(TOKEN),
+            api_url: Some(self.tg.api_url()),
+            store,
             bank: BankConfig {
                 url: url.clone(),
                 subscription_key: SecretString::from("sub-key"),
@@ -178,16 +181,23 @@ impl Harness {
                 secret_key: SecretString::from("secret-key"),
                 timeout: self.bank_timeout,
             },
-            store,
             agents: self.agents.iter().copied().collect(),
             catalog_ttl: Duration::from_secs(600),
             clock: self.clock.clock(),
+            limits: self.limits,
+            webhook: None,
+            metrics_listen: None,
+            drain: Duration::from_secs(30),
         };
-        let (app, me) = launch::build_app(&bot, parts).await.expect("app builds");
-        launch::register_commands(&bot, &app).await;
-        let mut dispatcher = launch::dispatcher(bot, app, me).expect("dispatcher");
-        self.shutdown = Some(dispatcher.shutdown_token());
-        self.bot_task = Some(tokio::spawn(async move { dispatcher.dispatch().await }));
+        let service = Service::build(settings).await.expect("the bot builds");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        self.shutdown = Some(stop);
+        self.bot_task = Some(tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            service.run(shutdown).await.expect("the bot runs");
+        }));
     }
 
     /// Stops the bot as a crash would (no graceful shutdown), then starts
@@ -209,10 +219,8 @@ impl Harness {
     }
 
     pub async fn stop(&mut self) {
-        if let Some(token) = self.shutdown.take()
-            && let Ok(done) = token.shutdown()
-        {
-            done.await;
+        if let Some(stop) = self.shutdown.take() {
+            let _ = stop.send(());
         }
         if let Some(task) = self.bot_task.take() {
             let _ = task.await;
