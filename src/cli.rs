@@ -5,9 +5,13 @@ use std::{io::Write, net::SocketAddr, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
+use anyhow::Context as _;
+
 use crate::{
+    bot::launch::{Service, Settings},
     config::Config,
     sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig},
+    storage::Store,
 };
 
 #[derive(Debug, Parser)]
@@ -63,7 +67,7 @@ pub async fn main(cli: Cli) -> ExitCode {
                     return ExitCode::from(EXIT_CONFIG);
                 }
             };
-            match crate::bot::launch::run(config).await {
+            match run(config).await {
                 Ok(true) => ExitCode::SUCCESS,
                 // Stopped at the drain limit: said in the log.
                 Ok(false) => ExitCode::FAILURE,
@@ -114,5 +118,59 @@ pub async fn main(cli: Cli) -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// `faturabot run`: until Ctrl-C or SIGTERM. A signal during start-up
+/// stops it at once. `Ok(false)` when the drain limit cut updates short.
+async fn run(config: Config) -> anyhow::Result<bool> {
+    // Listening first: a signal at any moment from here on is seen.
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    let start = async {
+        let upstreams = crate::upstreams::upstreams(&config).await?;
+        let dir = config.data_dir.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+            .await
+            .context("opening the database")?
+            .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+        let settings = Settings::from_config(
+            &config,
+            store,
+            upstreams.bank.clone(),
+            upstreams.receipt.clone(),
+        );
+        anyhow::Ok((Service::build(settings).await?, upstreams.sandbox))
+    };
+    let (service, _sandbox) = tokio::select! {
+        r = start => r?,
+        () = &mut signal => {
+            tracing::info!("stopped during start-up");
+            return Ok(true);
+        }
+    };
+    service.run(signal).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
     }
 }
