@@ -709,7 +709,7 @@ fn photo_text(message: &BotMessage) -> String {
             None => "[photo]\n".to_owned(),
         };
     }
-    let Some(content) = decode_qr(bytes) else {
+    let Some(content) = crate::receipt::decode_qr(bytes) else {
         return "[photo: an image without a readable QR code]\n".to_owned();
     };
     let mut t = format!("[photo: a QR code holding {content}]\n");
@@ -718,16 +718,6 @@ fn photo_text(message: &BotMessage) -> String {
         Err(e) => t.push_str(&format!("{INDENT}(cannot draw it here: {e})\n")),
     }
     t
-}
-
-/// The text of the QR code in a PNG (or other image), if one can be read.
-pub fn decode_qr(image_bytes: &[u8]) -> Option<String> {
-    let img = image::load_from_memory(image_bytes).ok()?.to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    prepared
-        .detect_grids()
-        .into_iter()
-        .find_map(|grid| grid.decode().ok().map(|(_, content)| content))
 }
 
 /// `text`'s lines, each after the margin (empty lines stay empty).
@@ -767,7 +757,10 @@ mod tests {
     #[test]
     fn a_receipt_qr_is_read_back_and_drawn() {
         let png = crate::receipt::qr_png("BP022FOY481070").expect("encodes");
-        assert_eq!(decode_qr(&png).as_deref(), Some("BP022FOY481070"));
+        assert_eq!(
+            crate::receipt::decode_qr(&png).as_deref(),
+            Some("BP022FOY481070")
+        );
         let message = BotMessage {
             message_id: 1,
             text: String::new(),
@@ -784,6 +777,6 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_qr() {
-        assert_eq!(decode_qr(b"not an image"), None);
+        assert_eq!(crate::receipt::decode_qr(b"not an image"), None);
     }
 }

@@ -46,6 +46,16 @@ pub fn qr_terminal(data: &str) -> Result<String, QrError> {
         .build())
 }
 
+/// The text of the QR code in a PNG (or other image), if one can be read.
+pub fn decode_qr(image_bytes: &[u8]) -> Option<String> {
+    let img = image::load_from_memory(image_bytes).ok()?.to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    prepared
+        .detect_grids()
+        .into_iter()
+        .find_map(|grid| grid.decode().ok().map(|(_, content)| content))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

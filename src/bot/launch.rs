@@ -199,7 +199,7 @@ impl Settings {
 }
 
 /// A task that ends with its owner: [`Service::run`] dropped (a test's
-/// simulated crash) takes the dispatcher and the listeners with it.
+/// simulated crash) takes the listeners with it.
 struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
 impl<T> Drop for AbortOnDrop<T> {
@@ -282,14 +282,19 @@ impl Service {
         };
 
         let token = dispatcher.shutdown_token();
-        let (dispatch, server) = match &settings.webhook {
-            None => (
-                tokio::spawn(async move { dispatcher.dispatch().await }),
-                None,
-            ),
+        let (listener, server) = match &settings.webhook {
+            None => (None, None),
             Some(webhook) => {
                 let (listener, server) = serve_webhook(&bot, webhook).await?;
-                let dispatch = tokio::spawn(async move {
+                (Some(listener), Some(AbortOnDrop(server)))
+            }
+        };
+        // Driven here, not spawned: whoever drops `run` (a test's simulated
+        // crash) stops the dispatcher at once.
+        let dispatch = async {
+            match listener {
+                None => dispatcher.dispatch().await,
+                Some(listener) => {
                     dispatcher
                         .dispatch_with_listener(
                             listener,
@@ -298,16 +303,14 @@ impl Service {
                             ),
                         )
                         .await
-                });
-                (dispatch, Some(AbortOnDrop(server)))
+                }
             }
         };
-        let mut dispatch = AbortOnDrop(dispatch);
+        tokio::pin!(dispatch);
 
-        // A finished handle must not be polled again.
-        let ended_alone = tokio::select! {
+        let mut finished = tokio::select! {
             () = shutdown => false,
-            _ = &mut dispatch.0 => {
+            () = &mut dispatch => {
                 tracing::warn!("the dispatcher stopped on its own");
                 true
             }
@@ -318,17 +321,15 @@ impl Service {
             "shutting down: finishing updates in progress"
         );
         let deadline = tokio::time::Instant::now() + limit;
-        // `shutdown` refuses while the dispatcher has not started yet: ask
-        // again until it has, or has ended.
-        while !ended_alone
-            && token.shutdown().is_err()
-            && !dispatch.0.is_finished()
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        // `shutdown` refuses while the dispatcher has not started yet: keep
+        // driving it and ask again until it has, or has ended.
+        while !finished && token.shutdown().is_err() && tokio::time::Instant::now() < deadline {
+            finished = tokio::time::timeout(Duration::from_millis(10), &mut dispatch)
+                .await
+                .is_ok();
         }
-        let drained = ended_alone
-            || tokio::time::timeout_at(deadline, &mut dispatch.0)
+        let drained = finished
+            || tokio::time::timeout_at(deadline, &mut dispatch)
                 .await
                 .is_ok();
         if !drained {
@@ -341,7 +342,6 @@ impl Service {
                 in_progress = %app.in_flight.describe(),
                 "drain limit reached; no longer waiting for these updates"
             );
-            dispatch.0.abort();
         }
         let _ = stopped.send(true);
         let listeners = async {

@@ -2,7 +2,7 @@
 //! storage, the fake Bot API and the sandbox bank. Each test bounds its own
 //! time, so a bot that freezes fails here instead of hanging the suite.
 
-mod common;
+use crate::common;
 
 use std::{
     sync::Arc,
@@ -344,7 +344,7 @@ async fn an_agents_forty_invites_each_come_back_within_a_second() {
 
 // ---- The benchmark (not run by default) ----
 //
-// cargo test --release --test load -- --ignored --nocapture bench_
+// cargo test --release --test e2e -- --ignored --nocapture bench_
 //
 // It drives the real release binary (`faturabot run`, a process of its
 // own, so its peak RSS is the bot's alone) against the fake Bot API and

@@ -1,7 +1,7 @@
 //! Operating the real binary: check-config, webhooks, health and metrics,
 //! graceful shutdown on SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::{
     process::{Child, Command, Stdio},

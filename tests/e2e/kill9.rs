@@ -1,7 +1,7 @@
 //! The real binary, killed with SIGKILL mid-dialogue, resumes every user
 //! where they were; and its logs never show a secret.
 
-mod common;
+use crate::common;
 
 use std::{
     process::{Child, Command, Stdio},

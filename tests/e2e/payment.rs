@@ -1,7 +1,7 @@
 //! The payment dialogue end to end: the real dispatcher and sled, the fake
 //! Telegram Bot API over HTTP, the sandbox bank.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -383,7 +383,7 @@ async fn unreadable_stored_state_is_reset_politely() {
     h.crash().await;
     {
         // What an older version might have stored.
-        let store = faturabot::storage::Store::open(&h.dir.0).expect("store");
+        let store = common::open_store(&h.dir.0).await;
         let tree = store.db.open_tree("dialogues").expect("tree");
         tree.insert(
             user.chat_id().to_be_bytes(),
@@ -661,7 +661,7 @@ fn dialogues_stored_by_earlier_builds_still_read() {
 
 /// Regenerates the fixture above (only when the stored format is meant to
 /// gain a new version: never overwrite an old one):
-/// `cargo test --test e2e_payment -- --ignored write_stored_dialogue_fixture`.
+/// `cargo test --test e2e -- --ignored write_stored_dialogue_fixture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn write_stored_dialogue_fixture() {

@@ -5,7 +5,7 @@
 //! The real dispatcher and sled, the fake Telegram Bot API over HTTP, the
 //! sandbox bank. Each test starts its own harness.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,8 +1,6 @@
 //! The end-to-end harness: the real dispatcher and sled storage, pointed at
 //! the fake Telegram Bot API over HTTP and at the sandbox bank.
 
-#![allow(dead_code)]
-
 use std::{
     path::PathBuf,
     sync::{
@@ -161,7 +159,7 @@ impl Harness {
     /// data dir.
     pub async fn launch(&mut self) {
         let url: url::Url = self.sandbox.url.parse().unwrap();
-        let store = Store::open(&self.dir.0).expect("store opens");
+        let store = open_store(&self.dir.0).await;
         let settings = Settings {
             token: SecretString::from(TOKEN),
             api_url: Some(self.tg.api_url()),
@@ -216,15 +214,6 @@ impl Harness {
         self.shutdown = None;
         // Let sled's file lock go with the last reference.
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-
-    pub async fn stop(&mut self) {
-        if let Some(stop) = self.shutdown.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.bot_task.take() {
-            let _ = task.await;
-        }
     }
 
     pub fn customer(&self, id: u64, lang: &str) -> FakeUser {
@@ -354,13 +343,26 @@ impl Harness {
     }
 }
 
+/// The store in `dir`, once the bot that had it (stopped as a crash
+/// would) has let go: sled keeps its file lock until its own threads end.
+pub async fn open_store(dir: &std::path::Path) -> Store {
+    let mut tries = 0;
+    loop {
+        match Store::open(dir) {
+            Ok(store) => return store,
+            Err(e) if tries < 50 => {
+                tries += 1;
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("the database stays locked: {e}"),
+        }
+    }
+}
+
 /// The QR code in a PNG, decoded (exactly one code expected).
 pub fn decode_qr(png: &[u8]) -> String {
-    let img = image::load_from_memory(png).expect("a PNG").to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code in the image");
-    grids[0].decode().expect("QR decodes").1
+    faturabot::receipt::decode_qr(png).expect("a QR code in the image")
 }
 
 /// A Turkish customer's /pay → SU → "iski" → İSKİ İSTANBUL → `subscriber`:

@@ -1,7 +1,7 @@
 //! Measurements for the notes, not run by default:
-//! `cargo test --release --test measure -- --ignored --nocapture`.
+//! `cargo test --release --test e2e -- --ignored --nocapture tap_latency`.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
