@@ -12,10 +12,14 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use faturabot::{
-    bot::launch::{Service, Settings},
+    bot::{
+        callbacks::{Action, CallbackData},
+        launch::{Service, Settings},
+    },
     clock::Clock,
     config::{BankConfig, ReceiptConfig},
     fakegram::{BotMessage, FakeTelegram, FakeUser, TOKEN},
+    i18n::{I18n, Lang},
     sandbox::{RunningSandbox, Sandbox, SandboxConfig},
     storage::Store,
 };
@@ -259,6 +263,43 @@ impl Harness {
         self.expect(user, want).await
     }
 
+    /// Sends `text` and waits for a new message showing locale text `key`.
+    pub async fn say_key(&self, user: &FakeUser, text: &str, key: &str) -> BotMessage {
+        self.say(user, text, &needle(user, key)).await
+    }
+
+    /// Presses the button whose text contains `button` (a name from the
+    /// bank, an amount) and waits for locale text `key`.
+    pub async fn press_key(
+        &self,
+        user: &FakeUser,
+        msg: &BotMessage,
+        button: &str,
+        key: &str,
+    ) -> BotMessage {
+        self.press(user, msg, button, &needle(user, key)).await
+    }
+
+    /// Presses the dialogue button of `msg` that does `action`, and waits
+    /// for locale text `key`.
+    pub async fn press_action(
+        &self,
+        user: &FakeUser,
+        msg: &BotMessage,
+        action: Action,
+        key: &str,
+    ) -> BotMessage {
+        let data = msg
+            .all_buttons()
+            .filter_map(|b| b.callback_data.clone())
+            .find(|d| {
+                matches!(CallbackData::decode(d), Some(CallbackData::Dialogue(_, a)) if a == action)
+            })
+            .unwrap_or_else(|| panic!("no {action:?} button in {:?}", msg.buttons));
+        self.tg.press(user, msg.message_id, &data);
+        self.expect(user, &needle(user, key)).await
+    }
+
     /// Waits for a message in the user's chat containing `want`.
     pub async fn expect(&self, user: &FakeUser, want: &str) -> BotMessage {
         let want_owned = want.to_owned();
@@ -329,18 +370,52 @@ impl Harness {
             .and_then(|t| t.split_whitespace().next())
             .expect("a token in the link")
             .to_owned();
-        let welcome_key = if customer.language_code.as_deref() == Some("en") {
-            "is linked"
-        } else {
-            "bağlandı"
-        };
-        self.say(customer, &format!("/start {token}"), welcome_key)
+        self.say_key(customer, &format!("/start {token}"), "link.done")
             .await;
     }
 
     pub fn bank_violations(&self) -> Vec<String> {
         self.sandbox.sandbox.violations()
     }
+}
+
+/// The words of locale text `key` that a user sees whatever fills it in:
+/// its longest piece between placeholders, without HTML tags. Tests wait
+/// for these instead of copying the wording.
+pub fn needle(user: &FakeUser, key: &str) -> String {
+    static TEXTS: std::sync::OnceLock<I18n> = std::sync::OnceLock::new();
+    let texts = TEXTS.get_or_init(|| I18n::load().expect("locales"));
+    let lang = Lang::from_code(user.language_code.as_deref());
+    let template = texts.get(lang, key);
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        pieces.push(&rest[..open]);
+        rest = rest[open..].split_once('}').map_or("", |(_, after)| after);
+    }
+    pieces.push(rest);
+    pieces
+        .into_iter()
+        .map(|p| strip_tags(p).trim().to_owned())
+        .max_by_key(|p| p.chars().count())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| panic!("{key} has no fixed words to wait for"))
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
 }
 
 /// The store in `dir`, once the bot that had it (stopped as a crash
@@ -369,16 +444,17 @@ pub fn decode_qr(png: &[u8]) -> String {
 /// the first message after the subscriber number (the invoices, or the
 /// bank's answer).
 pub async fn to_invoices(h: &Harness, user: &FakeUser, subscriber: &str) -> BotMessage {
-    let groups = h.say(user, "/pay", "Hangi tür").await;
-    h.press(user, &groups, "SU", "kurumu seçin").await;
-    let found = h.say(user, "iski", "eşleşen").await;
+    let groups = h.say_key(user, "/pay", "pay.choose_group").await;
+    h.press_key(user, &groups, "SU", "pay.choose_institution")
+        .await;
+    let found = h.say_key(user, "iski", "pay.filter_some").await;
     // `iski` finds İSKİ (and DİSKİ, TİSKİ: Turkish-aware, by substring).
     assert!(
         found.button("İSKİ İSTANBUL").is_some(),
         "{:?}",
         found.buttons
     );
-    h.press(user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+    h.press_key(user, &found, "İSKİ İSTANBUL", "pay.enter_field")
         .await;
     h.say(user, subscriber, "").await
 }

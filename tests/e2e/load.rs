@@ -12,7 +12,7 @@ use std::{
 use common::{AGENT_ID, Harness, WAIT};
 use faturabot::{
     bank::Account,
-    bot::{State, launch::telegram_limits},
+    bot::{State, callbacks::Action, launch::telegram_limits},
     fakegram::FakeUser,
     i18n::Lang,
     sandbox::FailMode,
@@ -97,7 +97,7 @@ async fn link_at_once(h: &Arc<Harness>, first_id: u64, n: u64, agents: &[u64]) -
     for (customer, token) in customers.iter().cloned().zip(tokens) {
         let h = h.clone();
         opening.spawn(async move {
-            h.say(&customer, &format!("/start {token}"), "bağlandı")
+            h.say_key(&customer, &format!("/start {token}"), "link.done")
                 .await;
         });
     }
@@ -221,9 +221,12 @@ async fn hundred_customers_link_and_pay_at_once() {
                 // A bill of their own each.
                 let subscriber = (1_200_000 + i).to_string();
                 let invoices = common::to_invoices(&h, &user, &subscriber).await;
-                let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
+                let confirm = h
+                    .press_action(&user, &invoices, Action::Bill(0), "pay.confirm")
+                    .await;
                 ready.wait().await;
-                h.press(&user, &confirm, "öde", "ödendi").await;
+                h.press_action(&user, &confirm, Action::Confirm, "status.completed")
+                    .await;
                 h.tg.wait_for_message(user.chat_id(), |m| m.photo.is_some(), WAIT)
                     .await
                     .expect("the receipt's QR image");
@@ -260,8 +263,10 @@ async fn two_hundred_customers_page_lists_at_once() {
         for user in customers.iter().cloned() {
             let (h, ready) = (h.clone(), ready.clone());
             paging.spawn(async move {
-                let groups = h.say(&user, "/pay", "Hangi tür").await;
-                let mut page = h.press(&user, &groups, "SU", "sayfa 1/").await;
+                let groups = h.say_key(&user, "/pay", "pay.choose_group").await;
+                let mut page = h
+                    .press_key(&user, &groups, "SU", "pay.choose_institution")
+                    .await;
                 ready.wait().await;
                 for i in 0..4 {
                     let (button, want) = if i % 2 == 0 {
@@ -299,7 +304,7 @@ async fn a_bank_outage_costs_each_user_one_timeout() {
             for user in customers.iter().cloned() {
                 let h = h.clone();
                 asking.spawn(async move {
-                    h.say(&user, "/pay", "zamanında yanıt vermedi").await;
+                    h.say_key(&user, "/pay", "bank.timeout").await;
                 });
             }
             join_all(asking).await;
