@@ -7,12 +7,15 @@
 //! - [`payments`]: the payment ledger, written before the bank is called.
 //! - [`menus`]: which message of each chat shows the live dialogue buttons.
 //! - [`flusher`]: the one place that flushes the database (group commit).
+//! - `contract` (tests): what every backend must do under concurrency.
 //!
 //! Values are JSON. Whatever must survive `kill -9` is made durable through
 //! the [`Flusher`] before the bot acts on it. sled calls run on blocking
 //! threads ([`blocking`]): a write can wait for disk I/O, and the async
 //! workers must keep serving other chats meanwhile.
 
+#[cfg(test)]
+mod contract;
 pub mod dialogues;
 pub mod flusher;
 pub mod invites;
