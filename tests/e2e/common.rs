@@ -379,6 +379,59 @@ impl Harness {
     }
 }
 
+/// `faturabot run` against this harness, with `extra` variables on top
+/// and its log in the file `log` (a pipe nobody reads could fill up).
+pub fn spawn_bot(
+    h: &Harness,
+    extra: &[(&str, String)],
+    log: &std::path::Path,
+) -> std::process::Child {
+    let file = std::fs::File::create(log).expect("log file");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_faturabot"));
+    cmd.arg("run")
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(file);
+    for (k, v) in h.binary_env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("binary starts")
+}
+
+/// Presses the pay button of `confirm` and waits until the bank has the
+/// `InvoicePayment` call; returns the button's data, to press it again.
+pub async fn pay_and_wait_for_the_bank(
+    h: &Harness,
+    user: &FakeUser,
+    confirm: &BotMessage,
+) -> String {
+    let data = confirm
+        .all_buttons()
+        .filter_map(|b| b.callback_data.clone())
+        .find(|d| {
+            matches!(
+                CallbackData::decode(d),
+                Some(CallbackData::Dialogue(_, Action::Confirm))
+            )
+        })
+        .expect("a pay button");
+    h.tg.press(user, confirm.message_id, &data);
+    let deadline = std::time::Instant::now() + WAIT;
+    while h.sandbox.sandbox.calls("InvoicePayment") == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        h.sandbox.sandbox.calls("InvoicePayment"),
+        1,
+        "the call is in flight"
+    );
+    data
+}
+
 /// The words of locale text `key` that a user sees whatever fills it in:
 /// its longest piece between placeholders, without HTML tags. Tests wait
 /// for these instead of copying the wording.

@@ -3,27 +3,12 @@
 
 use crate::common;
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{process::Child, time::Duration};
 
 use common::Harness;
 
-const BIN: &str = env!("CARGO_BIN_EXE_faturabot");
-
 fn spawn(h: &Harness, log: &std::path::Path) -> Child {
-    let log = std::fs::File::create(log).expect("log file");
-    let mut cmd = Command::new(BIN);
-    cmd.arg("run")
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log);
-    for (k, v) in h.binary_env() {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("binary starts")
+    common::spawn_bot(h, &[], log)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,20 +71,7 @@ async fn sigkill_during_the_bank_call_leaves_an_unknown_payment_never_paid_twice
     // 9100003: the bank takes longer than the bot waits, and then pays.
     let invoices = common::to_invoices(&h, &user, "9100003").await;
     let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
-    let data = confirm
-        .button("öde")
-        .and_then(|b| b.callback_data.clone())
-        .expect("confirm");
-    h.tg.press(&user, confirm.message_id, &data);
-    let deadline = std::time::Instant::now() + common::WAIT;
-    while h.sandbox.sandbox.calls("InvoicePayment") == 0 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        h.sandbox.sandbox.calls("InvoicePayment"),
-        1,
-        "the call is in flight"
-    );
+    let data = common::pay_and_wait_for_the_bank(&h, &user, &confirm).await;
 
     bot.kill().expect("SIGKILL");
     let _ = bot.wait();

@@ -358,18 +358,11 @@ async fn an_agents_forty_invites_each_come_back_within_a_second() {
 // BENCH_DIALOGUES (stored dialogues before start), BENCH_SEND_RATE.
 
 mod bench {
-    use std::{
-        collections::HashMap,
-        path::Path,
-        process::{Child, Command, Stdio},
-        sync::Mutex,
-    };
+    use std::{collections::HashMap, path::Path, process::Child, sync::Mutex};
 
     use faturabot::fakegram::BotEvent;
 
     use super::*;
-
-    const BIN: &str = env!("CARGO_BIN_EXE_faturabot");
 
     pub fn knob(name: &str, default: u64) -> u64 {
         std::env::var(name)
@@ -419,23 +412,15 @@ mod bench {
     }
 
     pub fn spawn_bot(h: &Harness) -> Child {
-        let log = std::fs::File::create(h.dir.0.with_extension("bench.log")).expect("log");
-        let mut cmd = Command::new(BIN);
-        cmd.arg("run")
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
-        for (k, v) in h.binary_env() {
-            cmd.env(k, v);
-        }
-        cmd.env("RUST_LOG", "warn")
-            .env(
+        let extra = [
+            ("RUST_LOG", "warn".to_owned()),
+            (
                 "FATURABOT_SEND_RATE",
                 knob("BENCH_SEND_RATE", 30).to_string(),
-            )
-            .env("FATURABOT_BANK_TIMEOUT_SECS", "30");
-        cmd.spawn().expect("binary starts")
+            ),
+            ("FATURABOT_BANK_TIMEOUT_SECS", "30".to_owned()),
+        ];
+        common::spawn_bot(h, &extra, &h.dir.0.with_extension("bench.log"))
     }
 
     /// The process's peak resident set (VmHWM), in MiB.

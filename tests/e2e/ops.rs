@@ -303,14 +303,8 @@ async fn run_sandbox_pays_with_only_a_token() {
     assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());
 }
 
-/// `run` with its log in a file (a pipe nobody reads could fill up).
 fn spawn_logged(h: &Harness, extra: &[(&str, String)], log: &std::path::Path) -> Child {
-    let file = std::fs::File::create(log).expect("log file");
-    command(h, &["run"], extra)
-        .stdout(Stdio::null())
-        .stderr(file)
-        .spawn()
-        .expect("binary starts")
+    common::spawn_bot(h, extra, log)
 }
 
 /// SIGTERM at any moment of start-up stops the process at once: while
@@ -359,16 +353,7 @@ async fn sigterm_with_a_stuck_payment_exits_at_the_drain_limit() {
     h.link(&user).await;
     let invoices = common::to_invoices(&h, &user, "9100003").await;
     let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
-    let data = confirm
-        .button("öde")
-        .and_then(|b| b.callback_data.clone())
-        .expect("confirm");
-    h.tg.press(&user, confirm.message_id, &data);
-    let deadline = Instant::now() + WAIT;
-    while h.sandbox.sandbox.calls("InvoicePayment") == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1, "in flight");
+    let data = common::pay_and_wait_for_the_bank(&h, &user, &confirm).await;
 
     let t0 = Instant::now();
     sigterm(&bot);
