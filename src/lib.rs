@@ -34,6 +34,10 @@
 //! - [`clock`]: injectable time; "today" is decided in Europe/Istanbul.
 //! - [`metrics`]: `/healthz` and Prometheus `/metrics`.
 //! - [`fakegram`]: a stand-in for the Telegram Bot API, for tests and the demo.
+//!
+//! [`sandbox`] and [`fakegram`] are test stand-ins that ship in the product
+//! on purpose: `faturabot demo`, `run --sandbox` and `sandbox --listen` are
+//! features a user runs, and the integration tests drive the same code.
 
 pub mod bank;
 pub mod bot;
