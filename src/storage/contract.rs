@@ -14,43 +14,14 @@ use tokio::task::JoinSet;
 
 use super::{
     PaymentRecord, PaymentState, Store,
+    fixtures::{self, account},
     invites::InviteError,
-    payments::{Begin, StateChange},
+    payments::Begin,
 };
-use crate::{
-    bank::{Account, RequestId, SessionId},
-    bot::State,
-    i18n::Lang,
-};
-
-fn account(suffix: u32) -> Account {
-    Account {
-        customer_no: 3488017,
-        branch_code: 9142,
-        suffix,
-        currency: "TRY".into(),
-    }
-}
+use crate::{bot::State, i18n::Lang};
 
 fn record(intent: &str, invoice: &str, at: DateTime<Utc>) -> PaymentRecord {
-    PaymentRecord {
-        intent: intent.into(),
-        payer: 7,
-        chat_id: 7,
-        account: account(357),
-        association_code: "ISKI".into(),
-        association_name: "İSKİ".into(),
-        subscriber: "1000001".into(),
-        invoice_number: invoice.into(),
-        amount: "29.2".parse().expect("amount"),
-        currency: "TRY".into(),
-        created_at: at,
-        session: SessionId::new(),
-        request_id: RequestId::new(),
-        transaction_id: None,
-        state: PaymentState::InFlight,
-        history: Vec::<StateChange>::new(),
-    }
+    fixtures::record(intent, 7, invoice, at)
 }
 
 /// 50 tasks begin the same payment at once: one owns it, the rest see it.

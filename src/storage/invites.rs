@@ -130,15 +130,10 @@ fn abort(e: serde_json::Error) -> ConflictableTransactionError<StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::Store;
+    use crate::storage::{Store, fixtures};
 
     fn account() -> Account {
-        Account {
-            customer_no: 3488017,
-            branch_code: 9142,
-            suffix: 357,
-            currency: "TRY".into(),
-        }
+        fixtures::account(357)
     }
 
     #[tokio::test]

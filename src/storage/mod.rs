@@ -17,6 +17,8 @@
 #[cfg(test)]
 mod contract;
 pub mod dialogues;
+#[cfg(test)]
+mod fixtures;
 pub mod flusher;
 pub mod invites;
 pub mod menus;

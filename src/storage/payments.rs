@@ -502,31 +502,10 @@ fn from_transaction(e: TransactionError<StoreError>) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::fixtures;
 
     fn record(intent: &str, at: DateTime<Utc>) -> PaymentRecord {
-        PaymentRecord {
-            intent: intent.into(),
-            payer: 1,
-            chat_id: 1,
-            account: Account {
-                customer_no: 3488017,
-                branch_code: 9142,
-                suffix: 357,
-                currency: "TRY".into(),
-            },
-            association_code: "ISKI".into(),
-            association_name: "İSKİ".into(),
-            subscriber: "1000001".into(),
-            invoice_number: "1".into(),
-            amount: "29.2".parse().expect("amount"),
-            currency: "TRY".into(),
-            created_at: at,
-            session: SessionId::new(),
-            request_id: RequestId::new(),
-            transaction_id: None,
-            state: PaymentState::InFlight,
-            history: Vec::new(),
-        }
+        fixtures::record(intent, 1, "1", at)
     }
 
     /// A crash during a payment leaves it Unknown; a crash during the
