@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
+use super::catalog::{self, Institution};
 use super::checks::{self, Checker};
-use super::data::{self, Institution, PayBehavior, QueryBehavior};
 use super::json::{Json, same_ignoring_type};
+use super::magic::{self, PayBehavior, QueryBehavior};
 use super::{FailMode, Outcome, PaymentRecord, Reply, Sandbox, ServedBill, State};
 
 /// Error codes of the Error envelopes this sandbox sends.
@@ -260,7 +261,7 @@ fn validate(m: Method, chk: &mut Checker, p: &Json, st: &State) -> Option<Valid>
             let req = chk.object(p, P, "Request")?;
             let path = "Parameters[0].Request";
             let code = chk.string(req, path, "AssociationCode", true)?;
-            let Some(inst) = data::institution(code) else {
+            let Some(inst) = catalog::institution(code) else {
                 chk.fail(format!(
                     "{path}.AssociationCode {code:?} is not an institution of this bank"
                 ));
@@ -297,7 +298,7 @@ fn validate(m: Method, chk: &mut Checker, p: &Json, st: &State) -> Option<Valid>
             let amount = chk.number(p, P, "PaymentAmount");
             let customer_no = chk.integer(p, P, "CustomerNo");
             let inst = code.and_then(|c| {
-                let inst = data::institution(c);
+                let inst = catalog::institution(c);
                 if inst.is_none() {
                     chk.fail(format!(
                         "{P}.AssociationCode {c:?} is not an institution of this bank"
@@ -355,7 +356,7 @@ fn validate_payment(chk: &mut Checker, p: &Json, st: &State) -> Option<Valid> {
     }
 
     let code = code?;
-    let Some(inst) = data::institution(code) else {
+    let Some(inst) = catalog::institution(code) else {
         chk.fail(format!(
             "{P}.AssociationCode {code:?} is not an institution of this bank"
         ));
@@ -401,7 +402,7 @@ fn execute(st: &mut State, valid: Valid, clock: &crate::clock::Clock) -> Outcome
         Valid::Groups => {
             let mut groups = vec![("$type".to_string(), Json::s("Dictionary`2"))];
             groups.extend(
-                data::GROUPS
+                catalog::GROUPS
                     .iter()
                     .map(|(c, n)| (c.to_string(), Json::s(*n))),
             );
@@ -412,14 +413,14 @@ fn execute(st: &mut State, valid: Valid, clock: &crate::clock::Clock) -> Outcome
             .into()
         }
         Valid::List { group } => {
-            if data::group_name(&group).is_none() {
+            if catalog::group_name(&group).is_none() {
                 return error(
                     code::UNKNOWN_GROUP,
                     format!("Tahsilat grubu bulunamadı: {group}"),
                 )
                 .into();
             }
-            let list = data::institutions_of(&group)
+            let list = catalog::institutions_of(&group)
                 .map(|i| {
                     Json::obj([
                         ("$type", Json::s("Association")),
@@ -436,7 +437,7 @@ fn execute(st: &mut State, valid: Valid, clock: &crate::clock::Clock) -> Outcome
             ]))
             .into()
         }
-        Valid::Screen { code } => match data::institution(&code) {
+        Valid::Screen { code } => match catalog::institution(&code) {
             None => error(
                 code::UNKNOWN_ASSOCIATION,
                 format!("Kurum bulunamadı: {code}"),
@@ -526,7 +527,7 @@ fn query(
             ("Response", Json::obj(r)),
         ]))
     };
-    let (amounts, slow) = match data::subscriber(&subscriber).query {
+    let (amounts, slow) = match magic::subscriber(&subscriber).query {
         QueryBehavior::Bills(a) => (a, false),
         QueryBehavior::Slow(a) => (a, true),
         QueryBehavior::Error => {
@@ -550,13 +551,13 @@ fn query(
             .into();
         }
     };
-    let name = data::masked_name(&subscriber);
+    let name = magic::masked_name(&subscriber);
     let installation = inputs
         .iter()
         .find(|(f, _)| *f == "InstallationNumber")
         .map(|(_, v)| v.clone());
     let mut bills = Vec::new();
-    for spec in data::bill_specs(&subscriber, amounts, clock.today_istanbul()) {
+    for spec in magic::bill_specs(&subscriber, amounts, clock.today_istanbul()) {
         let key = (inst.code.to_string(), spec.invoice_number.clone());
         if st.paid.contains(&key) {
             continue;
@@ -627,7 +628,7 @@ fn pay(
     if st.paid.contains(&key) {
         return already();
     }
-    let slow = match data::subscriber(&bill.subscriber).pay {
+    let slow = match magic::subscriber(&bill.subscriber).pay {
         PayBehavior::Normal => false,
         PayBehavior::Slow => true,
         PayBehavior::Error => {
@@ -712,7 +713,7 @@ fn cancel(st: &mut State, key: CancelKey, clock: &crate::clock::Clock) -> Reply 
     let Some(&i) = on_date.iter().find(|&&i| !st.payments[i].cancelled) else {
         return error(code::CANCEL_ALREADY, "Ödeme daha önce iptal edilmiş");
     };
-    if data::subscriber(&key.subscriber).cancel_refused {
+    if magic::subscriber(&key.subscriber).cancel_refused {
         return state(T, 3, None);
     }
     let p = &mut st.payments[i];

@@ -13,14 +13,16 @@
 //! Behaviour is driven by magic subscriber numbers ([`MAGIC_NUMBERS`]) and by
 //! [`Sandbox::fail_next`] (also reachable by hand: `POST /_sandbox/fail`).
 //!
-//! Layout: `data` (the catalog and the magic numbers), `checks` (strictness),
+//! Layout: `catalog` (groups and institutions), `magic` (what each magic
+//! number does), `checks` (strictness),
 //! `bank` (the six methods), `receipt` (the receipt service), `json` (an
 //! exact-number JSON tree).
 
 mod bank;
+mod catalog;
 mod checks;
-mod data;
 mod json;
+mod magic;
 mod receipt;
 #[cfg(test)]
 mod tests;
@@ -40,8 +42,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 
 use crate::clock::Clock;
-pub use data::{LONG_CODE, MAGIC_NUMBERS};
+pub use catalog::LONG_CODE;
 use json::Json;
+pub use magic::MAGIC_NUMBERS;
 
 /// What the sandbox demands of its clients. `None` accepts anything.
 #[derive(Clone)]

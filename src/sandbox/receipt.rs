@@ -7,9 +7,10 @@
 use axum::http::{HeaderMap, StatusCode};
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::catalog;
 use super::checks::Checker;
-use super::data::{self, ReceiptBehavior};
 use super::json::Json;
+use super::magic::{self, ReceiptBehavior};
 use super::{FailMode, Outcome, PaymentRecord, Reply, Sandbox};
 
 const M: &str = "invoicereceipt";
@@ -84,7 +85,7 @@ pub(crate) fn service_fee(amount: Decimal) -> Decimal {
 }
 
 fn receipt_item(p: &PaymentRecord) -> Json {
-    let inst = data::institution(&p.association_code);
+    let inst = catalog::institution(&p.association_code);
     let reference = format!("FOY{}", p.transaction_id);
     let profit = service_fee(p.amount);
     let operation_profit = Decimal::ZERO;
@@ -106,7 +107,7 @@ fn receipt_item(p: &PaymentRecord) -> Json {
         ("subscriberNo", Json::s(p.subscriber_number.clone())),
         (
             "customerName",
-            Json::s(data::masked_name(&p.subscriber_number)),
+            Json::s(magic::masked_name(&p.subscriber_number)),
         ),
         (
             "lastDate",
@@ -192,7 +193,7 @@ pub(crate) fn handle(sb: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Outcome 
 fn answer(payments: &[&PaymentRecord]) -> Outcome {
     let mut slow = false;
     for p in payments {
-        match data::subscriber(&p.subscriber_number).receipt {
+        match magic::subscriber(&p.subscriber_number).receipt {
             ReceiptBehavior::Normal => {}
             ReceiptBehavior::Slow => slow = true,
             ReceiptBehavior::NotFound => return not_found().into(),

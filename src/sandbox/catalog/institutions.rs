@@ -1,0 +1,408 @@
+//! Every institution the sandbox bank knows, as a table.
+
+use super::{Form, Institution};
+
+/// Nation-wide institutions are valid in every plate code 01–81.
+const ALL_CITIES: &[&str] = &[
+    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16",
+    "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+    "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47", "48",
+    "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61", "62", "63", "64",
+    "65", "66", "67", "68", "69", "70", "71", "72", "73", "74", "75", "76", "77", "78", "79", "80",
+    "81",
+];
+
+/// Code of the institution whose code is longer than 40 bytes and holds spaces.
+pub const LONG_CODE: &str = "KUCUKCEKMECE HALKALI MERKEZ MAHALLESI SU KOOPERATIFI";
+
+const fn inst(
+    group: &'static str,
+    code: &'static str,
+    name: &'static str,
+    cities: &'static [&'static str],
+    form: Form,
+) -> Institution {
+    Institution {
+        code,
+        name,
+        group,
+        cities,
+        form,
+    }
+}
+
+use Form::{InstallationAndSubscriber as Two, Phone, Subscriber as One};
+
+/// Every institution, grouped, in the order `GetAssociationList` returns them.
+/// Water has far more than a page, with the interesting ones (İSKİ, IĞDIR, the
+/// `&`/`<` name, the long code) spread past the first page.
+pub(crate) const INSTITUTIONS: &[Institution] = &[
+    // 1 ELEKTRİK
+    inst(
+        "1",
+        "BASKENTEDAS",
+        "ENERJİSA BAŞKENT ELEKTRİK PERAKENDE SATIŞ",
+        &["06", "14", "18", "67", "74", "78", "81"],
+        Two,
+    ),
+    inst(
+        "1",
+        "CKBOGAZICI",
+        "CK BOĞAZİÇİ ELEKTRİK PERAKENDE SATIŞ",
+        &["34"],
+        One,
+    ),
+    inst(
+        "1",
+        "ENERJISA TOROSLAR",
+        "ENERJİSA TOROSLAR ELEKTRİK PERAKENDE SATIŞ",
+        &["01", "31", "33", "80"],
+        One,
+    ),
+    inst(
+        "1",
+        "GEDIZ",
+        "GEDİZ ELEKTRİK PERAKENDE SATIŞ",
+        &["35", "45"],
+        One,
+    ),
+    inst(
+        "1",
+        "UEDAS",
+        "UEDAŞ ULUDAĞ ELEKTRİK PERAKENDE SATIŞ",
+        &["10", "11", "16", "17"],
+        One,
+    ),
+    inst(
+        "1",
+        "DICLE EDAS",
+        "DİCLE ELEKTRİK PERAKENDE SATIŞ",
+        &["21", "47", "56", "63", "72", "73"],
+        One,
+    ),
+    inst(
+        "1",
+        "CKAKDENIZ",
+        "CK AKDENİZ ELEKTRİK PERAKENDE SATIŞ",
+        &["07", "15", "32"],
+        One,
+    ),
+    // 2 SU
+    inst("2", "ADANA SU", "ADANA SU", &["01"], One),
+    inst(
+        "2",
+        "ASKI",
+        "ASKİ ANKARA SU VE KANALİZASYON İDARESİ",
+        &["06"],
+        One,
+    ),
+    inst("2", "ARTVINSU", "ARTVİN BELEDİYESİ SU", &["08"], One),
+    inst(
+        "2",
+        "ASAT",
+        "ASAT ANTALYA SU VE ATIKSU İDARESİ",
+        &["07"],
+        One,
+    ),
+    inst(
+        "2",
+        "AYDIN SU",
+        "ASKİ AYDIN SU VE KANALİZASYON İDARESİ",
+        &["09"],
+        One,
+    ),
+    inst(
+        "2",
+        "BASKI",
+        "BASKİ BALIKESİR SU VE KANALİZASYON İDARESİ",
+        &["10"],
+        One,
+    ),
+    inst(
+        "2",
+        "BOLU BLD SU",
+        "BOLU BELEDİYESİ SU İŞLERİ",
+        &["14"],
+        One,
+    ),
+    inst(
+        "2",
+        "BUSKI",
+        "BUSKİ BURSA SU VE KANALİZASYON İDARESİ",
+        &["16"],
+        One,
+    ),
+    inst(
+        "2",
+        "CANAKKALE SU",
+        "ÇANAKKALE BELEDİYESİ SU İŞLERİ",
+        &["17"],
+        One,
+    ),
+    inst("2", "CORUM SU", "ÇORUM BELEDİYESİ SU İŞLERİ", &["19"], One),
+    inst(
+        "2",
+        "DESKI",
+        "DESKİ DENİZLİ SU VE KANALİZASYON İDARESİ",
+        &["20"],
+        One,
+    ),
+    inst(
+        "2",
+        "DISKI",
+        "DİSKİ DİYARBAKIR SU VE KANALİZASYON İDARESİ",
+        &["21"],
+        One,
+    ),
+    inst(
+        "2",
+        "ERZURUM SU",
+        "ESKİ ERZURUM SU VE KANALİZASYON İDARESİ",
+        &["25"],
+        One,
+    ),
+    inst(
+        "2",
+        "ESKI",
+        "ESKİ ESKİŞEHİR SU VE KANALİZASYON İDARESİ",
+        &["26"],
+        One,
+    ),
+    inst(
+        "2",
+        "GASKI",
+        "GASKİ GAZİANTEP SU VE KANALİZASYON İDARESİ",
+        &["27"],
+        One,
+    ),
+    inst(
+        "2",
+        "HATSU",
+        "HATSU HATAY SU VE KANALİZASYON İDARESİ",
+        &["31"],
+        One,
+    ),
+    inst("2", "AB SU KOOP", "A&B <SU> KOOPERATİFİ", &["06"], One),
+    inst("2", "IGDIR SU", "IĞDIR BELEDİYESİ SU İŞLERİ", &["76"], One),
+    inst(
+        "2",
+        "ISU",
+        "İSU KOCAELİ SU VE KANALİZASYON İDARESİ",
+        &["41"],
+        One,
+    ),
+    inst(
+        "2",
+        "ISKI",
+        "İSKİ İSTANBUL SU VE KANALİZASYON İDARESİ",
+        &["34"],
+        One,
+    ),
+    inst(
+        "2",
+        "IZSU",
+        "İZSU İZMİR SU VE KANALİZASYON İDARESİ",
+        &["35"],
+        One,
+    ),
+    inst(
+        "2",
+        "KASKI",
+        "KASKİ KAYSERİ SU VE KANALİZASYON İDARESİ",
+        &["38"],
+        One,
+    ),
+    inst(
+        "2",
+        "KMARAS SU",
+        "KASKİ KAHRAMANMARAŞ SU VE KANALİZASYON İDARESİ",
+        &["46"],
+        One,
+    ),
+    inst(
+        "2",
+        "KOSKI",
+        "KOSKİ KONYA SU VE KANALİZASYON İDARESİ",
+        &["42"],
+        One,
+    ),
+    inst(
+        "2",
+        "KUTAHYA SU",
+        "KÜTAHYA BELEDİYESİ SU İŞLERİ",
+        &["43"],
+        One,
+    ),
+    inst(
+        "2",
+        LONG_CODE,
+        "KÜÇÜKÇEKMECE HALKALI MERKEZ MAHALLESİ SU KOOPERATİFİ",
+        &["34"],
+        One,
+    ),
+    inst(
+        "2",
+        "MASKI",
+        "MASKİ MANİSA SU VE KANALİZASYON İDARESİ",
+        &["45"],
+        One,
+    ),
+    inst(
+        "2",
+        "MALATYA SU",
+        "MASKİ MALATYA SU VE KANALİZASYON İDARESİ",
+        &["44"],
+        One,
+    ),
+    inst(
+        "2",
+        "MESKI",
+        "MESKİ MERSİN SU VE KANALİZASYON İDARESİ",
+        &["33"],
+        One,
+    ),
+    inst(
+        "2",
+        "MUSKI",
+        "MUSKİ MUĞLA SU VE KANALİZASYON İDARESİ",
+        &["48"],
+        One,
+    ),
+    inst(
+        "2",
+        "OSKI",
+        "OSKİ ORDU SU VE KANALİZASYON İDARESİ",
+        &["52"],
+        One,
+    ),
+    inst(
+        "2",
+        "SASKI",
+        "SASKİ SAKARYA SU VE KANALİZASYON İDARESİ",
+        &["54"],
+        One,
+    ),
+    inst(
+        "2",
+        "SASKI SAMSUN",
+        "SASKİ SAMSUN SU VE KANALİZASYON İDARESİ",
+        &["55"],
+        One,
+    ),
+    inst("2", "SIVAS SU", "SİVAS BELEDİYESİ SU İŞLERİ", &["58"], One),
+    inst(
+        "2",
+        "SUSKI",
+        "ŞUSKİ ŞANLIURFA SU VE KANALİZASYON İDARESİ",
+        &["63"],
+        One,
+    ),
+    inst(
+        "2",
+        "TESKI",
+        "TESKİ TEKİRDAĞ SU VE KANALİZASYON İDARESİ",
+        &["59"],
+        One,
+    ),
+    inst(
+        "2",
+        "TISKI",
+        "TİSKİ TRABZON SU VE KANALİZASYON İDARESİ",
+        &["61"],
+        One,
+    ),
+    inst("2", "USAK SU", "UŞAK BELEDİYESİ SU İŞLERİ", &["64"], One),
+    inst(
+        "2",
+        "VASKI",
+        "VASKİ VAN SU VE KANALİZASYON İDARESİ",
+        &["65"],
+        One,
+    ),
+    inst(
+        "2",
+        "ZONGULDAK SU",
+        "ZONGULDAK BELEDİYESİ SU İŞLERİ",
+        &["67"],
+        One,
+    ),
+    // 3 DOĞALGAZ
+    inst("3", "IGDAS", "İGDAŞ İSTANBUL GAZ DAĞITIM", &["34"], One),
+    inst(
+        "3",
+        "BASKENTGAZ",
+        "BAŞKENTGAZ ANKARA DOĞALGAZ DAĞITIM",
+        &["06"],
+        One,
+    ),
+    inst(
+        "3",
+        "IZMIRGAZ",
+        "İZMİRGAZ İZMİR DOĞALGAZ DAĞITIM",
+        &["35"],
+        One,
+    ),
+    inst(
+        "3",
+        "BURSAGAZ",
+        "BURSAGAZ BURSA ŞEHİR İÇİ DOĞALGAZ DAĞITIM",
+        &["16"],
+        One,
+    ),
+    inst(
+        "3",
+        "ESGAZ",
+        "ESGAZ ESKİŞEHİR ŞEHİR İÇİ DOĞALGAZ DAĞITIM",
+        &["26"],
+        One,
+    ),
+    inst(
+        "3",
+        "AKSA GAZ",
+        "AKSA DOĞALGAZ DAĞITIM",
+        &["10", "17", "22", "59", "61"],
+        One,
+    ),
+    // 4 GSM
+    inst("4", "TURKCELL", "TURKCELL FATURALI HAT", ALL_CITIES, Phone),
+    inst("4", "VODAFONE", "VODAFONE FATURALI HAT", ALL_CITIES, Phone),
+    inst(
+        "4",
+        "TTMOBIL",
+        "TÜRK TELEKOM MOBİL FATURALI HAT",
+        ALL_CITIES,
+        Phone,
+    ),
+    // 5 TELEFON / İNTERNET
+    inst(
+        "5",
+        "TURKTELEKOM",
+        "TÜRK TELEKOM SABİT HAT VE İNTERNET",
+        ALL_CITIES,
+        One,
+    ),
+    inst("5", "SUPERONLINE", "TURKCELL SUPERONLINE", ALL_CITIES, One),
+    inst(
+        "5",
+        "TURKNET",
+        "TURKNET İLETİŞİM HİZMETLERİ",
+        ALL_CITIES,
+        One,
+    ),
+    // 11 HAYAT SIGORTASI KURUMLARI
+    inst(
+        "11",
+        "ANADOLU HAYAT",
+        "ANADOLU HAYAT EMEKLİLİK",
+        ALL_CITIES,
+        One,
+    ),
+    inst(
+        "11",
+        "ALLIANZ HAYAT",
+        "ALLIANZ HAYAT VE EMEKLİLİK",
+        ALL_CITIES,
+        One,
+    ),
+    inst("11", "AGESA", "AGESA HAYAT VE EMEKLİLİK", ALL_CITIES, One),
+];
