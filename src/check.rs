@@ -10,8 +10,8 @@ use teloxide::{adaptors::throttle::Limits, prelude::Requester};
 use crate::{
     bank::{BankClient, BankError, ReceiptClient, SessionId},
     bot::launch,
-    cli::EXIT_CONFIG,
     config::Config,
+    exit::EXIT_CONFIG,
 };
 
 pub async fn run(sandbox: bool) -> ExitCode {

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use crate::{
     bot::launch::{Service, Settings},
     config::Config,
+    exit::EXIT_CONFIG,
     sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig},
     storage::Store,
 };
@@ -53,9 +54,6 @@ pub enum Command {
         listen: SocketAddr,
     },
 }
-
-/// Exit code for a configuration problem.
-pub const EXIT_CONFIG: u8 = 2;
 
 pub async fn main(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Run { sandbox: false }) {

@@ -9,6 +9,7 @@
 //!   once at start (secrets as `SecretString`).
 //! - [`check`]: `check-config` (reach every service) and the container
 //!   health check.
+//! - [`exit`]: exit codes shared by `cli` and `check`.
 //! - [`demo`]: the whole product in a terminal: sandbox bank, [`fakegram`],
 //!   the real dispatcher.
 //!
@@ -46,6 +47,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod exit;
 pub mod fakegram;
 pub mod i18n;
 pub mod metrics;

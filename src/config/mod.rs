@@ -1,0 +1,126 @@
+//! Configuration: every variable of the runtime contract, read and validated
+//! once at start, before any network call.
+//!
+//! Secrets are [`SecretString`]s: their `Debug` prints a placeholder, so
+//! neither `{:?}` of the config nor a log line can leak them.
+//!
+//! [`Config`] and its errors are here; `sections` holds the typed sections
+//! (bank, receipt service, webhook) and reads them, `parse` the reader that
+//! looks variables up and parses their values.
+
+mod parse;
+mod sections;
+#[cfg(test)]
+mod tests;
+
+use std::{collections::BTreeSet, net::SocketAddr, path::PathBuf, time::Duration};
+
+use secrecy::SecretString;
+use url::Url;
+
+use parse::Reader;
+pub use sections::{BankConfig, ReceiptConfig, Upstream, WebhookConfig};
+
+/// One problem with one variable. `Display` names the variable first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+/// All problems found, so an operator fixes them in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "{}", parts.join("; "))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub token: SecretString,
+    pub api_url: Option<Url>,
+    pub data_dir: PathBuf,
+    pub upstream: Upstream,
+    pub agents: BTreeSet<u64>,
+    pub catalog_ttl: Duration,
+    pub webhook: Option<WebhookConfig>,
+    pub metrics_listen: Option<SocketAddr>,
+    /// Messages per second this process may send overall.
+    pub send_rate: u32,
+    /// After SIGTERM, how long updates in progress may finish.
+    pub shutdown: Duration,
+}
+
+pub const DEFAULT_BANK_TIMEOUT: Duration = Duration::from_secs(15);
+pub const DEFAULT_CATALOG_TTL: Duration = Duration::from_secs(600);
+pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
+/// Telegram's overall limit for one bot.
+pub const DEFAULT_SEND_RATE: u32 = 30;
+pub const DEFAULT_SHUTDOWN: Duration = Duration::from_secs(30);
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env(sandbox: bool) -> Result<Config, ConfigErrors> {
+        Config::from_lookup(|name| std::env::var(name).ok(), sandbox)
+    }
+
+    /// Reads through `lookup`, so tests need not touch the environment.
+    /// An empty value counts as unset.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        sandbox: bool,
+    ) -> Result<Config, ConfigErrors> {
+        let mut r = Reader {
+            lookup: &|name| lookup(name).filter(|v| !v.trim().is_empty()),
+            errors: Vec::new(),
+            sandbox,
+        };
+
+        // Bank first: without it nothing works, so it is the first line an
+        // operator should see.
+        let upstream = r.upstream();
+        let token = r.token();
+        let api_url = r.optional_url("TELOXIDE_API_URL");
+        let data_dir = r
+            .get("FATURABOT_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let agents = r.agents();
+        let catalog_ttl = r
+            .seconds("FATURABOT_CATALOG_TTL_SECS")
+            .unwrap_or(DEFAULT_CATALOG_TTL);
+        let webhook = r.webhook();
+        let metrics_listen = r.optional_addr("FATURABOT_METRICS_LISTEN");
+        let send_rate = r.send_rate();
+        let shutdown = r
+            .seconds("FATURABOT_SHUTDOWN_SECS")
+            .unwrap_or(DEFAULT_SHUTDOWN);
+
+        match (r.errors.is_empty(), upstream, token) {
+            (true, Some(upstream), Some(token)) => Ok(Config {
+                token,
+                api_url,
+                data_dir,
+                upstream,
+                agents,
+                catalog_ttl,
+                webhook,
+                metrics_listen,
+                send_rate,
+                shutdown,
+            }),
+            _ => Err(ConfigErrors(r.errors)),
+        }
+    }
+
+    pub fn is_agent(&self, user_id: u64) -> bool {
+        self.agents.contains(&user_id)
+    }
+}
