@@ -52,6 +52,7 @@ pub mod fakegram;
 pub mod i18n;
 pub mod metrics;
 pub mod money;
+pub mod payments;
 pub mod receipt;
 pub mod sandbox;
 pub mod storage;

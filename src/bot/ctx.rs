@@ -9,24 +9,23 @@ use std::sync::Arc;
 use teloxide::{
     ApiError, RequestError,
     prelude::*,
-    types::{InlineKeyboardMarkup, InputFile, MessageId, ReplyMarkup},
+    types::{CallbackQueryId, InputFile, MessageId, ReplyMarkup},
 };
-
 use tracing::Instrument;
 
-use super::{App, HandlerResult, TgBot, inflight::Ticket};
-use crate::{bank::BankError, i18n::Lang, money::Amount, text};
-
-/// Telegram's limits.
-pub const MAX_TEXT_CHARS: usize = 4096;
-pub const MAX_CAPTION_CHARS: usize = 1024;
+use super::{
+    App, HandlerResult, TgBot,
+    inflight::Ticket,
+    screens::{MAX_CAPTION_CHARS, Screen, Texts},
+};
+use crate::{i18n::Lang, money::Amount, payments::TelegramUserId};
 
 #[derive(Clone)]
 pub struct Ctx {
     pub app: Arc<App>,
     pub bot: TgBot,
     pub update_id: u32,
-    pub user_id: u64,
+    pub user_id: TelegramUserId,
     pub chat_id: ChatId,
     pub lang: Lang,
     pub is_agent: bool,
@@ -45,12 +44,12 @@ impl Ctx {
         if !chat.is_private() || i64::try_from(user.id.0).ok() != Some(chat.id.0) {
             return None;
         }
-        let user_id = user.id.0;
+        let user_id = TelegramUserId(user.id.0);
         let record = app.store.users.get(user_id).await.unwrap_or_default();
         let lang = record
             .lang
             .unwrap_or_else(|| Lang::from_code(user.language_code.as_deref()));
-        let handling = Arc::new(app.in_flight.enter(update.id.0, user_id));
+        let handling = Arc::new(app.in_flight.enter(update.id.0, user_id.0));
         Some(Ctx {
             _handling: handling,
             is_agent: app.is_agent(user_id),
@@ -61,6 +60,11 @@ impl Ctx {
             chat_id: chat.id,
             lang,
         })
+    }
+
+    /// This user's texts, for the screens.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(&self.app.i18n, self.lang)
     }
 
     pub fn t(&self, key: &'static str) -> &str {
@@ -75,21 +79,42 @@ impl Ctx {
         self.app.i18n.money(self.lang, amount, currency)
     }
 
-    /// Runs a handler body in the update's span (handlers record the
-    /// dialogue `step` in it); an unhandled error is logged and the user told.
+    /// The same update, written to another user (a payer an agent acted
+    /// for) in that user's chat and language.
+    pub fn for_user(&self, user: TelegramUserId, chat_id: i64, lang: Lang) -> Ctx {
+        Ctx {
+            lang,
+            chat_id: ChatId(chat_id),
+            user_id: user,
+            is_agent: false,
+            ..self.clone()
+        }
+    }
+
+    /// Runs a handler body in the update's span; an unhandled error is
+    /// logged and the user told.
     pub async fn guard(&self, body: impl Future<Output = HandlerResult>) -> HandlerResult {
+        self.guard_step("-", body).await
+    }
+
+    /// [`Ctx::guard`] for a handler of dialogue step `step`.
+    pub async fn guard_step(
+        &self,
+        step: &'static str,
+        body: impl Future<Output = HandlerResult>,
+    ) -> HandlerResult {
         let span = tracing::info_span!(
             "update",
             update_id = self.update_id,
-            user_id = self.user_id,
+            user_id = self.user_id.0,
             agent = self.is_agent,
-            step = tracing::field::Empty,
+            step,
         );
         async {
             tracing::debug!("handling");
             if let Err(error) = body.await {
                 tracing::error!(error = %format!("{error:#}"), "handler failed");
-                let _ = self.send(self.t("error.internal"), None).await;
+                let _ = self.send(self.t("error.internal")).await;
             }
         }
         .instrument(span)
@@ -97,14 +122,31 @@ impl Ctx {
         Ok(())
     }
 
-    pub async fn send(
-        &self,
-        text: impl Into<String>,
-        markup: Option<InlineKeyboardMarkup>,
-    ) -> Result<Message, RequestError> {
-        let text = text::truncate_html(&text.into(), MAX_TEXT_CHARS);
-        let mut req = self.bot.send_message(self.chat_id, text);
-        if let Some(m) = markup {
+    /// A live press whose action this step does not offer.
+    pub async fn expired(&self) -> HandlerResult {
+        self.send(self.t("button.expired")).await?;
+        Ok(())
+    }
+
+    /// Answers a callback query; `text` shows as a small notice.
+    pub async fn answer(&self, id: &CallbackQueryId, text: Option<&str>) {
+        let mut req = self.bot.answer_callback_query(id.clone());
+        if let Some(t) = text {
+            req = req.text(t.to_owned());
+        }
+        if let Err(e) = req.await {
+            tracing::debug!(error = %e, "answerCallbackQuery failed");
+        }
+    }
+
+    /// Sends a text without buttons.
+    pub async fn send(&self, html: impl Into<String>) -> Result<Message, RequestError> {
+        self.send_screen(Screen::text(html)).await
+    }
+
+    pub async fn send_screen(&self, screen: Screen) -> Result<Message, RequestError> {
+        let mut req = self.bot.send_message(self.chat_id, screen.html);
+        if let Some(m) = screen.keyboard {
             req = req.reply_markup(ReplyMarkup::InlineKeyboard(m));
         }
         req.await
@@ -116,13 +158,13 @@ impl Ctx {
     pub async fn show(
         &self,
         message: Option<MessageId>,
-        text: impl Into<String>,
-        markup: Option<InlineKeyboardMarkup>,
+        screen: Screen,
     ) -> Result<MessageId, RequestError> {
-        let text = text::truncate_html(&text.into(), MAX_TEXT_CHARS);
         if let Some(id) = message {
-            let mut req = self.bot.edit_message_text(self.chat_id, id, text.clone());
-            if let Some(m) = markup.clone() {
+            let mut req = self
+                .bot
+                .edit_message_text(self.chat_id, id, screen.html.clone());
+            if let Some(m) = screen.keyboard.clone() {
                 req = req.reply_markup(m);
             }
             match req.await {
@@ -130,7 +172,16 @@ impl Ctx {
                 Err(e) => tracing::debug!(error = %e, "edit failed, sending anew"),
             }
         }
-        self.send(text, markup).await.map(|m| m.id)
+        self.send_screen(screen).await.map(|m| m.id)
+    }
+
+    /// [`Ctx::show`] of a text without buttons.
+    pub async fn show_text(
+        &self,
+        message: Option<MessageId>,
+        html: impl Into<String>,
+    ) -> Result<MessageId, RequestError> {
+        self.show(message, Screen::text(html)).await
     }
 
     /// Shows a dialogue screen. A screen sent as a new message takes the
@@ -139,10 +190,9 @@ impl Ctx {
     pub async fn show_step(
         &self,
         message: Option<MessageId>,
-        text: impl Into<String>,
-        markup: Option<InlineKeyboardMarkup>,
+        screen: Screen,
     ) -> Result<MessageId, RequestError> {
-        let shown = self.show(message, text, markup).await?;
+        let shown = self.show(message, screen).await?;
         let previous = self.app.store.menus.replace(self.chat_id.0, shown.0).await;
         if let Some(old) = previous.filter(|old| *old != shown.0) {
             self.strip_buttons(MessageId(old)).await;
@@ -183,32 +233,8 @@ impl Ctx {
         }
         req.await?;
         if !fits {
-            self.send(caption, None).await?;
+            self.send(caption).await?;
         }
         Ok(())
-    }
-
-    /// The message a user sees for a failed bank call.
-    pub fn bank_error(&self, error: &BankError) -> String {
-        match error {
-            BankError::Rejected { description, .. } if !description.trim().is_empty() => {
-                self.f("bank.rejected", &[("reason", &text::esc(description))])
-            }
-            BankError::Rejected { .. } => self.t("bank.rejected_plain").to_owned(),
-            BankError::Refused {
-                message: Some(m), ..
-            } => self.f("bank.refused", &[("reason", &text::esc(m))]),
-            BankError::Refused {
-                message: None,
-                code,
-            } => self.f("bank.refused_code", &[("code", &text::esc(code))]),
-            BankError::NotCompleted { .. } => self.t("bank.not_completed").to_owned(),
-            BankError::Status { .. } => self.t("bank.unavailable").to_owned(),
-            BankError::Malformed { .. } => self.t("bank.malformed").to_owned(),
-            BankError::Unreachable { .. } | BankError::Interrupted { .. } => {
-                self.t("bank.unreachable").to_owned()
-            }
-            BankError::Timeout(_) => self.t("bank.timeout").to_owned(),
-        }
     }
 }

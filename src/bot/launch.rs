@@ -24,6 +24,7 @@ use crate::{
     config::{BankConfig, Config, ReceiptConfig, WebhookConfig},
     i18n::{I18n, Lang},
     metrics::{self, Health, Metrics},
+    payments::Payments,
     storage::Store,
 };
 
@@ -64,9 +65,16 @@ async fn build_app(
             "payments left in flight by the last run are now 'unknown'"
         );
     }
+    let store = parts.store.clone();
     let app = App {
         i18n: I18n::load().map_err(anyhow::Error::msg)?,
-        store: parts.store.clone(),
+        payments: Payments {
+            ledger: store.ledger.clone(),
+            invites: store.invites.clone(),
+            bank: Arc::new(bank.clone()),
+            clock: parts.clock.clone(),
+        },
+        store,
         catalog: Catalog::new(bank, parts.catalog_ttl),
         receipts,
         agents: parts.agents.clone(),
@@ -84,7 +92,7 @@ fn dispatcher(
     app: Arc<App>,
     me: teloxide::types::Me,
 ) -> anyhow::Result<Dispatcher<TgBot, anyhow::Error, DefaultKey>> {
-    let dialogues = Arc::new(app.store.dialogues()?);
+    let dialogues = app.store.dialogues::<super::State>();
     Ok(Dispatcher::builder(bot, schema())
         .dependencies(dptree::deps![app, dialogues, me])
         .default_handler(|upd| async move {
@@ -350,7 +358,9 @@ impl Service {
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(2), listeners).await;
-        match tokio::time::timeout(crate::storage::flusher::STALL, settings.store.flush()).await {
+        match tokio::time::timeout(crate::storage::sled::flusher::STALL, settings.store.flush())
+            .await
+        {
             Ok(Ok(())) => tracing::info!("stopped; database flushed"),
             Ok(Err(e)) => tracing::error!(error = %e, "stopped; the database could not be flushed"),
             Err(_) => tracing::error!("stopped; the database flush did not finish"),

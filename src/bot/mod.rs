@@ -1,27 +1,38 @@
 //! The Telegram side.
 //!
-//! - [`schema`]: the one dptree tree of handlers, a pure function.
-//! - [`state`]: the dialogue [`state::State`], stored in sled.
+//! - [`schema`]: the one dptree tree of handlers, a pure function: every
+//!   command, every dialogue state, every kind of button has its branch.
+//! - [`state`]: the dialogue [`state::State`], one struct per step, and how
+//!   it is stored (versioned).
 //! - [`commands`]: the `/commands` and who may use them.
 //! - [`callbacks`]: what buttons carry (≤ 64 bytes).
 //! - [`keyboards`]: inline keyboards.
 //! - [`ctx`]: [`Ctx`], the per-update view of the user (language, agent?)
 //!   with the reply helpers every handler uses.
-//! - [`handlers`]: the endpoints: `general` (start, help, language, invite
-//!   links), `pay` (the payment dialogue), `receipts` (receipts, history),
-//!   `agent` (invite, cancel payment, today's payments).
+//! - [`screens`]: pure functions from what to show to HTML and buttons.
+//! - [`steps`]: the dialogue's steps: store the state, show the screen.
+//! - [`flows`]: what several handlers end with (the welcome, opening the
+//!   dialogue, delivering a receipt), so no handler calls another.
+//! - [`handlers`]: the endpoints, named `receive_*` for what they receive:
+//!   `start` (start, help, language), `dialogue` (the payment steps),
+//!   `confirm` (the payment itself), `receipts` (receipts, history), `agent`
+//!   (staff commands), `cancel` (the agent's cancel confirmation), `input`
+//!   (text and presses no step expects).
 //! - [`inflight`]: the updates being handled, for a bounded shutdown.
 //! - [`launch`]: building the bot and the dispatcher from a [`crate::config::Config`].
 
 pub mod callbacks;
 pub mod commands;
 pub mod ctx;
+pub mod flows;
 pub mod handlers;
 pub mod inflight;
 pub mod keyboards;
 pub mod launch;
 pub mod schema;
+pub mod screens;
 pub mod state;
+pub mod steps;
 
 use std::{collections::BTreeSet, sync::Arc};
 
@@ -35,7 +46,8 @@ use crate::{
     clock::Clock,
     i18n::I18n,
     metrics::Metrics,
-    storage::{SledDialogues, Store},
+    payments::{Payments, TelegramUserId},
+    storage::{Dialogues, Store},
 };
 
 pub use ctx::Ctx;
@@ -45,13 +57,15 @@ pub use state::State;
 /// The bot as handlers use it: HTML by default, rate limits and 429
 /// `retry_after` honoured by the `Throttle` adaptor.
 pub type TgBot = Throttle<DefaultParseMode<teloxide::Bot>>;
-pub type PayDialogue = Dialogue<State, SledDialogues>;
+pub type PayDialogue = Dialogue<State, Dialogues<State>>;
 pub type HandlerResult = anyhow::Result<()>;
 
 /// What every handler may reach: built once, shared by all updates.
 pub struct App {
     pub i18n: I18n,
     pub store: Store,
+    /// The payment rules and flows, over the store and the bank.
+    pub payments: Payments,
     pub catalog: Catalog,
     pub receipts: ReceiptClient,
     pub agents: BTreeSet<u64>,
@@ -68,8 +82,8 @@ impl App {
         self.catalog.bank()
     }
 
-    pub fn is_agent(&self, user_id: u64) -> bool {
-        self.agents.contains(&user_id)
+    pub fn is_agent(&self, user: TelegramUserId) -> bool {
+        self.agents.contains(&user.0)
     }
 }
 

@@ -1,4 +1,6 @@
-//! [`schema`]: the whole update tree, built from named sub-trees.
+//! [`schema`]: the whole update tree, built from named sub-trees. Every
+//! command, every kind of button and every dialogue state has its branch
+//! here, so the dialogue can be read off this file.
 //!
 //! It depends on nothing global: tests build it and feed it updates.
 
@@ -9,10 +11,13 @@ use teloxide::{dispatching::UpdateHandler, prelude::*};
 
 use super::{
     App, Ctx, State, TgBot,
+    callbacks::{Action, CallbackData},
     commands::Command,
-    handlers::{agent, general, pay, receipts},
+    handlers::{Press, Typed, agent, cancel, confirm, dialogue, input, receipts, start},
 };
-use crate::storage::SledDialogues;
+use crate::storage::Dialogues;
+
+type Branch = UpdateHandler<anyhow::Error>;
 
 /// A command (`/cmd` or `/cmd@bot`) not addressed to another bot: in a
 /// group, `/start@otherbot` is none of this bot's business.
@@ -30,7 +35,43 @@ fn is_command_for(text: &str, bot_username: &str) -> bool {
     }
 }
 
-pub fn schema() -> UpdateHandler<anyhow::Error> {
+pub fn schema() -> Branch {
+    // Payments and receipts are private: in a group, commands only get a
+    // pointer to the private chat.
+    let group_handler = Update::filter_message()
+        .filter(|msg: Message, app: Arc<App>| {
+            !msg.chat.is_private()
+                && msg
+                    .text()
+                    .is_some_and(|t| is_command_for(t, &app.bot_username))
+        })
+        .endpoint(start::private_only);
+
+    // Every callback query is answered, even one the bot does not serve.
+    let foreign_button_handler =
+        Update::filter_callback_query().endpoint(start::receive_foreign_button);
+
+    dptree::entry()
+        .inspect(|app: Arc<App>| app.metrics.update_handled())
+        .branch(group_handler)
+        .branch(private_handler())
+        .branch(foreign_button_handler)
+}
+
+/// Updates from a user's own private chat, with their dialogue state. An
+/// update no branch takes falls out of here: the schema test checks that
+/// none does.
+fn private_handler() -> Branch {
+    dptree::filter_map_async(|app: Arc<App>, bot: TgBot, update: Update| async move {
+        Ctx::load(app, bot, &update).await
+    })
+    .enter_dialogue::<Update, Dialogues<State>, State>()
+    .inspect_async(start::reset_unreadable)
+    .branch(Update::filter_message().chain(message_handler()))
+    .branch(Update::filter_callback_query().chain(callback_query_handler()))
+}
+
+fn command_handler() -> Branch {
     let agent_commands = dptree::filter(|cmd: Command| {
         matches!(
             cmd,
@@ -43,62 +84,97 @@ pub fn schema() -> UpdateHandler<anyhow::Error> {
     .branch(case![Command::Payments].endpoint(agent::payments))
     .branch(case![Command::Settle(args)].endpoint(agent::settle));
 
-    let command_handler = teloxide::filter_command::<Command, _>()
+    let cancel_command = case![Command::Cancel]
+        .branch(case![State::ConfirmingCancel(s)].endpoint(cancel::cancel))
+        .endpoint(dialogue::cancel);
+
+    teloxide::filter_command::<Command, _>()
         .branch(agent_commands)
-        .branch(case![Command::Start(arg)].endpoint(general::start))
-        .branch(case![Command::Help].endpoint(general::help))
-        .branch(case![Command::Language].endpoint(general::language))
-        .branch(case![Command::Cancel].endpoint(pay::cancel_command))
-        .branch(case![Command::Pay].endpoint(pay::pay_command))
-        .branch(case![Command::Receipt(arg)].endpoint(receipts::receipt_command))
-        .branch(case![Command::History].endpoint(receipts::history_command));
+        .branch(case![Command::Start(arg)].endpoint(start::start))
+        .branch(case![Command::Help].endpoint(start::help))
+        .branch(case![Command::Language].endpoint(start::language))
+        .branch(cancel_command)
+        .branch(case![Command::Pay].endpoint(start::pay))
+        .branch(case![Command::Receipt(arg)].endpoint(receipts::receipt))
+        .branch(case![Command::History].endpoint(receipts::history))
+}
 
-    let message_handler = Update::filter_message()
-        .branch(command_handler)
-        .endpoint(pay::receive_text);
-
-    let callback_query_handler = Update::filter_callback_query().endpoint(general::receive_button);
-
-    // Payments and receipts are private: in a group, commands only get a
-    // pointer to the private chat.
-    let group_handler = Update::filter_message()
-        .filter(|msg: Message, app: Arc<App>| {
-            !msg.chat.is_private()
-                && msg
-                    .text()
-                    .is_some_and(|t| is_command_for(t, &app.bot_username))
-        })
-        .endpoint(general::private_only);
-
-    let private_handler =
-        dptree::filter_map_async(|app: Arc<App>, bot: TgBot, update: Update| async move {
-            Ctx::load(app, bot, &update).await
-        })
-        .enter_dialogue::<Update, SledDialogues, State>()
-        .inspect_async(general::reset_unreadable)
-        .branch(message_handler)
-        .branch(callback_query_handler);
-
-    // Every callback query is answered, even one the bot does not serve.
-    let foreign_button_handler =
-        Update::filter_callback_query().endpoint(general::receive_foreign_button);
-
+/// Text, by the state it arrives in.
+fn message_handler() -> Branch {
     dptree::entry()
-        .inspect(|app: Arc<App>| app.metrics.update_handled())
-        .branch(group_handler)
-        .branch(private_handler)
-        .branch(foreign_button_handler)
+        .branch(command_handler())
+        .branch(
+            dptree::filter(|msg: Message| msg.text().is_none()).endpoint(input::receive_non_text),
+        )
+        .branch(
+            dptree::filter_map(Typed::of)
+                .branch(
+                    dptree::filter(|t: Typed| t.0.trim_start().starts_with('/'))
+                        .endpoint(input::receive_unknown_command),
+                )
+                .branch(case![State::Idle].endpoint(input::receive_text_when_idle))
+                .branch(case![State::Unreadable].endpoint(input::receive_text_when_idle))
+                .branch(case![State::ChoosingAccount(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::ChoosingGroup(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::ChoosingInstitution(s)].endpoint(dialogue::receive_filter))
+                .branch(case![State::EnteringField(s)].endpoint(dialogue::receive_field_value))
+                .branch(case![State::ChoosingInvoice(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::Confirming(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::ConfirmingCancel(s)].endpoint(input::receive_text_at_buttons)),
+        )
+}
+
+/// Buttons, decoded here: the menus' own, then the dialogue's by state.
+fn callback_query_handler() -> Branch {
+    let decoded =
+        dptree::filter_map(|q: CallbackQuery| q.data.as_deref().and_then(CallbackData::decode))
+            .branch(case![CallbackData::StartPayment].endpoint(start::receive_pay_button))
+            .branch(case![CallbackData::SetLanguage(lang)].endpoint(start::receive_language_button))
+            .branch(case![CallbackData::Receipt(id)].endpoint(receipts::receive_receipt_button))
+            .branch(
+                case![CallbackData::HistoryPage(page)]
+                    .endpoint(receipts::receive_history_page_button),
+            )
+            .branch(
+                case![CallbackData::PaymentsPage(page)]
+                    .endpoint(agent::receive_payments_page_button),
+            )
+            .branch(dptree::filter_map(Press::of).chain(dialogue_button_handler()));
+    let undecodable = dptree::filter(|q: CallbackQuery| {
+        q.data.as_deref().and_then(CallbackData::decode).is_none()
+    });
+    dptree::entry()
+        .branch(undecodable.endpoint(input::receive_undecodable_button))
+        .branch(decoded)
+}
+
+/// A dialogue button: stale, or live in the state it was drawn for.
+fn dialogue_button_handler() -> Branch {
+    let live = dptree::filter(|state: State, press: Press| state.step() == Some(press.step));
+    let stale = dptree::filter(|state: State, press: Press| state.step() != Some(press.step));
+    let leave = dptree::filter(|press: Press| press.action == Action::Cancel);
+    dptree::entry()
+        // Idle and Unreadable have no live buttons: every press is stale.
+        .branch(stale.endpoint(input::receive_stale_button))
+        .branch(
+            live.inspect_async(|ctx: Ctx, press: Press| async move {
+                ctx.answer(&press.query, None).await;
+            })
+            .branch(
+                case![State::ConfirmingCancel(s)]
+                    .endpoint(cancel::receive_cancel_confirmation_button),
+            )
+            .branch(leave.endpoint(dialogue::receive_leave_button))
+            .branch(case![State::ChoosingAccount(s)].endpoint(dialogue::receive_account_button))
+            .branch(case![State::ChoosingGroup(s)].endpoint(dialogue::receive_group_button))
+            .branch(
+                case![State::ChoosingInstitution(s)].endpoint(dialogue::receive_institution_button),
+            )
+            .branch(case![State::EnteringField(s)].endpoint(dialogue::receive_field_button))
+            .branch(case![State::ChoosingInvoice(s)].endpoint(dialogue::receive_invoice_button))
+            .branch(case![State::Confirming(s)].endpoint(confirm::receive_confirmation_button)),
+        )
 }
 
 #[cfg(test)]
-mod tests {
-    use super::is_command_for;
-
-    #[test]
-    fn group_commands_for_this_bot_only() {
-        assert!(is_command_for("/pay", "fatura_bot"));
-        assert!(is_command_for("/pay@Fatura_Bot now", "fatura_bot"));
-        assert!(!is_command_for("/start@other_bot", "fatura_bot"));
-        assert!(!is_command_for("hello /pay", "fatura_bot"));
-    }
-}
+mod tests;

@@ -16,6 +16,7 @@ use crate::{
     clock::Clock,
     config::{BankConfig, ReceiptConfig},
     fakegram::{self, BotEvent, FakeTelegram, FakeUser},
+    payments::TelegramUserId,
     sandbox::{RunningSandbox, Sandbox, SandboxConfig},
     storage::Store,
 };
@@ -138,7 +139,11 @@ pub(super) async fn start_world(
     let token = app
         .store
         .invites
-        .create(demo_account(), DEMO_USER_ID, app.clock.now())
+        .create(
+            demo_account(),
+            TelegramUserId(DEMO_USER_ID),
+            app.clock.now(),
+        )
         .await
         .context("creating the demo invite")?;
 

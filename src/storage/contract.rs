@@ -1,27 +1,46 @@
 //! The storage contract: what every backend must do, under concurrency.
-//! Written once against [`Store`]; a second backend (PostgreSQL) runs the
-//! same checks through the same functions.
+//! Written once against the ports of [`Store`]; the PostgreSQL backend runs
+//! the same checks through [`run_all`].
 //!
 //! Exactly-once rests on these: one `begin` per intent, one winner of a
 //! state compare-and-swap, one redemption per invite, no lost update of a
 //! user record, unreadable records kept as they are.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use teloxide::{dispatching::dialogue::Storage, types::ChatId};
 use tokio::task::JoinSet;
 
 use super::{
-    PaymentRecord, PaymentState, Store,
+    Recoverable, Store,
     fixtures::{self, account},
-    invites::InviteError,
-    payments::Begin,
 };
-use crate::{bot::State, i18n::Lang};
+use crate::{
+    i18n::Lang,
+    payments::{
+        Answer, Begin, Finding, InviteError, PaymentIntent, PaymentRecord, PaymentState, Settled,
+        TelegramUserId, TransactionId,
+    },
+};
+
+const PAYER: TelegramUserId = TelegramUserId(7);
+const AGENT: TelegramUserId = TelegramUserId(9);
 
 fn record(intent: &str, invoice: &str, at: DateTime<Utc>) -> PaymentRecord {
-    fixtures::record(intent, 7, invoice, at)
+    fixtures::record(intent, PAYER.0, invoice, at)
+}
+
+/// Leaked, so a call's future may borrow it (tests only).
+fn intent(name: &str) -> &'static PaymentIntent {
+    Box::leak(Box::new(PaymentIntent::from_raw(name)))
+}
+
+fn completed(id: i64) -> Answer {
+    Answer {
+        state: PaymentState::Completed,
+        transaction_id: Some(TransactionId(id)),
+        note: None,
+    }
 }
 
 /// 50 tasks begin the same payment at once: one owns it, the rest see it.
@@ -36,87 +55,100 @@ async fn one_begin_per_intent(store: Store) {
     while let Some(done) = tasks.join_next().await {
         match done.expect("task").expect("begin") {
             Begin::Started(_) => started += 1,
-            Begin::Exists(r) => assert_eq!(r.intent, "same"),
+            Begin::Exists(r) => assert_eq!(&r.intent, intent("same")),
         }
     }
     assert_eq!(started, 1, "exactly one caller makes the bank call");
-    assert_eq!(
-        store.ledger.for_payer(7, 0, 10).await.expect("list").len(),
-        1
-    );
+    let listed = store.ledger.for_payer(PAYER, 0, 10).await.expect("list");
+    assert_eq!(listed.len(), 1);
 }
 
-/// 50 tasks claim one completed payment's cancellation at once: one wins.
+/// 50 tasks claim one completed payment's cancellation at once: one wins;
+/// then 50 answers race for that claim: one lands.
 async fn one_winner_of_a_state_claim(store: Store) {
     let at = Utc::now();
-    store
-        .ledger
+    let ledger = &store.ledger;
+    ledger
         .begin(record("claimed", "2", at))
         .await
         .expect("begin");
-    store
-        .ledger
-        .set_state("claimed", PaymentState::Completed, Some(42), None, at)
-        .await
-        .expect("complete");
+    let done = ledger.complete(intent("claimed"), PaymentState::InFlight, completed(42), at);
+    assert!(done.await.expect("complete").is_some());
     let mut tasks = JoinSet::new();
     for _ in 0..50 {
         let store = store.clone();
         tasks.spawn(async move {
-            store
+            let claim = store
                 .ledger
-                .transition(
-                    "claimed",
-                    PaymentState::Completed,
-                    PaymentState::Cancelling,
-                    None,
-                    at,
-                )
-                .await
+                .claim_cancel(intent("claimed"), PaymentState::Completed, at);
+            claim.await
         });
     }
     let mut won = 0;
     while let Some(done) = tasks.join_next().await {
-        if done.expect("task").expect("transition") {
-            won += 1;
-        }
+        won += usize::from(done.expect("task").expect("claim").is_some());
     }
     assert_eq!(won, 1, "the cancellation is sent once");
-    let r = store.ledger.by_transaction(42).await.expect("get");
+    let r = ledger.by_transaction(TransactionId(42)).await.expect("get");
     assert_eq!(r.map(|r| r.state), Some(PaymentState::Cancelling));
+
+    let mut tasks = JoinSet::new();
+    for _ in 0..50 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let cancelled = Answer {
+                state: PaymentState::Cancelled,
+                transaction_id: None,
+                note: None,
+            };
+            let claimed = PaymentState::Cancelling;
+            store
+                .ledger
+                .complete(intent("claimed"), claimed, cancelled, at)
+                .await
+        });
+    }
+    let mut landed = 0;
+    while let Some(done) = tasks.join_next().await {
+        landed += usize::from(done.expect("task").expect("complete").is_some());
+    }
+    assert_eq!(landed, 1, "one answer per claim");
 }
 
 /// An attempt whose outcome is unknown blocks its invoice; a settled one
-/// does not.
-async fn unsettled_attempts_are_found(store: Store) {
+/// does not; a settled one settles once.
+async fn unsettled_attempts_are_found_and_settled_once(store: Store) {
     let at = Utc::now();
-    store
-        .ledger
-        .begin(record("lost", "3", at))
-        .await
-        .expect("begin");
-    assert_eq!(store.ledger.settle_abandoned(at).await.expect("settle"), 1);
-    let found = store
-        .ledger
-        .unsettled_attempt(7, "ISKI", "3")
+    let ledger = &store.ledger;
+    ledger.begin(record("lost", "3", at)).await.expect("begin");
+    assert_eq!(ledger.settle_abandoned(at).await.expect("settle"), 1);
+    let found = ledger
+        .unsettled_attempt(PAYER, "ISKI", "3")
         .await
         .expect("scan");
     assert_eq!(found.map(|r| r.state), Some(PaymentState::Unknown));
-    store
-        .ledger
-        .settle(
-            "lost",
-            &[PaymentState::Unknown],
-            PaymentState::Refused,
-            None,
-            "bank: not paid".into(),
-            at,
-        )
-        .await
-        .expect("settled");
-    let found = store
-        .ledger
-        .unsettled_attempt(7, "ISKI", "3")
+    let mut tasks = JoinSet::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let finding = Finding::Paid(Some(TransactionId(77)));
+            store
+                .ledger
+                .settle(intent("lost"), finding, "bank: paid".into(), at)
+                .await
+        });
+    }
+    let mut done = 0;
+    while let Some(outcome) = tasks.join_next().await {
+        match outcome.expect("task").expect("settle") {
+            Settled::Done(_) => done += 1,
+            Settled::NotUnsettled(r) => assert_eq!(r.state, PaymentState::Completed),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(done, 1);
+    let found = ledger
+        .unsettled_attempt(PAYER, "ISKI", "3")
         .await
         .expect("scan");
     assert!(found.is_none());
@@ -127,7 +159,7 @@ async fn one_redemption_per_invite(store: Store) {
     let now = Utc::now();
     let token = store
         .invites
-        .create(account(357), 9, now)
+        .create(account(357), AGENT, now)
         .await
         .expect("invite");
     let mut tasks = JoinSet::new();
@@ -136,7 +168,7 @@ async fn one_redemption_per_invite(store: Store) {
         tasks.spawn(async move {
             store
                 .invites
-                .redeem(&store.users, &token, user, Lang::Tr, now)
+                .redeem(&token, TelegramUserId(user), Lang::Tr, now)
                 .await
         });
     }
@@ -151,50 +183,93 @@ async fn one_redemption_per_invite(store: Store) {
     assert_eq!((linked, refused), (1, 19));
 }
 
-/// 50 concurrent changes of one user's record: none is lost.
+/// One user redeems 50 invites while changing language: no account lost.
 async fn no_lost_user_update(store: Store) {
+    let now = Utc::now();
+    let user = TelegramUserId(8);
     let mut tasks = JoinSet::new();
     for suffix in 0..50u32 {
         let store = store.clone();
         tasks.spawn(async move {
-            store
-                .users
-                .update(8, move |r| r.accounts.push(account(suffix)))
-                .await
+            let token = store.invites.create(account(suffix), AGENT, now).await?;
+            store.invites.redeem(&token, user, Lang::Tr, now).await?;
+            store.users.set_lang(user, Lang::En).await?;
+            Ok::<_, InviteError>(())
         });
     }
     while let Some(done) = tasks.join_next().await {
-        done.expect("task").expect("update");
+        done.expect("task").expect("link");
     }
-    assert_eq!(store.users.get(8).await.expect("get").accounts.len(), 50);
+    let record = store.users.get(user).await.expect("get");
+    assert_eq!((record.accounts.len(), record.lang), (50, Some(Lang::En)));
 }
 
-/// A dialogue that no longer reads comes back as `Unreadable` and stays
-/// stored until the bot replaces it.
-async fn unreadable_dialogues_are_reported_not_dropped(store: Store) {
-    let dialogues = Arc::new(store.dialogues().expect("dialogues"));
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+enum Probe {
+    Kept(u8),
+    Unreadable,
+}
+
+impl Recoverable for Probe {
+    fn unreadable() -> Self {
+        Probe::Unreadable
+    }
+
+    fn encode(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+}
+
+/// A dialogue that no longer reads comes back as unreadable and stays
+/// stored until the bot replaces it; 100 chats write at once.
+async fn dialogues_are_kept_per_chat(store: Store) {
+    let dialogues = store.dialogues::<Probe>();
     let chat = ChatId(9);
+    let garbled = b"{\"Gone\":1}".to_vec();
     store
-        .db
-        .open_tree("dialogues")
-        .expect("tree")
-        .insert(chat.0.to_be_bytes(), &b"{\"Gone\":1}"[..])
-        .expect("insert");
-    let state = Storage::<State>::get_dialogue(dialogues.clone(), chat)
+        .dialogue_states
+        .put(chat.0, garbled)
+        .await
+        .expect("put");
+    let state = Storage::get_dialogue(dialogues.clone(), chat)
         .await
         .expect("read");
-    assert_eq!(state, Some(State::Unreadable));
-    assert_eq!(dialogues.len(), 1, "still stored");
+    assert_eq!(state, Some(Probe::Unreadable));
+    assert_eq!(dialogues.count().await.expect("count"), 1, "still stored");
+
+    let mut tasks = JoinSet::new();
+    for i in 0..100u8 {
+        let dialogues = dialogues.clone();
+        tasks.spawn(async move {
+            Storage::update_dialogue(dialogues, ChatId(1000 + i64::from(i)), Probe::Kept(i)).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task").expect("write");
+    }
+    assert_eq!(dialogues.count().await.expect("count"), 101);
+    let read = Storage::get_dialogue(dialogues.clone(), ChatId(1042))
+        .await
+        .expect("read");
+    assert_eq!(read, Some(Probe::Kept(42)));
+    Storage::remove_dialogue(dialogues.clone(), chat)
+        .await
+        .expect("remove");
+    assert_eq!(dialogues.count().await.expect("count"), 100);
 }
 
 /// Every check, each on a fresh store from `fresh`.
 pub(crate) async fn run_all(fresh: impl Fn() -> Store) {
     one_begin_per_intent(fresh()).await;
     one_winner_of_a_state_claim(fresh()).await;
-    unsettled_attempts_are_found(fresh()).await;
+    unsettled_attempts_are_found_and_settled_once(fresh()).await;
     one_redemption_per_invite(fresh()).await;
     no_lost_user_update(fresh()).await;
-    unreadable_dialogues_are_reported_not_dropped(fresh()).await;
+    dialogues_are_kept_per_chat(fresh()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

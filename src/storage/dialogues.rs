@@ -1,89 +1,72 @@
-//! [`SledDialogues`]: teloxide's dialogue `Storage` over a sled tree.
+//! [`Dialogues`]: teloxide's dialogue `Storage` over any [`DialogueStore`].
 //!
-//! Each update is durable (through the [`Flusher`]) before returning, so a
-//! prompt is never sent for a step that a crash could forget. A stored state that no longer reads
-//! (after an upgrade changed the enum) comes back as [`Recoverable::unreadable`]
-//! so the bot can apologise and start over instead of failing every update.
+//! A stored state that no longer reads comes back as
+//! [`Recoverable::unreadable`], so the bot can apologise and start over
+//! instead of failing every update of that chat.
 
-use std::{pin::Pin, sync::Arc};
+use std::{marker::PhantomData, pin::Pin, sync::Arc};
 
-use serde::{Serialize, de::DeserializeOwned};
 use teloxide::{dispatching::dialogue::Storage, types::ChatId};
 
-use super::{Flusher, StoreError, blocking};
+use super::{DialogueStore, StoreError};
 
 /// What teloxide's `Storage` methods return (its `BoxFuture`).
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// A dialogue state with a value for "what was stored cannot be read".
-pub trait Recoverable {
+/// A dialogue state as stored: its own encoding (versioned, for the bot's
+/// state), and a value for "what was stored cannot be read".
+pub trait Recoverable: Sized {
     fn unreadable() -> Self;
+    fn encode(&self) -> Result<Vec<u8>, serde_json::Error>;
+    fn decode(bytes: &[u8]) -> Result<Self, String>;
 }
 
-pub struct SledDialogues {
-    tree: sled::Tree,
-    flusher: Flusher,
+pub struct Dialogues<D> {
+    states: Arc<dyn DialogueStore>,
+    _state: PhantomData<fn() -> D>,
 }
 
-impl SledDialogues {
-    pub fn new(tree: sled::Tree, flusher: Flusher) -> Self {
-        SledDialogues { tree, flusher }
+impl<D> Dialogues<D> {
+    pub fn new(states: Arc<dyn DialogueStore>) -> Self {
+        Dialogues {
+            states,
+            _state: PhantomData,
+        }
     }
 
     /// How many chats have a stored dialogue.
-    pub fn len(&self) -> usize {
-        self.tree.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.tree.is_empty()
+    pub async fn count(&self) -> Result<usize, StoreError> {
+        self.states.count().await
     }
 }
 
-fn key(chat_id: ChatId) -> [u8; 8] {
-    chat_id.0.to_be_bytes()
-}
-
-impl<D> Storage<D> for SledDialogues
+impl<D> Storage<D> for Dialogues<D>
 where
-    D: Serialize + DeserializeOwned + Recoverable + Send + 'static,
+    D: Recoverable + Send + 'static,
 {
     type Error = StoreError;
 
-    fn remove_dialogue(self: Arc<Self>, chat_id: ChatId) -> BoxFuture<Result<(), StoreError>>
-    where
-        D: Send + 'static,
-    {
-        Box::pin(async move {
-            let tree = self.tree.clone();
-            blocking(move || Ok(tree.remove(key(chat_id))?)).await?;
-            self.flusher.durable().await
-        })
+    fn remove_dialogue(self: Arc<Self>, chat_id: ChatId) -> BoxFuture<Result<(), StoreError>> {
+        Box::pin(async move { self.states.remove(chat_id.0).await })
     }
 
     fn update_dialogue(
         self: Arc<Self>,
         chat_id: ChatId,
         dialogue: D,
-    ) -> BoxFuture<Result<(), StoreError>>
-    where
-        D: Send + 'static,
-    {
+    ) -> BoxFuture<Result<(), StoreError>> {
         Box::pin(async move {
-            let bytes = serde_json::to_vec(&dialogue)?;
-            let tree = self.tree.clone();
-            blocking(move || Ok(tree.insert(key(chat_id), bytes)?)).await?;
-            self.flusher.durable().await
+            let bytes = dialogue.encode()?;
+            self.states.put(chat_id.0, bytes).await
         })
     }
 
     fn get_dialogue(self: Arc<Self>, chat_id: ChatId) -> BoxFuture<Result<Option<D>, StoreError>> {
         Box::pin(async move {
-            let tree = self.tree.clone();
-            let Some(bytes) = blocking(move || Ok(tree.get(key(chat_id))?)).await? else {
+            let Some(bytes) = self.states.get(chat_id.0).await? else {
                 return Ok(None);
             };
-            match serde_json::from_slice(&bytes) {
+            match D::decode(&bytes) {
                 Ok(state) => Ok(Some(state)),
                 Err(e) => {
                     tracing::warn!(chat_id = chat_id.0, error = %e, "unreadable dialogue state, resetting");

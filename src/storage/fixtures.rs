@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PaymentRecord, PaymentState};
-use crate::bank::{Account, RequestId, SessionId};
+use crate::{
+    bank::{Account, RequestId, SessionId},
+    payments::{PaymentIntent, PaymentRecord, PaymentState, TelegramUserId},
+};
 
 /// Customer 3488017 at branch 9142, with the given suffix, in TRY.
 pub(crate) fn account(suffix: u32) -> Account {
@@ -18,8 +20,8 @@ pub(crate) fn account(suffix: u32) -> Account {
 /// A payment of 29.20 to İSKİ by `payer`, in flight, as `begin` takes it.
 pub(crate) fn record(intent: &str, payer: u64, invoice: &str, at: DateTime<Utc>) -> PaymentRecord {
     PaymentRecord {
-        intent: intent.into(),
-        payer,
+        intent: PaymentIntent::from_raw(intent),
+        payer: TelegramUserId(payer),
         chat_id: payer as i64,
         account: account(357),
         association_code: "ISKI".into(),

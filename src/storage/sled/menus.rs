@@ -1,23 +1,29 @@
-//! [`Menus`]: per chat, the message that shows the live dialogue screen's
+//! [`SledMenus`]: per chat, the message that shows the live dialogue screen's
 //! buttons, so that a screen sent anew can take them off the old one.
 //!
 //! Not flushed: after a crash an old keyboard may stay, and its buttons
 //! still only answer "this button has expired".
 
+use async_trait::async_trait;
+
 use super::blocking;
+use crate::storage::Menus;
 
 #[derive(Clone)]
-pub struct Menus {
+pub struct SledMenus {
     tree: sled::Tree,
 }
 
-impl Menus {
+impl SledMenus {
     pub fn new(tree: sled::Tree) -> Self {
-        Menus { tree }
+        SledMenus { tree }
     }
+}
 
+#[async_trait]
+impl Menus for SledMenus {
     /// Records `message` as the chat's menu; returns the one it replaces.
-    pub async fn replace(&self, chat_id: i64, message: i32) -> Option<i32> {
+    async fn replace(&self, chat_id: i64, message: i32) -> Option<i32> {
         let tree = self.tree.clone();
         let old = blocking(move || Ok(tree.insert(chat_id.to_be_bytes(), &message.to_be_bytes())?))
             .await
@@ -28,7 +34,7 @@ impl Menus {
     /// Forgets `message` as the chat's menu, if it still is: it now shows
     /// something else (a receipt with a Pay button, the welcome), whose
     /// buttons a later screen must not take off.
-    pub async fn forget(&self, chat_id: i64, message: i32) {
+    async fn forget(&self, chat_id: i64, message: i32) {
         let tree = self.tree.clone();
         let _ = blocking(move || {
             let _ = tree.compare_and_swap(
@@ -42,7 +48,7 @@ impl Menus {
     }
 
     /// Forgets the chat's menu; returns it.
-    pub async fn take(&self, chat_id: i64) -> Option<i32> {
+    async fn take(&self, chat_id: i64) -> Option<i32> {
         let tree = self.tree.clone();
         let old = blocking(move || Ok(tree.remove(chat_id.to_be_bytes())?))
             .await

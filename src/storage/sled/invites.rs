@@ -1,83 +1,69 @@
-//! One-time invite tokens: an agent's `/invite` creates one, the customer's
-//! `/start <token>` consumes it. Removal from the tree is the "use", in the
-//! same transaction as the linking, so a token works once even if two users
-//! race for it, and is never used up without linking.
+//! [`SledInvites`]: one-time invite tokens. Removal from the tree is the
+//! "use", in the same transaction as the linking, so a token works once
+//! even if two users race for it, and is never used up without linking.
 
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
-
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use super::{Flusher, StoreError, UserRecord, Users, blocking};
-use crate::{bank::Account, i18n::Lang};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Invite {
-    pub account: Account,
-    pub agent_id: u64,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum InviteError {
-    #[error("unknown or already used invite")]
-    Unknown,
-    #[error("expired invite")]
-    Expired,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+use super::{Flusher, SledUsers, blocking};
+use crate::{
+    bank::Account,
+    i18n::Lang,
+    payments::{Invite, InviteError, Invites, StoreError, TelegramUserId, UserRecord},
+};
 
 #[derive(Clone)]
-pub struct Invites {
+pub struct SledInvites {
     tree: sled::Tree,
+    users: SledUsers,
     flusher: Flusher,
 }
 
-/// How long an invite link stays valid.
-pub const INVITE_TTL_HOURS: i64 = 24;
-
-impl Invites {
-    pub fn new(tree: sled::Tree, flusher: Flusher) -> Self {
-        Invites { tree, flusher }
+impl SledInvites {
+    pub fn new(tree: sled::Tree, users: SledUsers, flusher: Flusher) -> Self {
+        SledInvites {
+            tree,
+            users,
+            flusher,
+        }
     }
+}
 
+/// Why a token links nothing (inside the transaction, where errors must be
+/// plain values).
+enum Refusal {
+    Unknown,
+    Expired,
+}
+
+#[async_trait]
+impl Invites for SledInvites {
     /// A fresh token (122 random bits, URL-safe) for `account`.
-    pub async fn create(
+    async fn create(
         &self,
         account: Account,
-        agent_id: u64,
+        agent: TelegramUserId,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let invite = Invite {
-            account,
-            agent_id,
-            created_at: now,
-            expires_at: now + Duration::hours(INVITE_TTL_HOURS),
-        };
-        let bytes = serde_json::to_vec(&invite)?;
+        let bytes = serde_json::to_vec(&Invite::new(account, agent, now))?;
         let (tree, key) = (self.tree.clone(), token.clone());
         blocking(move || Ok(tree.insert(key.as_bytes(), bytes)?)).await?;
         self.flusher.durable().await?;
         Ok(token)
     }
 
-    /// Consumes `token` and links its account to `user_id`, in one
-    /// transaction: the token is used up exactly when the account is linked
-    /// (an expired token is used up too). `lang` is the language the user's
-    /// Telegram speaks now. A user record that does not decode is an error,
-    /// never overwritten.
-    pub async fn redeem(
+    /// A user record that does not decode is an error, never overwritten,
+    /// and the token stays unused.
+    async fn redeem(
         &self,
-        users: &Users,
         token: &str,
-        user_id: u64,
+        user: TelegramUserId,
         lang: Lang,
         now: DateTime<Utc>,
     ) -> Result<Invite, InviteError> {
-        let (invites_tree, users_tree) = (self.tree.clone(), users.tree.clone());
+        let (invites_tree, users_tree) = (self.tree.clone(), self.users.tree.clone());
         let token = token.to_owned();
         let outcome = blocking(move || {
             (&invites_tree, &users_tree)
@@ -86,24 +72,21 @@ impl Invites {
                         return Ok(Err(Refusal::Unknown));
                     };
                     let invite: Invite = serde_json::from_slice(&bytes).map_err(abort)?;
-                    if invite.expires_at <= now {
+                    if invite.expired_at(now) {
                         return Ok(Err(Refusal::Expired));
                     }
-                    let key = user_id.to_be_bytes();
+                    let key = user.0.to_be_bytes();
                     let mut record: UserRecord = match users.get(key)? {
                         Some(b) => serde_json::from_slice(&b).map_err(abort)?,
                         None => UserRecord::default(),
                     };
-                    if !record.accounts.contains(&invite.account) {
-                        record.accounts.push(invite.account.clone());
-                    }
-                    record.telegram_lang = Some(lang);
+                    record.link(&invite.account, lang);
                     users.insert(&key, serde_json::to_vec(&record).map_err(abort)?)?;
                     Ok(Ok(invite))
                 })
                 .map_err(|e| match e {
                     TransactionError::Abort(e) => e,
-                    TransactionError::Storage(e) => StoreError::Db(e),
+                    TransactionError::Storage(e) => StoreError::from(e),
                 })
         })
         .await?;
@@ -116,21 +99,21 @@ impl Invites {
     }
 }
 
-/// Why a token links nothing (inside the transaction, where errors must be
-/// plain values).
-enum Refusal {
-    Unknown,
-    Expired,
-}
-
 fn abort(e: serde_json::Error) -> ConflictableTransactionError<StoreError> {
     ConflictableTransactionError::Abort(StoreError::from(e))
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::Duration;
+
     use super::*;
-    use crate::storage::{Store, fixtures};
+    use crate::{
+        payments::{INVITE_TTL_HOURS, Users},
+        storage::{fixtures, sled::SledParts},
+    };
+
+    const AGENT: TelegramUserId = TelegramUserId(9);
 
     fn account() -> Account {
         fixtures::account(357)
@@ -138,80 +121,79 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_links_once_and_only_by_linking() {
-        let store = Store::temporary().expect("store");
+        let parts = SledParts::temporary().expect("store");
         let now = Utc::now();
-        let token = store
+        let token = parts
             .invites
-            .create(account(), 9, now)
+            .create(account(), AGENT, now)
             .await
             .expect("created");
 
-        let invite = store
+        let invite = parts
             .invites
-            .redeem(&store.users, &token, 1, Lang::En, now)
+            .redeem(&token, TelegramUserId(1), Lang::En, now)
             .await
             .expect("linked");
         assert_eq!(invite.account, account());
-        let user = store.users.get(1).await.expect("user");
+        let user = parts.users.get(TelegramUserId(1)).await.expect("user");
         assert_eq!(user.accounts, vec![account()]);
         assert_eq!(user.preferred_lang(), Some(Lang::En));
         assert!(matches!(
-            store
+            parts
                 .invites
-                .redeem(&store.users, &token, 2, Lang::Tr, now)
+                .redeem(&token, TelegramUserId(2), Lang::Tr, now)
                 .await,
             Err(InviteError::Unknown)
         ));
-        assert!(store.users.get(2).await.expect("user").accounts.is_empty());
+        let other = parts.users.get(TelegramUserId(2)).await.expect("user");
+        assert!(other.accounts.is_empty());
     }
 
     #[tokio::test]
     async fn expired_tokens_link_nothing() {
-        let store = Store::temporary().expect("store");
+        let parts = SledParts::temporary().expect("store");
         let then = Utc::now() - Duration::hours(INVITE_TTL_HOURS + 1);
-        let token = store
+        let token = parts
             .invites
-            .create(account(), 9, then)
+            .create(account(), AGENT, then)
             .await
             .expect("created");
         assert!(matches!(
-            store
+            parts
                 .invites
-                .redeem(&store.users, &token, 1, Lang::Tr, Utc::now())
+                .redeem(&token, TelegramUserId(1), Lang::Tr, Utc::now())
                 .await,
             Err(InviteError::Expired)
         ));
-        assert!(store.users.get(1).await.expect("user").accounts.is_empty());
+        let user = parts.users.get(TelegramUserId(1)).await.expect("user");
+        assert!(user.accounts.is_empty());
     }
 
     #[tokio::test]
     async fn an_unreadable_user_record_keeps_the_token() {
-        let store = Store::temporary().expect("store");
+        let parts = SledParts::temporary().expect("store");
         let now = Utc::now();
-        let token = store
+        let token = parts
             .invites
-            .create(account(), 9, now)
+            .create(account(), AGENT, now)
             .await
             .expect("created");
-        store
+        parts
             .users
             .tree
             .insert(5u64.to_be_bytes(), &b"not json"[..])
             .expect("insert");
         assert!(matches!(
-            store
+            parts
                 .invites
-                .redeem(&store.users, &token, 5, Lang::Tr, now)
+                .redeem(&token, TelegramUserId(5), Lang::Tr, now)
                 .await,
             Err(InviteError::Store(_))
         ));
         // Not used up: another user can still redeem it.
-        assert!(
-            store
-                .invites
-                .redeem(&store.users, &token, 6, Lang::Tr, now)
-                .await
-                .is_ok()
-        );
+        let again = parts
+            .invites
+            .redeem(&token, TelegramUserId(6), Lang::Tr, now);
+        assert!(again.await.is_ok());
     }
 }

@@ -1,0 +1,139 @@
+//! The confirmation screen, and the payment it makes: the core records it
+//! and calls the bank exactly once; this says what became of it.
+
+use teloxide::types::MessageId;
+
+use super::Press;
+use crate::{
+    bot::{
+        Ctx, HandlerResult, PayDialogue, State,
+        callbacks::Action,
+        flows,
+        keyboards::pay_button,
+        screens::{Screen, dialogue::refused, payment::status_text},
+        state::{Confirming, Step},
+        steps,
+    },
+    payments::{PayOrder, PayOutcome},
+};
+
+pub async fn receive_confirmation_button(
+    ctx: Ctx,
+    dialogue: PayDialogue,
+    s: Confirming,
+    press: Press,
+) -> HandlerResult {
+    ctx.clone()
+        .guard_step("confirming", async move {
+            match press.action {
+                Action::Back => {
+                    steps::show_invoices(&ctx, &dialogue, s.picked, s.bills, None, press.message)
+                        .await
+                }
+                Action::Confirm => pay(&ctx, &dialogue, s, press.message).await,
+                _ => ctx.expired().await,
+            }
+        })
+        .await
+}
+
+/// The payment of confirmation screen `s`.
+async fn pay(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let Some(bill) = s.bills.get(s.chosen) else {
+        return ctx.expired().await;
+    };
+    let p = &s.picked;
+    let order = PayOrder {
+        intent: s.step.payment_intent(ctx.chat_id.0),
+        payer: ctx.user_id,
+        chat_id: ctx.chat_id.0,
+        session: p.flow.session.clone(),
+        account: p.flow.account.clone(),
+        association_code: p.institution.code.clone(),
+        association_name: p.institution.name.clone(),
+        subscriber: p.subscriber(Some(bill)),
+        bill: bill.to_bill(),
+    };
+    let intent = order.intent.clone();
+    // This press owns the payment now: the confirm button goes at once and
+    // the dialogue is over, whatever the bank says. Neither may stop the
+    // bank call.
+    let on_claimed = async {
+        if let Err(e) = ctx.show_text(message, ctx.t("pay.processing")).await {
+            tracing::warn!(%intent, error = %e, "could not show that the payment is under way");
+        }
+        if let Err(e) = dialogue.exit().await {
+            // A later press of this confirm button finds the record.
+            tracing::warn!(%intent, error = %e, "could not close the dialogue before paying");
+        }
+    };
+    let outcome = ctx.app.payments.pay(order, on_claimed).await?;
+    ctx.app.metrics.payment(outcome.label());
+    match outcome {
+        PayOutcome::Blocked(earlier) => {
+            // An earlier attempt at this invoice may have paid it: staff
+            // settle that first, the bot never risks paying twice.
+            dialogue.exit().await?;
+            let status = status_text(ctx.texts(), &earlier);
+            let text = format!("{status}\n\n{}", ctx.t("pay.unsettled"));
+            ctx.show_text(message, text).await?;
+        }
+        PayOutcome::Duplicate(existing) => {
+            ctx.send(status_text(ctx.texts(), &existing)).await?;
+        }
+        // From here the bank has answered: nothing may end in the generic
+        // error message, which says nothing was paid.
+        told => {
+            if let Err(e) = tell(ctx, dialogue, s, told, message).await {
+                tracing::error!(%intent, error = %format!("{e:#}"), "could not tell the payer what became of the payment");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the bank said, to the payer: the receipt, a warning that the
+/// outcome is unknown, or the refusal with a way back to the invoices.
+async fn tell(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    outcome: PayOutcome,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    match outcome {
+        PayOutcome::Paid(record) => {
+            // Paid: the next bill is one tap away.
+            let again = pay_button(&ctx.app.i18n, ctx.lang);
+            let screen = Screen::new(status_text(ctx.texts(), &record), Some(again));
+            let shown = ctx.show(message, screen).await?;
+            // No longer a dialogue screen: a later /pay or /cancel leaves
+            // its Pay button alone.
+            ctx.forget_step(shown).await;
+            flows::deliver_receipt(ctx, &record).await?;
+        }
+        PayOutcome::Unknown(record, _) => {
+            ctx.show_text(message, status_text(ctx.texts(), &record))
+                .await?;
+        }
+        PayOutcome::Refused(_, e) => {
+            let step = Step::new();
+            let screen = refused(ctx.texts(), step, &e);
+            dialogue
+                .update(State::Confirming(Confirming {
+                    step,
+                    chosen: usize::MAX,
+                    ..s
+                }))
+                .await?;
+            ctx.show_step(message, screen).await?;
+        }
+        PayOutcome::Blocked(_) | PayOutcome::Duplicate(_) => {}
+    }
+    Ok(())
+}

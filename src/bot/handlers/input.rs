@@ -1,0 +1,79 @@
+//! What no dialogue step expects: a photo, a command this bot does not
+//! know, text where buttons are shown, a button that is out of date.
+
+use teloxide::prelude::*;
+
+use super::Press;
+use crate::bot::{Ctx, HandlerResult, State, screens::payment::status_text};
+
+/// Anything but text (a photo, a sticker …).
+pub async fn receive_non_text(ctx: Ctx) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            ctx.send(ctx.t("input.text_only")).await?;
+            Ok(())
+        })
+        .await
+}
+
+/// A command this bot does not know (or one for another bot) is never a
+/// search or a field value.
+pub async fn receive_unknown_command(ctx: Ctx) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            ctx.send(ctx.t("input.unknown_command")).await?;
+            Ok(())
+        })
+        .await
+}
+
+/// Text with no dialogue open.
+pub async fn receive_text_when_idle(ctx: Ctx) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            ctx.send(ctx.t("input.idle")).await?;
+            Ok(())
+        })
+        .await
+}
+
+/// Text at a step that shows buttons.
+pub async fn receive_text_at_buttons(ctx: Ctx, state: State) -> HandlerResult {
+    ctx.clone()
+        .guard_step(state.name(), async move {
+            ctx.send(ctx.t("input.use_buttons")).await?;
+            Ok(())
+        })
+        .await
+}
+
+/// Button data this version never wrote.
+pub async fn receive_undecodable_button(ctx: Ctx, q: CallbackQuery) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            ctx.answer(&q.id, Some(ctx.t("button.expired"))).await;
+            Ok(())
+        })
+        .await
+}
+
+/// A press on a screen that is no longer the live one. A confirm press
+/// whose payment exists says what became of it.
+pub async fn receive_stale_button(ctx: Ctx, state: State, press: Press) -> HandlerResult {
+    ctx.clone()
+        .guard_step(state.name(), async move {
+            if press.action == crate::bot::callbacks::Action::Confirm {
+                let intent = press.step.payment_intent(ctx.chat_id.0);
+                if let Some(record) = ctx.app.store.ledger.get(&intent).await? {
+                    ctx.answer(&press.query, Some(ctx.t("pay.already_pressed")))
+                        .await;
+                    ctx.send(status_text(ctx.texts(), &record)).await?;
+                    return Ok(());
+                }
+            }
+            ctx.answer(&press.query, Some(ctx.t("button.expired")))
+                .await;
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,323 @@
+//! The shape of [`schema`], asserted in one place: every dialogue state
+//! has a branch for text and for its buttons, and the updates the bot does
+//! not serve still end somewhere. An update no branch takes falls out of
+//! the tree (`ControlFlow::Continue`), which is what fails here.
+//!
+//! The bot and the bank point at a closed port: endpoints run, their calls
+//! fail at once, and what is checked is only that a branch took the update.
+
+use std::{sync::Arc, time::Duration};
+
+use teloxide::{dispatching::dialogue::Storage, types::ChatId};
+
+use super::{private_handler, schema};
+use crate::{
+    bank::{BankClient, Catalog, ReceiptClient, SessionId},
+    bot::{
+        App, State, TgBot,
+        callbacks::{Action, CallbackData},
+        launch::{build_bot, telegram_limits},
+        state::*,
+    },
+    clock::Clock,
+    config::{BankConfig, ReceiptConfig},
+    i18n::I18n,
+    metrics::Metrics,
+    payments::{PaymentIntent, Payments},
+    storage::{Store, fixtures},
+};
+
+/// Nothing listens here.
+const NOWHERE: &str = "http://127.0.0.1:9/";
+
+fn app() -> (Arc<App>, TgBot) {
+    let url = url::Url::parse(NOWHERE).expect("url");
+    let bank = BankClient::new(&BankConfig {
+        url: url.clone(),
+        subscription_key: "k".to_owned().into(),
+        channel: "c".into(),
+        app_key: "a".to_owned().into(),
+        dealer_code: "d".into(),
+        sub_dealer_code: "s".into(),
+        timeout: Duration::from_secs(1),
+    })
+    .expect("bank client");
+    let receipts = ReceiptClient::new(&ReceiptConfig {
+        url: url.clone(),
+        api_key: "k".to_owned().into(),
+        secret_key: "s".to_owned().into(),
+        timeout: Duration::from_secs(1),
+    })
+    .expect("receipt client");
+    let store = Store::temporary().expect("store");
+    let clock = Clock::system();
+    let app = App {
+        i18n: I18n::load().expect("locales"),
+        payments: Payments {
+            ledger: store.ledger.clone(),
+            invites: store.invites.clone(),
+            bank: Arc::new(bank.clone()),
+            clock: clock.clone(),
+        },
+        store,
+        catalog: Catalog::new(bank, Duration::from_secs(60)),
+        receipts,
+        agents: [900_001].into(),
+        bot_username: "fatura_bot".into(),
+        clock,
+        metrics: Metrics::new(),
+        in_flight: Default::default(),
+    };
+    let bot = build_bot("1:test", Some(url), telegram_limits(1000));
+    (Arc::new(app), bot)
+}
+
+/// One state of each kind. The `match` makes a new variant a compile
+/// error here until it has an example, and so a branch to be checked.
+fn one_of_each() -> Vec<State> {
+    let step = Step(42);
+    let flow = Flow {
+        session: SessionId::new(),
+        account: fixtures::account(357),
+    };
+    let group = GroupRef {
+        code: "2".into(),
+        name: "SU".into(),
+    };
+    let picked = Picked {
+        flow: flow.clone(),
+        group: group.clone(),
+        institution: Institution {
+            code: "ISKI".into(),
+            name: "İSKİ".into(),
+        },
+        fields: vec![QueryField {
+            name: "SubscriberNumber".into(),
+            label: "Abone No".into(),
+        }],
+        values: Vec::new(),
+    };
+    let all = vec![
+        State::Idle,
+        State::Unreadable,
+        State::ChoosingAccount(ChoosingAccount {
+            step,
+            session: SessionId::new(),
+        }),
+        State::ChoosingGroup(ChoosingGroup {
+            step,
+            flow: flow.clone(),
+            groups: vec![group.clone()],
+        }),
+        State::ChoosingInstitution(ChoosingInstitution {
+            step,
+            flow,
+            group,
+            page: 0,
+            filter: None,
+            shown: Vec::new(),
+        }),
+        State::EnteringField(EnteringField {
+            step,
+            picked: picked.clone(),
+        }),
+        State::ChoosingInvoice(ChoosingInvoice {
+            step,
+            picked: picked.clone(),
+            bills: Vec::new(),
+        }),
+        State::Confirming(Confirming {
+            step,
+            picked,
+            bills: Vec::new(),
+            chosen: 0,
+        }),
+        State::ConfirmingCancel(ConfirmingCancel {
+            step,
+            intent: PaymentIntent::of_confirmation(1, 42),
+        }),
+    ];
+    for state in &all {
+        match state {
+            State::Idle
+            | State::Unreadable
+            | State::ChoosingAccount(_)
+            | State::ChoosingGroup(_)
+            | State::ChoosingInstitution(_)
+            | State::EnteringField(_)
+            | State::ChoosingInvoice(_)
+            | State::Confirming(_)
+            | State::ConfirmingCancel(_) => {}
+        }
+    }
+    all
+}
+
+fn user(id: i64) -> serde_json::Value {
+    serde_json::json!({"id": id, "is_bot": false, "first_name": "Ayşe", "language_code": "tr"})
+}
+
+fn chat(id: i64, kind: &str) -> serde_json::Value {
+    serde_json::json!({"id": id, "type": kind, "first_name": "Ayşe", "title": "group"})
+}
+
+fn text(
+    update_id: u32,
+    from: i64,
+    chat_id: i64,
+    kind: &str,
+    text: &str,
+) -> teloxide::types::Update {
+    let json = serde_json::json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": 10, "date": 0, "chat": chat(chat_id, kind),
+            "from": user(from), "text": text
+        }
+    });
+    serde_json::from_str(&json.to_string()).expect("a message update")
+}
+
+fn press(
+    update_id: u32,
+    from: i64,
+    chat_id: i64,
+    kind: &str,
+    data: &str,
+) -> teloxide::types::Update {
+    let json = serde_json::json!({
+        "update_id": update_id,
+        "callback_query": {
+            "id": format!("q{update_id}"), "from": user(from), "chat_instance": "c",
+            "data": data,
+            "message": {
+                "message_id": 11, "date": 0, "chat": chat(chat_id, kind),
+                "from": {"id": 1, "is_bot": true, "first_name": "bot"}, "text": "screen"
+            }
+        }
+    });
+    serde_json::from_str(&json.to_string()).expect("a callback update")
+}
+
+async fn handled(
+    tree: &super::Branch,
+    app: &Arc<App>,
+    bot: &TgBot,
+    update: teloxide::types::Update,
+) -> bool {
+    assert!(
+        !matches!(update.kind, teloxide::types::UpdateKind::Error(_)),
+        "the test's update does not parse: {:?}",
+        update.kind
+    );
+    let dialogues = app.store.dialogues::<State>();
+    let me = serde_json::json!({
+        "id": 1, "is_bot": true, "first_name": "Fatura", "username": "fatura_bot",
+        "can_join_groups": true, "can_read_all_group_messages": false,
+        "supports_inline_queries": false, "can_connect_to_business": false,
+        "has_main_web_app": false
+    });
+    let me: teloxide::types::Me = serde_json::from_str(&me.to_string()).expect("me");
+    let deps = teloxide::dptree::deps![app.clone(), bot.clone(), update, dialogues, me];
+    tokio::time::timeout(Duration::from_secs(20), tree.dispatch(deps))
+        .await
+        .expect("no branch hangs")
+        .is_break()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dialogue_state_has_its_branches() {
+    let (app, bot) = app();
+    let tree = private_handler();
+    let dialogues = app.store.dialogues::<State>();
+    let mut update_id = 0;
+    for (i, state) in one_of_each().into_iter().enumerate() {
+        let id = 5000 + i as i64;
+        let step = state.step().unwrap_or(Step(7));
+        let inputs = [
+            ("text", text(0, id, id, "private", "1000001")),
+            ("a command", text(0, id, id, "private", "/cancel")),
+            ("a photo", {
+                let json = serde_json::json!({"update_id": 0, "message": {
+                    "message_id": 10, "date": 0, "chat": chat(id, "private"), "from": user(id),
+                    "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]
+                }});
+                serde_json::from_str(&json.to_string()).expect("a photo update")
+            }),
+            (
+                "Back",
+                press(
+                    0,
+                    id,
+                    id,
+                    "private",
+                    &CallbackData::Dialogue(step, Action::Back).encode(),
+                ),
+            ),
+            (
+                "Confirm",
+                press(
+                    0,
+                    id,
+                    id,
+                    "private",
+                    &CallbackData::Dialogue(step, Action::Confirm).encode(),
+                ),
+            ),
+            (
+                "Cancel",
+                press(
+                    0,
+                    id,
+                    id,
+                    "private",
+                    &CallbackData::Dialogue(step, Action::Cancel).encode(),
+                ),
+            ),
+            (
+                "a stale button",
+                press(
+                    0,
+                    id,
+                    id,
+                    "private",
+                    &CallbackData::Dialogue(Step(1), Action::Back).encode(),
+                ),
+            ),
+            ("a forged button", press(0, id, id, "private", "zz:9")),
+        ];
+        for (what, mut update) in inputs {
+            update_id += 1;
+            update.id = teloxide::types::UpdateId(update_id);
+            Storage::update_dialogue(dialogues.clone(), ChatId(id), state.clone())
+                .await
+                .expect("store the state");
+            assert!(
+                handled(&tree, &app, &bot, update).await,
+                "{what} in state {} has no branch",
+                state.name()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_bot_does_not_serve_still_ends_somewhere() {
+    let (app, bot) = app();
+    let tree = schema();
+    // A command in a group gets the pointer to the private chat.
+    let group = text(1, 5, -100, "group", "/pay@fatura_bot");
+    assert!(handled(&tree, &app, &bot, group).await);
+    // A press on a group's message, or one forged into another user's
+    // chat, is answered (as expired) and goes no further.
+    let in_group = press(2, 5, -100, "group", "pay");
+    assert!(handled(&tree, &app, &bot, in_group).await);
+    let forged = press(3, 5, 6, "private", "pay");
+    assert!(handled(&tree, &app, &bot, forged).await);
+    // A private update in a state is taken by the private branch.
+    let private = text(4, 7, 7, "private", "/help");
+    assert!(handled(&private_handler(), &app, &bot, private).await);
+    // A group's plain chatter is none of the bot's business.
+    let chatter = text(5, 5, -100, "group", "hello");
+    assert!(!handled(&tree, &app, &bot, chatter).await);
+}

@@ -1,0 +1,220 @@
+//! The screens without Telegram: escaping, Telegram's limits, paging.
+
+use chrono::{TimeZone, Utc};
+use teloxide::types::{InlineKeyboardButtonKind, InlineKeyboardMarkup};
+
+use super::{dialogue, lists, payment, staff, *};
+use crate::{
+    bank::{Account, BankError, SessionId},
+    bot::{
+        callbacks::MAX_CALLBACK_BYTES,
+        state::{Flow, GroupRef, Institution, Invoice, Picked, QueryField, Step},
+    },
+    i18n::{I18n, Lang},
+    payments::{PaymentRecord, PaymentState, TransactionId},
+    storage::fixtures,
+};
+
+fn texts(i18n: &I18n) -> Texts<'_> {
+    Texts::new(i18n, Lang::En)
+}
+
+fn callbacks(keyboard: &Option<InlineKeyboardMarkup>) -> Vec<(String, String)> {
+    let Some(k) = keyboard else { return Vec::new() };
+    k.inline_keyboard
+        .iter()
+        .flatten()
+        .filter_map(|b| match &b.kind {
+            InlineKeyboardButtonKind::CallbackData(d) => Some((b.text.clone(), d.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+const HOSTILE: &str = "<b>İSKİ</b> & {count} <a href=\"x\">";
+
+fn picked() -> Picked {
+    Picked {
+        flow: Flow {
+            session: SessionId::new(),
+            account: fixtures::account(357),
+        },
+        group: GroupRef {
+            code: "2".into(),
+            name: "SU".into(),
+        },
+        institution: Institution {
+            code: "ISKI".into(),
+            name: HOSTILE.into(),
+        },
+        fields: vec![QueryField {
+            name: "SubscriberNumber".into(),
+            label: HOSTILE.into(),
+        }],
+        values: vec![HOSTILE.into()],
+    }
+}
+
+fn invoice(number: &str) -> Invoice {
+    Invoice {
+        raw: "{}".into(),
+        number: number.into(),
+        subscriber_number: HOSTILE.into(),
+        subscriber_name: Some(HOSTILE.into()),
+        due_date: Some("2026-12-25T00:00:00".into()),
+        amount: "1234.56".parse().expect("amount"),
+        currency: "TRY".into(),
+    }
+}
+
+fn record(state: PaymentState) -> PaymentRecord {
+    let at = Utc
+        .with_ymd_and_hms(2026, 12, 2, 9, 0, 0)
+        .single()
+        .expect("time");
+    let mut r = fixtures::record("7-00000000000000ff", 7, "F1", at);
+    r.association_name = HOSTILE.into();
+    r.subscriber = HOSTILE.into();
+    r.state = state;
+    r.transaction_id = Some(TransactionId(100_234));
+    r
+}
+
+/// Whatever the bank or a user wrote reaches the HTML escaped, and a
+/// placeholder in it is never filled.
+#[test]
+fn outside_text_is_escaped_everywhere() {
+    let i18n = I18n::load().expect("locales");
+    let t = texts(&i18n);
+    let step = Step(u64::MAX);
+    let bills = [invoice(HOSTILE)];
+    let error = BankError::Refused {
+        code: "<1>".into(),
+        message: Some(HOSTILE.into()),
+    };
+    let screens = [
+        dialogue::field(t, step, &picked()).html,
+        dialogue::invoices(t, step, &picked(), &bills, None).html,
+        dialogue::invoices(t, step, &picked(), &[], Some(&error)).html,
+        dialogue::confirmation(t, step, &picked(), &bills[0]).html,
+        dialogue::refused(t, step, &error).html,
+        payment::status_text(t, &record(PaymentState::Completed)),
+        staff::payer_cancelled(t, &record(PaymentState::Cancelled)),
+        lists::payments(t, "02.12.2026", &[record(PaymentState::Completed)], 0, &[]).html,
+        lists::history(t, 0, 1, &[record(PaymentState::Unknown)]).html,
+    ];
+    for html in screens {
+        assert!(!html.contains("<b>İSKİ</b>"), "{html}");
+        assert!(!html.contains("<a href"), "{html}");
+        assert!(!html.contains(" & "), "{html}");
+        assert!(html.contains("{count}") || !html.contains("İSKİ"), "{html}");
+    }
+}
+
+/// Every button of every screen fits Telegram's 64 bytes, at the largest
+/// step and index.
+#[test]
+fn every_button_fits_in_64_bytes() {
+    let i18n = I18n::load().expect("locales");
+    let t = texts(&i18n);
+    let step = Step(u64::MAX);
+    let groups: Vec<_> = (0..40)
+        .map(|i| GroupRef {
+            code: i.to_string(),
+            name: "G".repeat(200),
+        })
+        .collect();
+    let shown: Vec<_> = (0..8)
+        .map(|i| Institution {
+            code: i.to_string(),
+            name: "İ".repeat(300),
+        })
+        .collect();
+    let view = dialogue::InstitutionPage {
+        group: &groups[0],
+        page: 5,
+        pages: 20,
+        filter: Some("su"),
+        found: 160,
+        shown: &shown,
+    };
+    let bills: Vec<_> = (0..30).map(|i| invoice(&"9".repeat(40 + i))).collect();
+    let accounts: Vec<Account> = (0..30).map(fixtures::account).collect();
+    let screens = [
+        dialogue::accounts(t, step, &accounts),
+        dialogue::groups(t, step, Ok(&groups), None),
+        dialogue::institutions(t, step, &view, None),
+        dialogue::invoices(t, step, &picked(), &bills, None),
+        dialogue::confirmation(t, step, &picked(), &bills[29]),
+        staff::cancel_question(t, step, &record(PaymentState::Completed)),
+        lists::history(t, 3, 9, &[record(PaymentState::Completed)]),
+    ];
+    for screen in screens {
+        for (label, data) in callbacks(&screen.keyboard) {
+            assert!(data.len() <= MAX_CALLBACK_BYTES, "{label}: {data}");
+        }
+    }
+    let shown = callbacks(&dialogue::invoices(t, step, &picked(), &bills, None).keyboard);
+    assert_eq!(
+        shown.len(),
+        dialogue::MAX_BILLS + 2,
+        "bills capped, then Back and Cancel"
+    );
+}
+
+/// However long what the bank sent, a screen stays within 4096 characters
+/// and its HTML stays closed.
+#[test]
+fn screens_stay_within_telegrams_text_limit() {
+    let i18n = I18n::load().expect("locales");
+    let t = texts(&i18n);
+    let mut p = picked();
+    p.institution.name = "<&>".repeat(3000);
+    let screen = dialogue::field(t, Step(1), &p);
+    assert!(screen.html.chars().count() <= MAX_TEXT_CHARS);
+    assert!(!screen.html.ends_with("&am"), "no entity cut in half");
+    let many: Vec<_> = (0..300).map(|_| record(PaymentState::Completed)).collect();
+    let list = lists::payments(t, "02.12.2026", &many, 0, &[]);
+    assert!(list.html.chars().count() <= MAX_TEXT_CHARS);
+}
+
+/// `‹ Previous` only after the first page, `Next ›` only before the last.
+#[test]
+fn paging_arrows_follow_the_page() {
+    let i18n = I18n::load().expect("locales");
+    let t = texts(&i18n);
+    let group = GroupRef {
+        code: "2".into(),
+        name: "SU".into(),
+    };
+    let arrows = |page, pages| {
+        let view = dialogue::InstitutionPage {
+            group: &group,
+            page,
+            pages,
+            filter: None,
+            found: pages * 8,
+            shown: &[],
+        };
+        let screen = dialogue::institutions(t, Step(3), &view, None);
+        callbacks(&screen.keyboard)
+            .into_iter()
+            .map(|(label, _)| label)
+            .filter(|l| l == t.t("button.prev") || l == t.t("button.next"))
+            .collect::<Vec<_>>()
+    };
+    assert!(arrows(0, 1).is_empty());
+    assert_eq!(arrows(0, 3), ["Next ›"]);
+    assert_eq!(arrows(1, 3), ["‹ Previous", "Next ›"]);
+    assert_eq!(arrows(2, 3), ["‹ Previous"]);
+    assert_eq!(
+        lists::clamp_page(7, 11, 5),
+        (2, 3),
+        "past the end: the last page"
+    );
+    assert_eq!(
+        lists::clamp_page(0, 0, 5),
+        (0, 1),
+        "nothing: one empty page"
+    );
+}

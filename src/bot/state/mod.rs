@@ -1,0 +1,199 @@
+//! [`State`]: where each chat is in the payment dialogue, and what it has
+//! collected so far. Each variant carries a struct named for what it waits
+//! for; `schema()` has one branch per variant.
+//!
+//! Every step that shows buttons carries a fresh random [`Step`]; a button
+//! carries the step it was drawn for, so a button from an earlier screen,
+//! another dialogue or before a restart is recognised as expired.
+//!
+//! The types here are ours, not the bank's wire structs: a renamed bank
+//! field cannot make a stored dialogue unreadable. `stored` writes them
+//! versioned and still reads what earlier builds wrote.
+
+mod items;
+pub mod stored;
+
+use serde::{Deserialize, Serialize};
+
+pub use items::{GroupRef, Institution, Invoice, QueryField};
+
+use crate::{
+    bank::{Account, SessionId},
+    payments::PaymentIntent,
+};
+
+/// A random id of one screen of the dialogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Step(pub u64);
+
+impl Step {
+    pub fn new() -> Self {
+        // uuid's v4 generator is the random source we already carry.
+        let bytes = uuid::Uuid::new_v4().into_bytes();
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&bytes[..8]);
+        Step(u64::from_le_bytes(n))
+    }
+
+    /// The payment a confirmation screen with this step makes in `chat_id`.
+    pub fn payment_intent(self, chat_id: i64) -> PaymentIntent {
+        PaymentIntent::of_confirmation(chat_id, self.0)
+    }
+}
+
+impl Default for Step {
+    fn default() -> Self {
+        Step::new()
+    }
+}
+
+/// What every step of one payment dialogue shares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flow {
+    /// `ChannelSessionId` of every bank call of this dialogue.
+    pub session: SessionId,
+    pub account: Account,
+}
+
+/// What the dialogue holds once an institution is chosen: its query fields
+/// and the values typed so far; the steps from there on carry it whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Picked {
+    pub flow: Flow,
+    pub group: GroupRef,
+    pub institution: Institution,
+    pub fields: Vec<QueryField>,
+    /// Values of `fields[..values.len()]`.
+    pub values: Vec<String>,
+}
+
+impl Picked {
+    /// The bill's subscriber number, or else the last value typed.
+    pub fn subscriber(&self, bill: Option<&Invoice>) -> String {
+        match bill {
+            Some(b) if !b.subscriber_number.is_empty() => b.subscriber_number.clone(),
+            _ => self.values.last().cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// The user holds several accounts: which one pays?
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoosingAccount {
+    pub step: Step,
+    pub session: SessionId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoosingGroup {
+    pub step: Step,
+    pub flow: Flow,
+    /// Empty when the bank gave no list (the screen offers Retry).
+    pub groups: Vec<GroupRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoosingInstitution {
+    pub step: Step,
+    pub flow: Flow,
+    pub group: GroupRef,
+    pub page: usize,
+    /// Text the user typed to narrow the list.
+    pub filter: Option<String>,
+    /// The institutions on the page shown, so a button maps to exactly
+    /// what the user saw.
+    pub shown: Vec<Institution>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnteringField {
+    pub step: Step,
+    pub picked: Picked,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoosingInvoice {
+    pub step: Step,
+    pub picked: Picked,
+    /// Empty when there is nothing to pay (or the query failed).
+    pub bills: Vec<Invoice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirming {
+    pub step: Step,
+    pub picked: Picked,
+    pub bills: Vec<Invoice>,
+    /// Out of range after a refusal: the screen only offers Back.
+    pub chosen: usize,
+}
+
+/// An agent was shown a payment and asked to confirm its cancellation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmingCancel {
+    pub step: Step,
+    pub intent: PaymentIntent,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum State {
+    /// No dialogue in progress.
+    #[default]
+    Idle,
+    /// The stored state could not be read: the next update apologises and
+    /// starts afresh.
+    Unreadable,
+    ChoosingAccount(ChoosingAccount),
+    ChoosingGroup(ChoosingGroup),
+    ChoosingInstitution(ChoosingInstitution),
+    EnteringField(EnteringField),
+    ChoosingInvoice(ChoosingInvoice),
+    Confirming(Confirming),
+    ConfirmingCancel(ConfirmingCancel),
+}
+
+impl State {
+    /// The step whose buttons are live, if any.
+    pub fn step(&self) -> Option<Step> {
+        match self {
+            State::Idle | State::Unreadable => None,
+            State::ChoosingAccount(s) => Some(s.step),
+            State::ChoosingGroup(s) => Some(s.step),
+            State::ChoosingInstitution(s) => Some(s.step),
+            State::EnteringField(s) => Some(s.step),
+            State::ChoosingInvoice(s) => Some(s.step),
+            State::Confirming(s) => Some(s.step),
+            State::ConfirmingCancel(s) => Some(s.step),
+        }
+    }
+
+    /// A short name for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Unreadable => "unreadable",
+            State::ChoosingAccount(_) => "choosing_account",
+            State::ChoosingGroup(_) => "choosing_group",
+            State::ChoosingInstitution(_) => "choosing_institution",
+            State::EnteringField(_) => "entering_field",
+            State::ChoosingInvoice(_) => "choosing_invoice",
+            State::Confirming(_) => "confirming",
+            State::ConfirmingCancel(_) => "confirming_cancel",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_differ() {
+        assert_ne!(Step::new(), Step::new());
+    }
+
+    #[test]
+    fn a_confirmation_names_its_payment() {
+        assert_eq!(Step(255).payment_intent(7).as_str(), "7-00000000000000ff");
+    }
+}

@@ -1,0 +1,48 @@
+//! The payment rules and flows, with no Telegram in them.
+//!
+//! - [`ids`]: [`PaymentIntent`], [`TransactionId`], [`TelegramUserId`].
+//! - [`state`]: [`PaymentState`] and its rules (receipt, unsettled,
+//!   cancellable, settle, abandoned).
+//! - [`record`]: what the ledger keeps: [`PaymentRecord`], [`AuditEntry`].
+//! - [`customer`]: [`UserRecord`] (linked accounts) and [`Invite`].
+//! - [`ports`]: the traits storage and the bank implement.
+//! - `pay`, `cancel`, `settle`: the flows of [`Payments`], each returning a
+//!   typed outcome; `attempt`: the claim → call → classify → record
+//!   sequence payment and cancellation share.
+//!
+//! Handlers call [`Payments`] and render what it returns.
+
+mod attempt;
+mod cancel;
+pub mod customer;
+#[cfg(test)]
+pub(crate) mod double;
+pub mod ids;
+mod pay;
+pub mod ports;
+pub mod record;
+mod settle;
+pub mod state;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use cancel::CancelOutcome;
+pub use customer::{INVITE_TTL_HOURS, Invite, UserRecord};
+pub use ids::{PaymentIntent, TelegramUserId, TransactionId};
+pub use pay::{PayOrder, PayOutcome};
+pub use ports::{Bank, InviteError, Invites, Ledger, Settled, StoreError, Users};
+pub use record::{Answer, AuditAction, AuditEntry, Begin, PaymentRecord, StateChange};
+pub use state::{Finding, NotCancellable, PaymentState};
+
+use crate::clock::Clock;
+
+/// The flows, over the ports they need. Cheap to clone.
+#[derive(Clone)]
+pub struct Payments {
+    pub ledger: Arc<dyn Ledger>,
+    pub invites: Arc<dyn Invites>,
+    pub bank: Arc<dyn Bank>,
+    pub clock: Clock,
+}

@@ -1,0 +1,128 @@
+//! What the ledger keeps: one [`PaymentRecord`] per payment attempted, with
+//! its history, and the agents' [`AuditEntry`] trail.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{NotCancellable, PaymentIntent, PaymentState, TelegramUserId, TransactionId};
+use crate::{
+    bank::{Account, RequestId, SessionId},
+    clock::istanbul,
+    money::Amount,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChange {
+    pub at: DateTime<Utc>,
+    pub state: PaymentState,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    /// The confirmation this payment answers; the ledger key.
+    pub intent: PaymentIntent,
+    pub payer: TelegramUserId,
+    pub chat_id: i64,
+    pub account: Account,
+    pub association_code: String,
+    pub association_name: String,
+    pub subscriber: String,
+    pub invoice_number: String,
+    pub amount: Amount,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+    pub session: SessionId,
+    pub request_id: RequestId,
+    pub transaction_id: Option<TransactionId>,
+    pub state: PaymentState,
+    pub history: Vec<StateChange>,
+}
+
+impl PaymentRecord {
+    /// The day of the payment in Europe/Istanbul.
+    pub fn day(&self) -> NaiveDate {
+        self.created_at.with_timezone(&istanbul()).date_naive()
+    }
+
+    pub fn last_note(&self) -> Option<&str> {
+        self.history.last().and_then(|c| c.note.as_deref())
+    }
+
+    /// See [`PaymentState::cancellable_on`].
+    pub fn cancellable_on(&self, today: NaiveDate) -> Result<(), NotCancellable> {
+        self.state.cancellable_on(self.day(), today)
+    }
+
+    /// The record as it is once `answer` is applied.
+    pub fn answered(mut self, answer: &Answer, at: DateTime<Utc>) -> PaymentRecord {
+        self.state = answer.state;
+        if answer.transaction_id.is_some() {
+            self.transaction_id = answer.transaction_id;
+        }
+        self.history.push(StateChange {
+            at,
+            state: answer.state,
+            note: answer.note.clone(),
+        });
+        self
+    }
+}
+
+/// What a bank call's answer does to its payment: the state it ends in, the
+/// bank's id when it gave one, and a note for staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub state: PaymentState,
+    pub transaction_id: Option<TransactionId>,
+    pub note: Option<String>,
+}
+
+/// The outcome of [`Ledger::begin`](super::Ledger::begin).
+#[derive(Debug)]
+pub enum Begin {
+    /// This caller owns the payment and must make the bank call.
+    Started(PaymentRecord),
+    /// The confirmation was already acted on: here is what became of it.
+    Exists(PaymentRecord),
+}
+
+/// An agent's action, as the audit trail stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Invite,
+    Cancel,
+    CancelFailed,
+    CancelUnknown,
+    Settle,
+    /// Written by a later version: kept, not shown.
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub agent: TelegramUserId,
+    pub action: AuditAction,
+    pub details: String,
+    /// The payment (bank transaction id) acted on, if any.
+    #[serde(default)]
+    pub payment: Option<TransactionId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_actions_keep_their_stored_names() {
+        let json =
+            serde_json::to_string(&[AuditAction::Invite, AuditAction::CancelFailed]).expect("json");
+        assert_eq!(json, r#"["invite","cancel_failed"]"#);
+        let later: AuditAction = serde_json::from_str(r#""refund""#).expect("read");
+        assert_eq!(later, AuditAction::Other);
+    }
+}

@@ -1,0 +1,337 @@
+//! [`SledLedger`]: the payment ledger in sled.
+//!
+//! A record is written (and made durable) before `InvoicePayment` is
+//! called, keyed by the confirmation it answers, only if none is there yet
+//! (one sled transaction with its index entries): a second press, a
+//! redelivered update or a press after a restart finds the record and does
+//! not pay again. Every later change is a compare-and-swap on the stored
+//! state inside a transaction. `reads` holds the listings and the audit
+//! trail.
+
+mod reads;
+#[cfg(test)]
+mod tests;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sled::{
+    Transactional,
+    transaction::{ConflictableTransactionError, TransactionError},
+};
+
+use super::{Flusher, blocking};
+use crate::payments::{
+    Answer, AuditEntry, Begin, Finding, Ledger, PaymentIntent, PaymentRecord, PaymentState,
+    Settled, StoreError, TelegramUserId, TransactionId,
+};
+
+#[derive(Clone)]
+pub struct SledLedger {
+    pub(crate) payments: sled::Tree,
+    by_tx: sled::Tree,
+    by_payer: sled::Tree,
+    by_day: sled::Tree,
+    audit: sled::Tree,
+    db: sled::Db,
+    flusher: Flusher,
+}
+
+/// What one read-modify-write did.
+enum Change {
+    Missing,
+    /// The record as it is; `false` when the change did not apply.
+    Done(PaymentRecord, bool),
+    /// The bank id given belongs to another payment (or this one has another).
+    IdTaken,
+}
+
+impl SledLedger {
+    pub fn new(db: &sled::Db, flusher: Flusher) -> Result<SledLedger, StoreError> {
+        Ok(SledLedger {
+            payments: db.open_tree("payments")?,
+            by_tx: db.open_tree("payments_by_tx")?,
+            by_payer: db.open_tree("payments_by_payer")?,
+            by_day: db.open_tree("payments_by_day")?,
+            audit: db.open_tree("audit")?,
+            db: db.clone(),
+            flusher,
+        })
+    }
+
+    /// Runs `work` on this ledger's trees on a blocking thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&SledLedger) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let this = self.clone();
+        blocking(move || work(&this)).await
+    }
+
+    fn get_now(&self, intent: &[u8]) -> Result<Option<PaymentRecord>, StoreError> {
+        self.payments
+            .get(intent)?
+            .map(|b| serde_json::from_slice(&b).map_err(StoreError::from))
+            .transpose()
+    }
+
+    /// Read-modify-write of one record and its transaction-id index, in one
+    /// transaction, durable when `change` (which may run more than once)
+    /// returns `Some`. A record that does not decode is an error, never
+    /// overwritten or removed. With `unique_id`, a transaction id already
+    /// indexed for another payment refuses the change; without, it is
+    /// taken over (a sandbox restarted with a kept database reuses ids).
+    async fn change(
+        &self,
+        intent: &PaymentIntent,
+        unique_id: bool,
+        change: impl Fn(&PaymentRecord) -> Option<PaymentRecord> + Send + 'static,
+    ) -> Result<Change, StoreError> {
+        let key = intent.as_str().as_bytes().to_vec();
+        let (outcome, displaced) = self
+            .run(move |l| {
+                (&l.payments, &l.by_tx)
+                    .transaction(|(payments, by_tx)| {
+                        let Some(current) = payments.get(&key)? else {
+                            return Ok((Change::Missing, None));
+                        };
+                        let record: PaymentRecord =
+                            serde_json::from_slice(&current).map_err(abort)?;
+                        let Some(changed) = change(&record) else {
+                            return Ok((Change::Done(record, false), None));
+                        };
+                        let mut displaced = None;
+                        if let Some(tx) = changed.transaction_id {
+                            let id_key = tx.0.to_be_bytes();
+                            let holder = by_tx.get(id_key)?;
+                            let elsewhere = holder.as_ref().is_some_and(|h| h != &key);
+                            let differs = record.transaction_id.is_some_and(|t| t != tx);
+                            if unique_id && (elsewhere || differs) {
+                                return Ok((Change::IdTaken, None));
+                            }
+                            by_tx.insert(&id_key, key.as_slice())?;
+                            displaced = holder.filter(|_| elsewhere);
+                        }
+                        let bytes = serde_json::to_vec(&changed).map_err(abort)?;
+                        payments.insert(key.as_slice(), bytes)?;
+                        Ok((Change::Done(changed, true), displaced))
+                    })
+                    .map_err(from_transaction)
+            })
+            .await?;
+        if let Some(previous) = displaced {
+            tracing::warn!(
+                %intent,
+                previous = %String::from_utf8_lossy(&previous),
+                "transaction id reused; it now refers to the newer payment"
+            );
+        }
+        if matches!(outcome, Change::Done(_, true)) {
+            self.flusher.durable().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// `change` that applies `answer` only while the state is `from`.
+    async fn answer_from(
+        &self,
+        intent: &PaymentIntent,
+        from: PaymentState,
+        answer: Answer,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let outcome = self
+            .change(intent, false, move |r| {
+                (r.state == from).then(|| r.clone().answered(&answer, at))
+            })
+            .await?;
+        Ok(match outcome {
+            Change::Done(record, true) => Some(record),
+            _ => None,
+        })
+    }
+}
+
+#[async_trait]
+impl Ledger for SledLedger {
+    /// The record and its payer and day index entries are written in one
+    /// transaction, so a crash never leaves a payment that `/history` or
+    /// `/payments` cannot list.
+    async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
+        let bytes = serde_json::to_vec(&record)?;
+        let intent = record.intent.as_str().as_bytes().to_vec();
+        let ts = record.created_at.timestamp_micros().to_be_bytes();
+        let mut payer_key = record.payer.0.to_be_bytes().to_vec();
+        payer_key.extend_from_slice(&ts);
+        payer_key.extend_from_slice(&intent);
+        let mut day_key = record.day().format("%Y-%m-%d").to_string().into_bytes();
+        day_key.extend_from_slice(&ts);
+        day_key.extend_from_slice(&intent);
+        let existing = self
+            .run(move |l| {
+                (&l.payments, &l.by_payer, &l.by_day)
+                    .transaction(|(payments, by_payer, by_day)| {
+                        if let Some(current) = payments.get(&intent)? {
+                            return Ok(Some(current));
+                        }
+                        payments.insert(intent.as_slice(), bytes.as_slice())?;
+                        by_payer.insert(payer_key.as_slice(), intent.as_slice())?;
+                        by_day.insert(day_key.as_slice(), intent.as_slice())?;
+                        Ok(None)
+                    })
+                    .map_err(from_transaction)
+            })
+            .await?;
+        if let Some(current) = existing {
+            return Ok(Begin::Exists(serde_json::from_slice(&current)?));
+        }
+        self.flusher.durable().await?;
+        Ok(Begin::Started(record))
+    }
+
+    async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError> {
+        let key = intent.as_str().as_bytes().to_vec();
+        self.run(move |l| l.get_now(&key)).await
+    }
+
+    async fn by_transaction(&self, id: TransactionId) -> Result<Option<PaymentRecord>, StoreError> {
+        self.run(move |l| match l.by_tx.get(id.0.to_be_bytes())? {
+            Some(intent) => l.get_now(&intent),
+            None => Ok(None),
+        })
+        .await
+    }
+
+    async fn complete(
+        &self,
+        intent: &PaymentIntent,
+        claimed: PaymentState,
+        answer: Answer,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        self.answer_from(intent, claimed, answer, at).await
+    }
+
+    async fn claim_cancel(
+        &self,
+        intent: &PaymentIntent,
+        seen: PaymentState,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let claim = Answer {
+            state: PaymentState::Cancelling,
+            transaction_id: None,
+            note: Some("cancelling".into()),
+        };
+        self.answer_from(intent, seen, claim, at).await
+    }
+
+    async fn settle(
+        &self,
+        intent: &PaymentIntent,
+        finding: Finding,
+        note: String,
+        at: DateTime<Utc>,
+    ) -> Result<Settled, StoreError> {
+        let transaction_id = match finding {
+            Finding::Paid(id) => id,
+            Finding::Unpaid | Finding::Cancelled => None,
+        };
+        let outcome = self
+            .change(intent, true, move |r| {
+                let to = r.state.settle(finding)?;
+                let answer = Answer {
+                    state: to,
+                    transaction_id,
+                    note: Some(note.clone()),
+                };
+                Some(r.clone().answered(&answer, at))
+            })
+            .await?;
+        Ok(match outcome {
+            Change::Missing => Settled::NotFound,
+            Change::IdTaken => Settled::IdTaken,
+            Change::Done(record, false) => Settled::NotUnsettled(record),
+            Change::Done(record, true) => Settled::Done(record),
+        })
+    }
+
+    async fn settle_abandoned(&self, at: DateTime<Utc>) -> Result<usize, StoreError> {
+        let abandoned = self
+            .run(|l| {
+                let mut abandoned = Vec::new();
+                for entry in l.payments.iter() {
+                    let (_, bytes) = entry?;
+                    if let Ok(record) = serde_json::from_slice::<PaymentRecord>(&bytes)
+                        && let Some(to) = record.state.abandoned()
+                    {
+                        abandoned.push((record.intent, record.state, to));
+                    }
+                }
+                Ok(abandoned)
+            })
+            .await?;
+        for (intent, from, to) in &abandoned {
+            let answer = Answer {
+                state: *to,
+                transaction_id: None,
+                note: Some("process stopped during the bank call".into()),
+            };
+            self.answer_from(intent, *from, answer, at).await?;
+        }
+        Ok(abandoned.len())
+    }
+
+    async fn for_payer(
+        &self,
+        payer: TelegramUserId,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        self.run(move |l| l.for_payer_now(payer, skip, limit)).await
+    }
+
+    async fn count_for_payer(&self, payer: TelegramUserId) -> Result<usize, StoreError> {
+        self.run(move |l| Ok(l.by_payer.scan_prefix(payer.0.to_be_bytes()).count()))
+            .await
+    }
+
+    async fn unsettled_attempt(
+        &self,
+        payer: TelegramUserId,
+        association_code: &str,
+        invoice_number: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let (code, number) = (association_code.to_owned(), invoice_number.to_owned());
+        self.run(move |l| l.unsettled_attempt_now(payer, &code, &number))
+            .await
+    }
+
+    async fn for_day(&self, day: NaiveDate) -> Result<Vec<PaymentRecord>, StoreError> {
+        let prefix = day.format("%Y-%m-%d").to_string();
+        self.run(move |l| l.collect(l.by_day.scan_prefix(prefix.as_bytes()), 0, usize::MAX))
+            .await
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        self.append_audit(entry).await
+    }
+
+    async fn audit_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.run(move |l| l.audit_since_now(since, limit)).await
+    }
+}
+
+fn abort(e: serde_json::Error) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(StoreError::from(e))
+}
+
+fn from_transaction(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::from(e),
+    }
+}

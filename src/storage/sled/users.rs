@@ -1,0 +1,104 @@
+//! Per Telegram user: chosen language and linked bank accounts.
+
+use async_trait::async_trait;
+
+use super::{Flusher, blocking};
+use crate::{
+    i18n::Lang,
+    payments::{StoreError, TelegramUserId, UserRecord, Users},
+};
+
+#[derive(Clone)]
+pub struct SledUsers {
+    pub(crate) tree: sled::Tree,
+    flusher: Flusher,
+}
+
+impl SledUsers {
+    pub fn new(tree: sled::Tree, flusher: Flusher) -> Self {
+        SledUsers { tree, flusher }
+    }
+
+    /// Read-modify-write of one user's record (compare-and-swap, so
+    /// atomic per key), durable. A stored record that does not decode is
+    /// an error and stays as it is: overwriting it would lose the user's
+    /// linked accounts.
+    pub async fn update(
+        &self,
+        user_id: u64,
+        change: impl Fn(&mut UserRecord) + Send + 'static,
+    ) -> Result<UserRecord, StoreError> {
+        let tree = self.tree.clone();
+        let key = user_id.to_be_bytes();
+        let updated = blocking(move || {
+            loop {
+                let old = tree.get(key)?;
+                let mut record: UserRecord = match &old {
+                    Some(bytes) => serde_json::from_slice(bytes)?,
+                    None => UserRecord::default(),
+                };
+                change(&mut record);
+                let new = serde_json::to_vec(&record)?;
+                if tree.compare_and_swap(key, old, Some(new))?.is_ok() {
+                    return Ok(record);
+                }
+            }
+        })
+        .await?;
+        self.flusher.durable().await?;
+        Ok(updated)
+    }
+}
+
+#[async_trait]
+impl Users for SledUsers {
+    async fn get(&self, user: TelegramUserId) -> Result<UserRecord, StoreError> {
+        let user_id = user.0;
+        let tree = self.tree.clone();
+        match blocking(move || Ok(tree.get(user_id.to_be_bytes())?)).await? {
+            Some(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                tracing::warn!(user_id, error = %e, "unreadable user record, starting afresh");
+                UserRecord::default()
+            })),
+            None => Ok(UserRecord::default()),
+        }
+    }
+
+    async fn set_lang(&self, user: TelegramUserId, lang: Lang) -> Result<(), StoreError> {
+        self.update(user.0, move |r| r.lang = Some(lang))
+            .await
+            .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        i18n::Lang,
+        payments::{TelegramUserId, Users},
+        storage::sled::SledParts,
+    };
+
+    /// Changing the language of a user whose record does not decode fails
+    /// and keeps the record (and so the linked accounts in it).
+    #[tokio::test]
+    async fn an_unreadable_record_is_kept_not_overwritten() {
+        let users = SledParts::temporary().expect("store").users;
+        users
+            .tree
+            .insert(5u64.to_be_bytes(), &b"{not json"[..])
+            .expect("insert");
+        assert!(users.set_lang(TelegramUserId(5), Lang::En).await.is_err());
+        assert_eq!(
+            users.tree.get(5u64.to_be_bytes()).expect("get").as_deref(),
+            Some(&b"{not json"[..])
+        );
+        // A readable one is changed as asked.
+        users
+            .set_lang(TelegramUserId(6), Lang::En)
+            .await
+            .expect("set");
+        let six = users.get(TelegramUserId(6)).await.expect("get");
+        assert_eq!(six.lang, Some(Lang::En));
+    }
+}
