@@ -29,29 +29,6 @@ impl Harness {
         self.wait_shown(user, before, key.into()).await
     }
 
-    /// Presses the button whose text contains `button` on `msg`, and waits
-    /// for a message (new or edited) containing `want`.
-    pub async fn press(
-        &self,
-        user: &FakeUser,
-        msg: &BotMessage,
-        button: &str,
-        want: &str,
-    ) -> BotMessage {
-        let data = msg
-            .button(button)
-            .and_then(|b| b.callback_data.clone())
-            .unwrap_or_else(|| panic!("no button {button:?} in {:?}", msg.buttons));
-        self.tg.press(user, msg.message_id, &data);
-        self.expect(user, want).await
-    }
-
-    /// Waits for a message in the user's chat containing `want`.
-    pub async fn expect(&self, user: &FakeUser, want: &str) -> BotMessage {
-        self.wait_for(user, i32::MIN, &format!("{want:?}"), |t| t.contains(want))
-            .await
-    }
-
     /// Presses the button whose text contains `button` (a name from the
     /// bank, an amount) and waits for a message (new or edited) showing
     /// `key`.
