@@ -1,5 +1,17 @@
 //! The end-to-end harness: the real dispatcher and sled storage, pointed at
 //! the fake Telegram Bot API over HTTP and at the sandbox bank.
+//!
+//! - [`chat`]: sending, pressing and waiting, as a user.
+//! - [`locale`]: the bot's wording by locale key ([`Key`]).
+//! - [`flows`]: linking, the way to the invoices, the binary.
+
+mod chat;
+mod flows;
+mod locale;
+
+pub use chat::{action_data, labelled};
+pub use flows::{page_turn, pay_and_wait_for_the_bank, spawn_bot, to_invoices};
+pub use locale::{Key, filled, needle, read, words};
 
 use std::{
     path::PathBuf,
@@ -12,14 +24,10 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use faturabot::{
-    bot::{
-        callbacks::{Action, CallbackData},
-        launch::{Service, Settings},
-    },
+    bot::launch::{Service, Settings},
     clock::Clock,
     config::{BankConfig, ReceiptConfig},
-    fakegram::{BotMessage, FakeTelegram, FakeUser, TOKEN},
-    i18n::{I18n, Lang},
+    fakegram::{FakeTelegram, FakeUser, TOKEN},
     sandbox::{RunningSandbox, Sandbox, SandboxConfig},
     storage::Store,
 };
@@ -28,6 +36,12 @@ use teloxide::adaptors::throttle::Limits;
 
 pub const WAIT: Duration = Duration::from_secs(10);
 pub const AGENT_ID: u64 = 900_001;
+
+/// The sandbox's İSKİ, as its buttons show it and in full.
+pub const ISKI: &str = "İSKİ İSTANBUL";
+pub const ISKI_NAME: &str = "İSKİ İSTANBUL SU VE KANALİZASYON İDARESİ";
+/// The bank's label of İSKİ's one field.
+pub const SUBSCRIBER_FIELD: &str = "Abone Numarası";
 
 /// A folder under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -232,127 +246,6 @@ impl Harness {
         u
     }
 
-    /// Sends `text` as `user` and waits for a bot message matching `want`.
-    pub async fn say(&self, user: &FakeUser, text: &str, want: &str) -> BotMessage {
-        let before = self
-            .tg
-            .chat(user.chat_id())
-            .iter()
-            .map(|m| m.message_id)
-            .max()
-            .unwrap_or(0);
-        self.tg.send_text(user, text);
-        self.expect_new(user, before, want).await
-    }
-
-    /// Presses the button whose text contains `button` on `msg`, and waits
-    /// for a message (new or edited) containing `want`.
-    pub async fn press(
-        &self,
-        user: &FakeUser,
-        msg: &BotMessage,
-        button: &str,
-        want: &str,
-    ) -> BotMessage {
-        let b = msg
-            .button(button)
-            .unwrap_or_else(|| panic!("no button {button:?} in {:?}", msg.buttons))
-            .clone();
-        let data = b.callback_data.clone().expect("a callback button");
-        self.tg.press(user, msg.message_id, &data);
-        self.expect(user, want).await
-    }
-
-    /// Sends `text` and waits for a new message showing locale text `key`.
-    pub async fn say_key(&self, user: &FakeUser, text: &str, key: &str) -> BotMessage {
-        self.say(user, text, &needle(user, key)).await
-    }
-
-    /// Presses the button whose text contains `button` (a name from the
-    /// bank, an amount) and waits for locale text `key`.
-    pub async fn press_key(
-        &self,
-        user: &FakeUser,
-        msg: &BotMessage,
-        button: &str,
-        key: &str,
-    ) -> BotMessage {
-        self.press(user, msg, button, &needle(user, key)).await
-    }
-
-    /// Presses the dialogue button of `msg` that does `action`, and waits
-    /// for locale text `key`.
-    pub async fn press_action(
-        &self,
-        user: &FakeUser,
-        msg: &BotMessage,
-        action: Action,
-        key: &str,
-    ) -> BotMessage {
-        let data = msg
-            .all_buttons()
-            .filter_map(|b| b.callback_data.clone())
-            .find(|d| {
-                matches!(CallbackData::decode(d), Some(CallbackData::Dialogue(_, a)) if a == action)
-            })
-            .unwrap_or_else(|| panic!("no {action:?} button in {:?}", msg.buttons));
-        self.tg.press(user, msg.message_id, &data);
-        self.expect(user, &needle(user, key)).await
-    }
-
-    /// Waits for a message in the user's chat containing `want`.
-    pub async fn expect(&self, user: &FakeUser, want: &str) -> BotMessage {
-        let want_owned = want.to_owned();
-        self.tg
-            .wait_for_message(
-                user.chat_id(),
-                move |m| m.plain().contains(&want_owned),
-                self.wait,
-            )
-            .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "no message with {want:?}; chat: {:#?}",
-                    self.transcript(user)
-                )
-            })
-    }
-
-    async fn expect_new(&self, user: &FakeUser, after: i32, want: &str) -> BotMessage {
-        let want_owned = want.to_owned();
-        self.tg
-            .wait_for_message(
-                user.chat_id(),
-                move |m| m.message_id > after && m.plain().contains(&want_owned),
-                self.wait,
-            )
-            .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "no new message with {want:?}; chat: {:#?}",
-                    self.transcript(user)
-                )
-            })
-    }
-
-    pub fn transcript(&self, user: &FakeUser) -> Vec<String> {
-        self.tg
-            .chat(user.chat_id())
-            .iter()
-            .map(|m| {
-                let buttons: Vec<String> = m.all_buttons().map(|b| b.text.clone()).collect();
-                format!("#{} {} {:?}", m.message_id, m.plain(), buttons)
-            })
-            .collect()
-    }
-
-    /// Agent invites, customer opens the link: the customer is linked to
-    /// account 3488017/9142/357.
-    pub async fn link(&self, customer: &FakeUser) {
-        let agent = self.agent();
-        self.link_via(&agent, customer).await;
-    }
-
     /// An agent with this id (one of [`Harness::agents`] to be obeyed).
     pub fn agent_with_id(&self, id: u64) -> FakeUser {
         let u = FakeUser::new(id, format!("Ajan {id}")).language("tr");
@@ -360,115 +253,9 @@ impl Harness {
         u
     }
 
-    /// `link` through the given agent.
-    pub async fn link_via(&self, agent: &FakeUser, customer: &FakeUser) {
-        let invite = self.say(agent, "/invite 3488017 9142 357", "start=").await;
-        let text = invite.plain();
-        let token = text
-            .split("start=")
-            .nth(1)
-            .and_then(|t| t.split_whitespace().next())
-            .expect("a token in the link")
-            .to_owned();
-        self.say_key(customer, &format!("/start {token}"), "link.done")
-            .await;
-    }
-
     pub fn bank_violations(&self) -> Vec<String> {
         self.sandbox.sandbox.violations()
     }
-}
-
-/// `faturabot run` against this harness, with `extra` variables on top
-/// and its log in the file `log` (a pipe nobody reads could fill up).
-pub fn spawn_bot(
-    h: &Harness,
-    extra: &[(&str, String)],
-    log: &std::path::Path,
-) -> std::process::Child {
-    let file = std::fs::File::create(log).expect("log file");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_faturabot"));
-    cmd.arg("run")
-        .env_clear()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(file);
-    for (k, v) in h.binary_env() {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("binary starts")
-}
-
-/// Presses the pay button of `confirm` and waits until the bank has the
-/// `InvoicePayment` call; returns the button's data, to press it again.
-pub async fn pay_and_wait_for_the_bank(
-    h: &Harness,
-    user: &FakeUser,
-    confirm: &BotMessage,
-) -> String {
-    let data = confirm
-        .all_buttons()
-        .filter_map(|b| b.callback_data.clone())
-        .find(|d| {
-            matches!(
-                CallbackData::decode(d),
-                Some(CallbackData::Dialogue(_, Action::Confirm))
-            )
-        })
-        .expect("a pay button");
-    h.tg.press(user, confirm.message_id, &data);
-    let deadline = std::time::Instant::now() + WAIT;
-    while h.sandbox.sandbox.calls("InvoicePayment") == 0 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        h.sandbox.sandbox.calls("InvoicePayment"),
-        1,
-        "the call is in flight"
-    );
-    data
-}
-
-/// The words of locale text `key` that a user sees whatever fills it in:
-/// its longest piece between placeholders, without HTML tags. Tests wait
-/// for these instead of copying the wording.
-pub fn needle(user: &FakeUser, key: &str) -> String {
-    static TEXTS: std::sync::OnceLock<I18n> = std::sync::OnceLock::new();
-    let texts = TEXTS.get_or_init(|| I18n::load().expect("locales"));
-    let lang = Lang::from_code(user.language_code.as_deref());
-    let template = texts.get(lang, key);
-    let mut pieces = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        pieces.push(&rest[..open]);
-        rest = rest[open..].split_once('}').map_or("", |(_, after)| after);
-    }
-    pieces.push(rest);
-    pieces
-        .into_iter()
-        .map(|p| strip_tags(p).trim().to_owned())
-        .max_by_key(|p| p.chars().count())
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| panic!("{key} has no fixed words to wait for"))
-}
-
-fn strip_tags(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
 }
 
 /// The store in `dir`, once the bot that had it (stopped as a crash
@@ -491,23 +278,4 @@ pub async fn open_store(dir: &std::path::Path) -> Store {
 /// The QR code in a PNG, decoded (exactly one code expected).
 pub fn decode_qr(png: &[u8]) -> String {
     faturabot::receipt::decode_qr(png).expect("a QR code in the image")
-}
-
-/// A Turkish customer's /pay → SU → "iski" → İSKİ İSTANBUL → `subscriber`:
-/// the first message after the subscriber number (the invoices, or the
-/// bank's answer).
-pub async fn to_invoices(h: &Harness, user: &FakeUser, subscriber: &str) -> BotMessage {
-    let groups = h.say_key(user, "/pay", "pay.choose_group").await;
-    h.press_key(user, &groups, "SU", "pay.choose_institution")
-        .await;
-    let found = h.say_key(user, "iski", "pay.filter_some").await;
-    // `iski` finds İSKİ (and DİSKİ, TİSKİ: Turkish-aware, by substring).
-    assert!(
-        found.button("İSKİ İSTANBUL").is_some(),
-        "{:?}",
-        found.buttons
-    );
-    h.press_key(user, &found, "İSKİ İSTANBUL", "pay.enter_field")
-        .await;
-    h.say(user, subscriber, "").await
 }

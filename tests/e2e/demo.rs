@@ -1,6 +1,9 @@
 //! `faturabot demo`: the real binary, driven through its terminal chat, pays
 //! a bill; and the chat core ([`faturabot::demo::run_with`]) in process.
 
+use crate::common::{ISKI, Key, filled};
+
+use faturabot::i18n::Lang;
 use std::{
     io::{BufRead, BufReader, Read, Write},
     process::{Child, ChildStdin, Command, Stdio},
@@ -142,6 +145,19 @@ fn button(line: &str) -> Option<(usize, String)> {
     Some((n.parse().ok()?, text.to_owned()))
 }
 
+/// Whether a printed line shows locale text `key` in English (the demo's
+/// language): its longest line of fixed words, as the demo prints a message
+/// line by line.
+fn shows(key: Key<'_>) -> impl Fn(&str) -> bool + use<> {
+    let longest = key
+        .pieces_in(Lang::En)
+        .iter()
+        .flat_map(|p| p.lines().map(|l| l.trim().to_owned()).collect::<Vec<_>>())
+        .max_by_key(|l| l.chars().count())
+        .expect("a line");
+    move |line| line.contains(&longest)
+}
+
 fn is_qr_row(line: &str) -> bool {
     line.chars()
         .filter(|c| matches!(c, '█' | '▀' | '▄'))
@@ -154,31 +170,39 @@ fn the_demo_pays_a_bill_and_draws_the_receipt_qr() {
     let mut demo = Demo::start();
 
     // The account is linked before anything is typed.
-    demo.wait_for(0, "the linked account", |l| l.contains("is linked"));
+    demo.wait_for(0, "the linked account", shows("link.done".into()));
 
     demo.type_line("/pay");
-    let at = demo.wait_for(0, "the group question", |l| l.contains("What kind of bill"));
+    let at = demo.wait_for(0, "the group question", shows("pay.choose_group".into()));
     let at = demo.press(at, "SU", |b| b == "SU");
-    let at = demo.wait_for(at, "the institution list", |l| {
-        l.contains("choose the institution")
-    });
+    let at = demo.wait_for(
+        at,
+        "the institution list",
+        shows("pay.choose_institution".into()),
+    );
     demo.type_line("iski");
-    let at = demo.wait_for(at, "the search result", |l| l.contains("Matching"));
-    let at = demo.press(at, "İSKİ İSTANBUL", |b| b.starts_with("İSKİ İSTANBUL"));
-    let at = demo.wait_for(at, "the subscriber prompt", |l| l.contains("Please type"));
+    let at = demo.wait_for(at, "the search result", shows("pay.filter_some".into()));
+    let at = demo.press(at, ISKI, |b| b.starts_with(ISKI));
+    let at = demo.wait_for(at, "the subscriber prompt", shows("pay.enter_field".into()));
     demo.type_line("1000001");
-    let at = demo.wait_for(at, "the invoice list", |l| l.contains("unpaid invoice"));
+    let at = demo.wait_for(at, "the invoice list", shows("pay.choose_invoice".into()));
     let at = demo.press(at, "the invoice", |b| b.contains("29.20"));
-    let at = demo.wait_for(at, "the confirmation", |l| {
-        l.contains("Please check and confirm")
-    });
-    let at = demo.press(at, "confirm", |b| b.starts_with("✅ Pay"));
-    let paid = demo.wait_for(at, "the payment done", |l| l.contains("✅ Paid"));
+    let at = demo.wait_for(at, "the confirmation", shows("pay.confirm".into()));
+    let amount = [("amount", "TRY 29.20")];
+    let pay = filled("button.confirm", &amount)
+        .pieces_in(Lang::En)
+        .concat();
+    let at = demo.press(at, "confirm", |b| b == pay);
+    let paid = demo.wait_for(
+        at,
+        "the payment done",
+        shows(filled("status.completed", &amount)),
+    );
     let photo = demo.wait_for(at, "the receipt photo", |l| {
         l.contains("[photo: a QR code holding")
     });
     let qr = demo.wait_for(photo, "the QR drawn in blocks", is_qr_row);
-    demo.wait_for(qr, "the receipt caption", |l| l.contains("Receipt"));
+    demo.wait_for(qr, "the receipt caption", shows("receipt.text".into()));
     assert!(paid > at && qr > photo);
 
     demo.type_line("/quit");

@@ -5,7 +5,8 @@ use crate::common;
 
 use std::{process::Child, time::Duration};
 
-use common::Harness;
+use common::{Harness, ISKI, SUBSCRIBER_FIELD, filled, words};
+use faturabot::bot::callbacks::Action;
 
 fn spawn(h: &Harness, log: &std::path::Path) -> Child {
     common::spawn_bot(h, &[], log)
@@ -20,20 +21,27 @@ async fn sigkill_mid_dialogue_then_the_dialogue_continues() {
 
     let user = h.customer(2001, "tr");
     h.link(&user).await;
-    let groups = h.say(&user, "/pay", "Hangi tür").await;
-    h.press(&user, &groups, "SU", "kurumu seçin").await;
-    let found = h.say(&user, "iski", "eşleşen").await;
-    h.press(&user, &found, "İSKİ İSTANBUL", "Abone Numarası")
+    let groups = h.say_key(&user, "/pay", "pay.choose_group").await;
+    h.press_key(&user, &groups, "SU", "pay.choose_institution")
         .await;
+    let found = h.say_key(&user, "iski", "pay.filter_some").await;
+    h.press_key(
+        &user,
+        &found,
+        ISKI,
+        filled("pay.enter_field", &[("field", SUBSCRIBER_FIELD)]),
+    )
+    .await;
 
     // kill -9: no shutdown, no flush beyond what the bot already did.
     bot.kill().expect("SIGKILL");
     let _ = bot.wait();
     let mut bot = spawn(&h, &log2);
 
-    let invoices = h.say(&user, "1000001", "ödenmemiş fatura").await;
-    let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
-    h.press(&user, &confirm, "öde", "ödendi").await;
+    let invoices = h.say_key(&user, "1000001", "pay.choose_invoice").await;
+    let confirm = h.press_key(&user, &invoices, "₺29,20", "pay.confirm").await;
+    h.press_action(&user, &confirm, Action::Confirm, "status.completed")
+        .await;
     assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1);
 
     let _ = bot.kill();
@@ -70,7 +78,9 @@ async fn sigkill_during_the_bank_call_leaves_an_unknown_payment_never_paid_twice
     h.link(&user).await;
     // 9100003: the bank takes longer than the bot waits, and then pays.
     let invoices = common::to_invoices(&h, &user, "9100003").await;
-    let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+    let confirm = h
+        .press_action(&user, &invoices, Action::Bill(0), "pay.confirm")
+        .await;
     let data = common::pay_and_wait_for_the_bank(&h, &user, &confirm).await;
 
     bot.kill().expect("SIGKILL");
@@ -79,10 +89,10 @@ async fn sigkill_during_the_bank_call_leaves_an_unknown_payment_never_paid_twice
 
     // The same confirm button: the payment exists, it is not made again.
     h.tg.press(&user, confirm.message_id, &data);
-    h.expect(&user, "doğrulayamadık").await;
-    let history = h.say(&user, "/history", "Ödemeleriniz").await;
+    h.expect_key(&user, "status.unknown").await;
+    let history = h.say_key(&user, "/history", "history.title").await;
     assert!(
-        history.plain().contains("inceleniyor"),
+        history.plain().contains(&words(&user, "state.unknown")),
         "{}",
         history.plain()
     );

@@ -5,7 +5,7 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{Harness, WAIT};
+use common::{Harness, WAIT, action_data, filled, page_turn};
 
 /// Bot-side time of a tap that needs no bank call (paging a cached list):
 /// from enqueueing the press to the edited message arriving at the fake
@@ -21,18 +21,12 @@ async fn tap_latency_and_catalog_calls() {
     }
     let calls_before = catalog_calls(&h);
     for u in &users {
-        let groups = h.say(u, "/pay", "Hangi tür").await;
-        let mut page = h.press(u, &groups, "SU", "sayfa 1/").await;
+        let groups = h.say_key(u, "/pay", "pay.choose_group").await;
+        let first = filled("pay.choose_institution", &[("page", "1")]);
+        let mut page = h.press_key(u, &groups, "SU", first).await;
         for i in 0..4 {
-            let (button, want) = if i % 2 == 0 {
-                ("Sonraki", "sayfa 2/")
-            } else {
-                ("Önceki", "sayfa 1/")
-            };
-            let data = page
-                .button(button)
-                .and_then(|b| b.callback_data.clone())
-                .expect("pager");
+            let (action, shows) = page_turn(i);
+            let data = action_data(&page, action);
             let edits = h.tg.count("editMessageText");
             let t0 = Instant::now();
             h.tg.press(u, page.message_id, &data);
@@ -43,7 +37,7 @@ async fn tap_latency_and_catalog_calls() {
                 tokio::time::sleep(Duration::from_micros(200)).await;
             }
             samples.push(t0.elapsed());
-            page = h.expect(u, want).await;
+            page = h.expect_key(u, shows).await;
         }
     }
     samples.sort();

@@ -8,7 +8,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Harness, WAIT};
+use common::{Harness, Key, WAIT, words};
+use faturabot::bot::callbacks::Action;
 
 const BIN: &str = env!("CARGO_BIN_EXE_faturabot");
 
@@ -125,7 +126,7 @@ async fn health_metrics_and_graceful_sigterm() {
     );
 
     let user = h.customer(3001, "en");
-    h.say(&user, "/help", "What I can do").await;
+    h.say_key(&user, "/help", "help.title").await;
     let metrics = wait_http(&format!("http://127.0.0.1:{port}/metrics"))
         .await
         .text()
@@ -223,7 +224,7 @@ async fn webhook_mode_serves_updates_with_the_secret_only() {
         .await
         .unwrap();
     assert!(ok.status().is_success());
-    let reply = h.expect(&user, "What I can do").await;
+    let reply = h.expect_key(&user, "help.title").await;
     assert!(reply.plain().contains("/pay"));
     assert_eq!(
         h.tg.chat(user.chat_id()).len(),
@@ -260,7 +261,8 @@ async fn webhook_mode_serves_updates_with_the_secret_only() {
         .expect("an answer in the group");
     let text = pointer.param_str("text").unwrap_or_default();
     assert!(
-        text.contains("private chat") && text.contains("https://t.me/faturabot_test_bot"),
+        Key::from("group.private_only").shown_in(&user, &text)
+            && text.contains("https://t.me/faturabot_test_bot"),
         "{text}"
     );
     assert!(
@@ -291,12 +293,13 @@ async fn run_sandbox_pays_with_only_a_token() {
     h.link(&user).await;
     let invoices = common::to_invoices(&h, &user, "1000001").await;
     assert!(
-        invoices.plain().contains("ödenmemiş fatura"),
+        Key::from("pay.choose_invoice").shown_in(&user, &invoices.plain()),
         "{}",
         invoices.plain()
     );
-    let confirm = h.press(&user, &invoices, "₺29,20", "onaylayın").await;
-    h.press(&user, &confirm, "öde", "ödendi").await;
+    let confirm = h.press_key(&user, &invoices, "₺29,20", "pay.confirm").await;
+    h.press_action(&user, &confirm, Action::Confirm, "status.completed")
+        .await;
     // Not the harness's sandbox: the embedded one was used.
     assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 0);
     sigterm(&bot);
@@ -352,7 +355,9 @@ async fn sigterm_with_a_stuck_payment_exits_at_the_drain_limit() {
     let user = h.customer(3004, "tr");
     h.link(&user).await;
     let invoices = common::to_invoices(&h, &user, "9100003").await;
-    let confirm = h.press(&user, &invoices, "₺", "onaylayın").await;
+    let confirm = h
+        .press_action(&user, &invoices, Action::Bill(0), "pay.confirm")
+        .await;
     let data = common::pay_and_wait_for_the_bank(&h, &user, &confirm).await;
 
     let t0 = Instant::now();
@@ -369,10 +374,10 @@ async fn sigterm_with_a_stuck_payment_exits_at_the_drain_limit() {
 
     let mut bot = spawn_logged(&h, &extra, &log);
     h.tg.press(&user, confirm.message_id, &data);
-    h.expect(&user, "doğrulayamadık").await;
-    let history = h.say(&user, "/history", "Ödemeleriniz").await;
+    h.expect_key(&user, "status.unknown").await;
+    let history = h.say_key(&user, "/history", "history.title").await;
     assert!(
-        history.plain().contains("inceleniyor"),
+        history.plain().contains(&words(&user, "state.unknown")),
         "{}",
         history.plain()
     );
