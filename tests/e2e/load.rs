@@ -16,7 +16,8 @@ use faturabot::{
     fakegram::FakeUser,
     i18n::Lang,
     sandbox::FailMode,
-    storage::{PaymentRecord, PaymentState, Store, payments::Begin},
+    payments::{Begin, PaymentIntent, PaymentRecord, PaymentState, TelegramUserId},
+    storage::{Dialogues, Store},
 };
 use teloxide::{dispatching::dialogue::Storage, types::ChatId};
 use tokio::task::JoinSet;
@@ -146,17 +147,18 @@ async fn storage_under_contention_never_hangs() {
     within(Duration::from_secs(60), "500 durable writers", async {
         let dir = common::TempDir::new();
         let store = Store::open(&dir.0).expect("store");
-        let dialogues = Arc::new(store.dialogues().expect("dialogues"));
+        let dialogues = store.dialogues::<State>();
         let mut tasks = JoinSet::new();
         for i in 0..500u64 {
             tasks.spawn(durable_writes(store.clone(), dialogues.clone(), i));
         }
         join_all(tasks).await;
-        assert_eq!(dialogues.len(), 500);
+        assert_eq!(dialogues.count().await.expect("count"), 500);
         for i in [0u64, 250, 499] {
-            let user = store.users.get(10_000 + i).await.expect("user");
+            let user = store.users.get(TelegramUserId(10_000 + i)).await.expect("user");
             assert_eq!(user.lang, Some(Lang::En));
-            let record = store.ledger.get(&format!("load-{i}")).await.expect("get");
+            let intent = PaymentIntent::from_raw(format!("load-{i}"));
+            let record = store.ledger.get(&intent).await.expect("get");
             assert!(record.is_some());
         }
         assert!(store.healthy().await);
@@ -166,24 +168,24 @@ async fn storage_under_contention_never_hangs() {
 
 /// One customer's worth of durable writes: a dialogue step, a user record,
 /// an invite and a ledger record.
-async fn durable_writes(store: Store, dialogues: Arc<faturabot::storage::SledDialogues>, i: u64) {
+async fn durable_writes(store: Store, dialogues: Arc<Dialogues<State>>, i: u64) {
     let chat = ChatId(10_000 + i as i64);
     Storage::<State>::update_dialogue(dialogues, chat, State::Idle)
         .await
         .expect("dialogue");
     store
         .users
-        .set_lang(10_000 + i, Lang::En)
+        .set_lang(TelegramUserId(10_000 + i), Lang::En)
         .await
         .expect("user");
     store
         .invites
-        .create(account(), AGENT_ID, chrono::Utc::now())
+        .create(account(), TelegramUserId(AGENT_ID), chrono::Utc::now())
         .await
         .expect("invite");
     let record = PaymentRecord {
-        intent: format!("load-{i}"),
-        payer: 10_000 + i,
+        intent: PaymentIntent::from_raw(format!("load-{i}")),
+        payer: TelegramUserId(10_000 + i),
         chat_id: chat.0,
         account: account(),
         association_code: "ISKI".into(),

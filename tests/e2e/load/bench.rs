@@ -26,16 +26,16 @@ pub fn knob(name: &str, default: u64) -> u64 {
 /// stored dialogue, written before the bot starts.
 pub async fn prepopulate(dir: &Path, first: u64, n: u64, dialogues: u64) {
     let store = Store::open(dir).expect("store");
-    let stored = Arc::new(store.dialogues().expect("dialogues"));
+    let stored = store.dialogues::<State>();
     let mut tasks = JoinSet::new();
     for i in 0..n {
         let store = store.clone();
         tasks.spawn(async move {
-            store
-                .users
-                .update(first + i, |r| r.accounts = vec![account()])
-                .await
-                .expect("user");
+            let user = TelegramUserId(first + i);
+            let now = chrono::Utc::now();
+            let invites = &store.invites;
+            let token = invites.create(account(), user, now).await.expect("invite");
+            invites.redeem(&token, user, Lang::Tr, now).await.expect("user");
         });
     }
     join_all(tasks).await;

@@ -131,13 +131,10 @@ async fn unreadable_stored_state_is_reset_politely() {
     {
         // What an older version might have stored.
         let store = common::open_store(&h.dir.0).await;
-        let tree = store.db.open_tree("dialogues").expect("tree");
-        tree.insert(
-            user.chat_id().to_be_bytes(),
-            &br#"{"ChoosingPlan":{"old":1}}"#[..],
-        )
-        .expect("insert");
-        store.db.flush().expect("flush");
+        let old = br#"{"ChoosingPlan":{"old":1}}"#.to_vec();
+        let chat = user.chat_id();
+        store.dialogue_states.put(chat, old).await.expect("insert");
+        store.flush().await.expect("flush");
     }
     h.launch().await;
     h.say_key(&user, "merhaba", "state.reset").await;

@@ -8,18 +8,26 @@ use std::time::Duration;
 use common::{Harness, ISKI, SUBSCRIBER_FIELD, filled, read};
 use faturabot::bot::callbacks::Action;
 
-/// The dialogue states as stored by this build, one of each kind, taken
-/// from a real run. A later build must still read them (an upgrade keeps
-/// every chat where it was). Written by the ignored
-/// `write_stored_dialogue_fixture`.
-const STORED_DIALOGUES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/dialogues/stored-v0.json"
-);
+/// The dialogue states as stored by each version, one of each kind, taken
+/// from real runs. Every later build must still read them all (an upgrade
+/// keeps every chat where it was).
+const STORED_DIALOGUES: [&str; 2] = [
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dialogues/stored-v0.json"),
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dialogues/stored-v1.json"),
+];
+
+/// What this build writes; made by the ignored `write_stored_dialogue_fixture`.
+const CURRENT: &str = STORED_DIALOGUES[1];
 
 #[test]
 fn dialogues_stored_by_earlier_builds_still_read() {
-    let text = std::fs::read_to_string(STORED_DIALOGUES).expect("fixture");
+    for fixture in STORED_DIALOGUES {
+        every_kind_reads(fixture);
+    }
+}
+
+fn every_kind_reads(fixture: &str) {
+    let text = std::fs::read_to_string(fixture).expect("fixture");
     let stored: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&text).expect("a JSON object");
     let kinds = [
@@ -33,8 +41,8 @@ fn dialogues_stored_by_earlier_builds_still_read() {
     ];
     for kind in kinds {
         let json = stored.get(kind).unwrap_or_else(|| panic!("{kind} missing"));
-        let state: faturabot::bot::State = serde_json::from_value(json.clone())
-            .unwrap_or_else(|e| panic!("{kind} no longer reads: {e}"));
+        let state = faturabot::bot::State::decode(json.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{kind} of {fixture} no longer reads: {e}"));
         assert_eq!(state.name(), kind);
         assert!(state.step().is_some(), "{kind} keeps its live step");
     }
@@ -102,11 +110,11 @@ async fn write_stored_dialogue_fixture() {
         .map(|(kind, raw)| format!("  {kind:?}: {raw}"))
         .collect();
     let text = format!("{{\n{}\n}}\n", entries.join(",\n"));
-    std::fs::write(STORED_DIALOGUES, text).expect("write the fixture");
+    std::fs::write(CURRENT, text).expect("write the fixture");
 }
 
-/// The stored dialogue of `user`'s chat, exactly as sled holds it (the bot
-/// is stopped for the read, as a crash would, and started again).
+/// The stored dialogue of `user`'s chat, exactly as stored (the bot is
+/// stopped for the read, as a crash would, and started again).
 async fn capture(
     h: &mut Harness,
     user: &faturabot::fakegram::FakeUser,
@@ -114,26 +122,15 @@ async fn capture(
     into: &mut std::collections::BTreeMap<String, String>,
 ) {
     h.crash().await;
-    // sled lets its file lock go once its own threads let go of it.
-    let mut tries = 0;
-    let db = loop {
-        match sled::open(&h.dir.0) {
-            Ok(db) => break db,
-            Err(e) if tries < 50 => {
-                tries += 1;
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("the database stays locked: {e}"),
-        }
-    };
-    let bytes = db
-        .open_tree("dialogues")
-        .expect("tree")
-        .get(user.chat_id().to_be_bytes())
+    let store = common::open_store(&h.dir.0).await;
+    let bytes = store
+        .dialogue_states
+        .get(user.chat_id())
+        .await
         .expect("read")
         .expect("a stored dialogue");
-    drop(db);
+    drop(store);
+    // sled lets its file lock go once its own threads let go of it.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let text = String::from_utf8(bytes.to_vec()).expect("stored JSON is text");
     into.insert(kind.to_owned(), text);
