@@ -22,12 +22,20 @@
 //! - [`upstreams`]: the configured services, or the embedded sandbox
 //!   started for `run --sandbox`: resolved before the bot is built.
 //!
+//! The core
+//! - [`payments`]: the payment rules and flows, with no Telegram in them:
+//!   identifiers, [`payments::PaymentState`] and its rules, the ledger's
+//!   records, the ports storage and the bank implement, and
+//!   [`payments::Payments`] (`pay`, `cancel`, `settle`, `invite`) with typed
+//!   outcomes.
+//!
 //! The bot
-//! - [`bot`]: the dptree `schema()`, the dialogue `State`, commands,
-//!   callback data, keyboards, and the handlers (payment dialogue, receipts,
-//!   agents); `bot::launch` wires it all up.
-//! - [`storage`]: sled: dialogue states, users, invites, the payment ledger,
-//!   and the one flusher that makes writes durable (group commit).
+//! - [`bot`]: the dptree `schema()` (a branch per command, button kind and
+//!   dialogue state), the dialogue `State`, pure `screens`, the `receive_*`
+//!   handlers; `bot::launch` is the composition root.
+//! - [`storage`]: the bot-side ports, teloxide's dialogue storage over them,
+//!   and the sled backend (users, invites, ledger, dialogues, menus, and the
+//!   one flusher that makes writes durable).
 //! - [`i18n`]: Turkish and English texts from `locales/`, money per language.
 //! - [`receipt`]: the receipt's QR code as PNG or terminal blocks.
 //! - [`money`]: [`money::Amount`], a decimal that crosses JSON untouched.

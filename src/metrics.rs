@@ -16,7 +16,7 @@ use std::{
 
 use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 
-use crate::bank::catalog::CacheStats;
+use crate::{bank::catalog::CacheStats, storage::Store};
 
 /// Upper bounds (seconds) of the bank-latency histogram buckets.
 const BUCKETS: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0];
@@ -164,13 +164,15 @@ impl Metrics {
 /// What `/healthz` checks.
 #[derive(Clone)]
 pub struct Health {
-    pub app: Arc<crate::bot::App>,
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub cache: Arc<CacheStats>,
     /// `host:port` of the bank, checked by a TCP connect (not an API call).
     pub bank_addr: String,
 }
 
 async fn healthz(State(h): State<Health>) -> impl IntoResponse {
-    let db_ok = h.app.store.healthy().await;
+    let db_ok = h.store.healthy().await;
     let bank_ok = tokio::time::timeout(
         Duration::from_secs(2),
         tokio::net::TcpStream::connect(h.bank_addr.as_str()),
@@ -191,7 +193,7 @@ async fn healthz(State(h): State<Health>) -> impl IntoResponse {
 }
 
 async fn metrics(State(h): State<Health>) -> impl IntoResponse {
-    let text = h.app.metrics.render(&h.app.catalog.stats);
+    let text = h.metrics.render(&h.cache);
     ([("content-type", "text/plain; version=0.0.4")], text)
 }
 

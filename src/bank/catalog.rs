@@ -82,7 +82,7 @@ pub struct Catalog {
     groups: TtlCache<(), Arc<Vec<Group>>>,
     lists: TtlCache<String, Arc<Vec<Association>>>,
     screens: TtlCache<String, Arc<ScreenDefinition>>,
-    pub stats: CacheStats,
+    pub stats: Arc<CacheStats>,
 }
 
 impl Catalog {
@@ -93,7 +93,7 @@ impl Catalog {
             groups: TtlCache::new(),
             lists: TtlCache::new(),
             screens: TtlCache::new(),
-            stats: CacheStats::default(),
+            stats: Arc::default(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The Telegram side.
 //!
-//! - [`schema`]: the one dptree tree of handlers, a pure function: every
+//! - [`schema()`]: the one dptree tree of handlers, a pure function: every
 //!   command, every dialogue state, every kind of button has its branch.
 //! - [`state`]: the dialogue [`state::State`], one struct per step, and how
 //!   it is stored (versioned).

@@ -15,8 +15,8 @@ use faturabot::{
     bot::{State, callbacks::Action, launch::telegram_limits},
     fakegram::FakeUser,
     i18n::Lang,
-    sandbox::FailMode,
     payments::{Begin, PaymentIntent, PaymentRecord, PaymentState, TelegramUserId},
+    sandbox::FailMode,
     storage::{Dialogues, Store},
 };
 use teloxide::{dispatching::dialogue::Storage, types::ChatId};
@@ -155,7 +155,11 @@ async fn storage_under_contention_never_hangs() {
         join_all(tasks).await;
         assert_eq!(dialogues.count().await.expect("count"), 500);
         for i in [0u64, 250, 499] {
-            let user = store.users.get(TelegramUserId(10_000 + i)).await.expect("user");
+            let user = store
+                .users
+                .get(TelegramUserId(10_000 + i))
+                .await
+                .expect("user");
             assert_eq!(user.lang, Some(Lang::En));
             let intent = PaymentIntent::from_raw(format!("load-{i}"));
             let record = store.ledger.get(&intent).await.expect("get");
@@ -262,7 +266,7 @@ async fn two_hundred_customers_page_lists_at_once() {
         let customers = link_at_once(&h, 40_000, 200, &agents).await;
         let ready = Arc::new(tokio::sync::Barrier::new(customers.len()));
         let mut paging = JoinSet::new();
-        for user in customers.iter().cloned() {
+        for user in customers.clone() {
             let (h, ready) = (h.clone(), ready.clone());
             paging.spawn(async move {
                 let groups = h.say_key(&user, "/pay", "pay.choose_group").await;
@@ -299,7 +303,7 @@ async fn a_bank_outage_costs_each_user_one_timeout() {
                 .fail_next("GetAssociationCollectionGroup", FailMode::Slow, 1000);
             let started = Instant::now();
             let mut asking = JoinSet::new();
-            for user in customers.iter().cloned() {
+            for user in customers.clone() {
                 let h = h.clone();
                 asking.spawn(async move {
                     h.say_key(&user, "/pay", "bank.timeout").await;

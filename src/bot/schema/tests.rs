@@ -8,7 +8,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use teloxide::{dispatching::dialogue::Storage, types::ChatId};
+use teloxide::dispatching::dialogue::Storage;
 
 use super::{private_handler, schema};
 use crate::{
@@ -199,6 +199,16 @@ fn press(
     serde_json::from_str(&json.to_string()).expect("a callback update")
 }
 
+fn dialogue_press(chat: i64, step: Step, action: Action) -> teloxide::types::Update {
+    press(
+        0,
+        chat,
+        chat,
+        "private",
+        &CallbackData::Dialogue(step, action).encode(),
+    )
+}
+
 async fn handled(
     tree: &super::Branch,
     app: &Arc<App>,
@@ -231,74 +241,60 @@ async fn every_dialogue_state_has_its_branches() {
     let tree = private_handler();
     let dialogues = app.store.dialogues::<State>();
     let mut update_id = 0;
+    let mut updates = tokio::task::JoinSet::new();
     for (i, state) in one_of_each().into_iter().enumerate() {
-        let id = 5000 + i as i64;
         let step = state.step().unwrap_or(Step(7));
+        // A chat per input: Telegram's pace of one message a second per
+        // chat would otherwise set the pace of this test.
+        let chat_of = |j: i64| 5000 + 100 * i as i64 + j;
         let inputs = [
-            ("text", text(0, id, id, "private", "1000001")),
-            ("a command", text(0, id, id, "private", "/cancel")),
+            (
+                "text",
+                text(0, chat_of(0), chat_of(0), "private", "1000001"),
+            ),
+            (
+                "a command",
+                text(0, chat_of(1), chat_of(1), "private", "/cancel"),
+            ),
             ("a photo", {
                 let json = serde_json::json!({"update_id": 0, "message": {
-                    "message_id": 10, "date": 0, "chat": chat(id, "private"), "from": user(id),
+                    "message_id": 10, "date": 0, "chat": chat(chat_of(2), "private"), "from": user(chat_of(2)),
                     "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]
                 }});
                 serde_json::from_str(&json.to_string()).expect("a photo update")
             }),
-            (
-                "Back",
-                press(
-                    0,
-                    id,
-                    id,
-                    "private",
-                    &CallbackData::Dialogue(step, Action::Back).encode(),
-                ),
-            ),
-            (
-                "Confirm",
-                press(
-                    0,
-                    id,
-                    id,
-                    "private",
-                    &CallbackData::Dialogue(step, Action::Confirm).encode(),
-                ),
-            ),
-            (
-                "Cancel",
-                press(
-                    0,
-                    id,
-                    id,
-                    "private",
-                    &CallbackData::Dialogue(step, Action::Cancel).encode(),
-                ),
-            ),
+            ("Back", dialogue_press(chat_of(4), step, Action::Back)),
+            ("Confirm", dialogue_press(chat_of(5), step, Action::Confirm)),
+            ("Cancel", dialogue_press(chat_of(6), step, Action::Cancel)),
             (
                 "a stale button",
-                press(
-                    0,
-                    id,
-                    id,
-                    "private",
-                    &CallbackData::Dialogue(Step(1), Action::Back).encode(),
-                ),
+                dialogue_press(chat_of(7), Step(1), Action::Back),
             ),
-            ("a forged button", press(0, id, id, "private", "zz:9")),
+            (
+                "a forged button",
+                press(0, chat_of(3), chat_of(3), "private", "zz:9"),
+            ),
         ];
         for (what, mut update) in inputs {
             update_id += 1;
             update.id = teloxide::types::UpdateId(update_id);
-            Storage::update_dialogue(dialogues.clone(), ChatId(id), state.clone())
+            let chat = update.chat().map(|c| c.id).expect("a chat");
+            Storage::update_dialogue(dialogues.clone(), chat, state.clone())
                 .await
                 .expect("store the state");
-            assert!(
-                handled(&tree, &app, &bot, update).await,
-                "{what} in state {} has no branch",
-                state.name()
-            );
+            let (tree, app, bot) = (tree.clone(), app.clone(), bot.clone());
+            let name = state.name();
+            // All at once, each in its own chat, as many customers would.
+            updates.spawn(async move { (what, name, handled(&tree, &app, &bot, update).await) });
         }
     }
+    let mut seen = 0;
+    while let Some(done) = updates.join_next().await {
+        let (what, state, handled) = done.expect("no handler panics");
+        assert!(handled, "{what} in state {state} has no branch");
+        seen += 1;
+    }
+    assert_eq!(seen, 9 * 8);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

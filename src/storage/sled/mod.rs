@@ -1,6 +1,6 @@
 //! The sled backend: one embedded database, opened once.
 //!
-//! sled calls run on blocking threads ([`blocking`]): a write can wait for
+//! sled calls run on blocking threads (`blocking`): a write can wait for
 //! disk I/O, and the async workers must keep serving other chats
 //! meanwhile. Whatever must survive `kill -9` goes through the one
 //! [`Flusher`] before the bot acts on it.

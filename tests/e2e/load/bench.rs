@@ -35,7 +35,10 @@ pub async fn prepopulate(dir: &Path, first: u64, n: u64, dialogues: u64) {
             let now = chrono::Utc::now();
             let invites = &store.invites;
             let token = invites.create(account(), user, now).await.expect("invite");
-            invites.redeem(&token, user, Lang::Tr, now).await.expect("user");
+            invites
+                .redeem(&token, user, Lang::Tr, now)
+                .await
+                .expect("user");
         });
     }
     join_all(tasks).await;

@@ -12,8 +12,14 @@ use faturabot::bot::callbacks::Action;
 /// from real runs. Every later build must still read them all (an upgrade
 /// keeps every chat where it was).
 const STORED_DIALOGUES: [&str; 2] = [
-    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dialogues/stored-v0.json"),
-    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dialogues/stored-v1.json"),
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dialogues/stored-v0.json"
+    ),
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dialogues/stored-v1.json"
+    ),
 ];
 
 /// What this build writes; made by the ignored `write_stored_dialogue_fixture`.

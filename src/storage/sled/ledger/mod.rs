@@ -40,7 +40,7 @@ pub struct SledLedger {
 enum Change {
     Missing,
     /// The record as it is; `false` when the change did not apply.
-    Done(PaymentRecord, bool),
+    Done(Box<PaymentRecord>, bool),
     /// The bank id given belongs to another payment (or this one has another).
     IdTaken,
 }
@@ -97,7 +97,7 @@ impl SledLedger {
                         let record: PaymentRecord =
                             serde_json::from_slice(&current).map_err(abort)?;
                         let Some(changed) = change(&record) else {
-                            return Ok((Change::Done(record, false), None));
+                            return Ok((Change::Done(Box::new(record), false), None));
                         };
                         let mut displaced = None;
                         if let Some(tx) = changed.transaction_id {
@@ -113,7 +113,7 @@ impl SledLedger {
                         }
                         let bytes = serde_json::to_vec(&changed).map_err(abort)?;
                         payments.insert(key.as_slice(), bytes)?;
-                        Ok((Change::Done(changed, true), displaced))
+                        Ok((Change::Done(Box::new(changed), true), displaced))
                     })
                     .map_err(from_transaction)
             })
@@ -145,7 +145,7 @@ impl SledLedger {
             })
             .await?;
         Ok(match outcome {
-            Change::Done(record, true) => Some(record),
+            Change::Done(record, true) => Some(*record),
             _ => None,
         })
     }
@@ -250,8 +250,8 @@ impl Ledger for SledLedger {
         Ok(match outcome {
             Change::Missing => Settled::NotFound,
             Change::IdTaken => Settled::IdTaken,
-            Change::Done(record, false) => Settled::NotUnsettled(record),
-            Change::Done(record, true) => Settled::Done(record),
+            Change::Done(record, false) => Settled::NotUnsettled(*record),
+            Change::Done(record, true) => Settled::Done(*record),
         })
     }
 
