@@ -10,7 +10,9 @@ mod flows;
 mod locale;
 
 pub use chat::{action_data, labelled};
-pub use flows::{page_turn, pay_and_wait_for_the_bank, spawn_bot, to_invoices};
+pub use flows::{
+    page_turn, pay_and_wait_for_the_bank, spawn_bot, to_invoices, to_subscriber_prompt,
+};
 pub use locale::{Key, filled, needle, read, words};
 
 use std::{

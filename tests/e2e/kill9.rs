@@ -5,7 +5,7 @@ use crate::common;
 
 use std::{process::Child, time::Duration};
 
-use common::{Harness, ISKI, SUBSCRIBER_FIELD, filled, words};
+use common::{Harness, words};
 use faturabot::bot::callbacks::Action;
 
 fn spawn(h: &Harness, log: &std::path::Path) -> Child {
@@ -21,17 +21,7 @@ async fn sigkill_mid_dialogue_then_the_dialogue_continues() {
 
     let user = h.customer(2001, "tr");
     h.link(&user).await;
-    let groups = h.say_key(&user, "/pay", "pay.choose_group").await;
-    h.press_key(&user, &groups, "SU", "pay.choose_institution")
-        .await;
-    let found = h.say_key(&user, "iski", "pay.filter_some").await;
-    h.press_key(
-        &user,
-        &found,
-        ISKI,
-        filled("pay.enter_field", &[("field", SUBSCRIBER_FIELD)]),
-    )
-    .await;
+    common::to_subscriber_prompt(&h, &user).await;
 
     // kill -9: no shutdown, no flush beyond what the bot already did.
     bot.kill().expect("SIGKILL");

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use super::{bank_payment, cancel_as_agent, cancel_outcome, common, pay, reply_to};
 use chrono::Utc;
-use common::{
-    Harness, ISKI, ISKI_NAME, Key, SUBSCRIBER_FIELD, WAIT, action_data, filled, needle, read, words,
-};
+use common::{Harness, ISKI_NAME, Key, WAIT, action_data, filled, needle, read, words};
 use faturabot::{
     bot::callbacks::Action,
     clock::{Clock, istanbul},
@@ -285,17 +283,7 @@ async fn an_english_payer_is_told_of_a_cancellation_in_english() {
     let h = Harness::start().await;
     let user = h.customer(4101, "en");
     h.link(&user).await;
-    let groups = h.say_key(&user, "/pay", "pay.choose_group").await;
-    h.press_key(&user, &groups, "SU", "pay.choose_institution")
-        .await;
-    let found = h.say_key(&user, "iski", "pay.filter_some").await;
-    h.press_key(
-        &user,
-        &found,
-        ISKI,
-        filled("pay.enter_field", &[("field", SUBSCRIBER_FIELD)]),
-    )
-    .await;
+    common::to_subscriber_prompt(&h, &user).await;
     let invoices = h.say_key(&user, "1000001", "pay.choose_invoice").await;
     let confirm = h
         .press_key(&user, &invoices, "TRY 29.20", "pay.confirm")

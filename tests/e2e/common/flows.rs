@@ -37,6 +37,13 @@ impl Harness {
 /// the first message after the subscriber number (the invoices, or the
 /// bank's answer).
 pub async fn to_invoices(h: &Harness, user: &FakeUser, subscriber: &str) -> BotMessage {
+    to_subscriber_prompt(h, user).await;
+    h.say(user, subscriber, "").await
+}
+
+/// A Turkish customer's /pay → SU → "iski" → İSKİ İSTANBUL: the prompt
+/// for the subscriber number.
+pub async fn to_subscriber_prompt(h: &Harness, user: &FakeUser) -> BotMessage {
     let groups = h.say_key(user, "/pay", "pay.choose_group").await;
     h.press_key(user, &groups, "SU", "pay.choose_institution")
         .await;
@@ -49,8 +56,7 @@ pub async fn to_invoices(h: &Harness, user: &FakeUser, subscriber: &str) -> BotM
         ISKI,
         filled("pay.enter_field", &[("field", SUBSCRIBER_FIELD)]),
     )
-    .await;
-    h.say(user, subscriber, "").await
+    .await
 }
 
 /// Tap `i` of a pager turned back and forth on an institution list: next

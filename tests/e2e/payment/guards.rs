@@ -192,17 +192,7 @@ async fn commands_and_invisible_characters_never_reach_the_bank() {
     let h = Harness::start().await;
     let user = h.customer(1101, "tr");
     h.link(&user).await;
-    let groups = h.say_key(&user, "/pay", "pay.choose_group").await;
-    h.press_key(&user, &groups, "SU", "pay.choose_institution")
-        .await;
-    let found = h.say_key(&user, "iski", "pay.filter_some").await;
-    h.press_key(
-        &user,
-        &found,
-        ISKI,
-        filled("pay.enter_field", &[("field", SUBSCRIBER_FIELD)]),
-    )
-    .await;
+    common::to_subscriber_prompt(&h, &user).await;
     for text in ["/cancel@otherbot", "/unknowncmd 123"] {
         h.say_key(&user, text, "input.unknown_command").await;
     }
