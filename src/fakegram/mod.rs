@@ -35,7 +35,7 @@
 //! - `tests`: the fake driven by a real teloxide `Bot`, by topic.
 
 mod handle;
-mod html;
+pub(crate) mod html;
 mod input;
 mod methods;
 mod model;

@@ -93,8 +93,12 @@ impl Payments {
             }
             Err(e) => (AuditAction::CancelFailed, format!("refused: {e}")),
         };
+        let at = record
+            .history
+            .last()
+            .map_or_else(|| self.clock.now(), |c| c.at);
         let entry = AuditEntry {
-            at: self.clock.now(),
+            at,
             agent,
             action,
             details,

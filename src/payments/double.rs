@@ -118,26 +118,27 @@ impl Ledger for MemoryLedger {
         note: String,
         at: DateTime<Utc>,
     ) -> Result<Settled, StoreError> {
+        let id = match finding {
+            Finding::Paid(id) => id,
+            _ => None,
+        };
         Ok(self.with(|all| {
+            if let Some(id) = id
+                && all
+                    .values()
+                    .any(|r| r.transaction_id == Some(id) && r.intent != *intent)
+            {
+                return Settled::IdTaken;
+            }
             let Some(record) = all.get(intent).cloned() else {
                 return Settled::NotFound;
             };
+            if id.is_some() && record.transaction_id.is_some_and(|t| Some(t) != id) {
+                return Settled::IdTaken;
+            }
             let Some(to) = record.state.settle(finding) else {
                 return Settled::NotUnsettled(record);
             };
-            let id = match finding {
-                Finding::Paid(id) => id,
-                _ => None,
-            };
-            if let Some(id) = id {
-                let taken = all
-                    .values()
-                    .any(|r| r.transaction_id == Some(id) && r.intent != *intent);
-                let differs = record.transaction_id.is_some_and(|t| t != id);
-                if taken || differs {
-                    return Settled::IdTaken;
-                }
-            }
             let answer = Answer {
                 state: to,
                 transaction_id: id,

@@ -22,11 +22,9 @@ impl PaymentIntent {
     /// nothing else.
     pub fn parse(text: &str) -> Option<Self> {
         let (chat, screen) = text.rsplit_once('-')?;
-        let chat_ok = chat
-            .strip_prefix('-')
-            .unwrap_or(chat)
-            .parse::<u64>()
-            .is_ok_and(|_| !chat.is_empty());
+        let digits = chat.strip_prefix('-').unwrap_or(chat);
+        let chat_ok =
+            !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit());
         let screen_ok = screen.len() == 16 && screen.bytes().all(|b| b.is_ascii_hexdigit());
         (chat_ok && screen_ok).then(|| PaymentIntent(text.to_ascii_lowercase()))
     }
@@ -109,6 +107,7 @@ mod tests {
             "123456-0000000000ff00ffff",
             "123456-0000000000ff00fg",
             "1-2-00000000000000ff",
+            "+5-00000000000000ff",
         ] {
             assert_eq!(PaymentIntent::parse(bad), None, "{bad:?}");
         }

@@ -102,6 +102,20 @@ pub enum AuditAction {
     Other,
 }
 
+impl AuditAction {
+    /// The stored name, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Invite => "invite",
+            AuditAction::Cancel => "cancel",
+            AuditAction::CancelFailed => "cancel_failed",
+            AuditAction::CancelUnknown => "cancel_unknown",
+            AuditAction::Settle => "settle",
+            AuditAction::Other => "other",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
@@ -122,6 +136,20 @@ mod tests {
         let json =
             serde_json::to_string(&[AuditAction::Invite, AuditAction::CancelFailed]).expect("json");
         assert_eq!(json, r#"["invite","cancel_failed"]"#);
+        for action in [
+            AuditAction::Invite,
+            AuditAction::Cancel,
+            AuditAction::CancelFailed,
+            AuditAction::CancelUnknown,
+            AuditAction::Settle,
+        ] {
+            let json = serde_json::to_string(&action).expect("json");
+            assert_eq!(
+                json,
+                format!("\"{}\"", action.as_str()),
+                "logs name it as stored"
+            );
+        }
         let later: AuditAction = serde_json::from_str(r#""refund""#).expect("read");
         assert_eq!(later, AuditAction::Other);
     }

@@ -154,6 +154,49 @@ async fn unsettled_attempts_are_found_and_settled_once(store: Store) {
     assert!(found.is_none());
 }
 
+/// A bank id given by staff finds one payment: one taken by another
+/// payment is refused and changes nothing. An id the bank itself gives
+/// again (a sandbox restarted with a kept database) moves to the newer
+/// payment.
+async fn bank_ids_find_one_payment(store: Store) {
+    let at = Utc::now();
+    let ledger = &store.ledger;
+    for name in ["first", "lost"] {
+        ledger.begin(record(name, name, at)).await.expect("begin");
+    }
+    let done = ledger.complete(intent("first"), PaymentState::InFlight, completed(5), at);
+    assert!(done.await.expect("complete").is_some());
+    assert_eq!(ledger.settle_abandoned(at).await.expect("abandoned"), 1);
+    let taken = ledger.settle(
+        intent("lost"),
+        Finding::Paid(Some(TransactionId(5))),
+        "x".into(),
+        at,
+    );
+    assert!(matches!(taken.await.expect("settle"), Settled::IdTaken));
+    let lost = ledger
+        .get(intent("lost"))
+        .await
+        .expect("get")
+        .expect("lost");
+    assert_eq!(
+        (lost.state, lost.transaction_id),
+        (PaymentState::Unknown, None)
+    );
+
+    ledger
+        .begin(record("again", "again", at))
+        .await
+        .expect("begin");
+    let reused = ledger.complete(intent("again"), PaymentState::InFlight, completed(5), at);
+    assert!(reused.await.expect("complete").is_some());
+    let found = ledger
+        .by_transaction(TransactionId(5))
+        .await
+        .expect("by id");
+    assert_eq!(found.map(|r| r.intent), Some(intent("again").clone()));
+}
+
 /// 20 users open one invite link at once: it links exactly one.
 async fn one_redemption_per_invite(store: Store) {
     let now = Utc::now();
@@ -267,6 +310,7 @@ pub(crate) async fn run_all(fresh: impl Fn() -> Store) {
     one_begin_per_intent(fresh()).await;
     one_winner_of_a_state_claim(fresh()).await;
     unsettled_attempts_are_found_and_settled_once(fresh()).await;
+    bank_ids_find_one_payment(fresh()).await;
     one_redemption_per_invite(fresh()).await;
     no_lost_user_update(fresh()).await;
     dialogues_are_kept_per_chat(fresh()).await;

@@ -4,8 +4,10 @@
 //!   [`Backend`]); the payment-side ones are in [`crate::payments::ports`].
 //! - [`dialogues`]: teloxide's dialogue `Storage` over any [`DialogueStore`]:
 //!   serialisation, and unreadable states reported, not dropped.
-//! - [`sled`]: the sled backend: users, invites, the ledger, dialogues,
-//!   menus, and the one flusher that makes writes durable (group commit).
+//! - [`sled`]: the sled backend (one node): users, invites, the ledger,
+//!   dialogues, menus, and the one flusher that makes writes durable.
+//! - [`postgres`]: the PostgreSQL backend (several replicas), selected by
+//!   `FATURABOT_DATABASE_URL`.
 //! - `contract` (tests): what every backend must do under concurrency.
 //!
 //! Values are JSON. Whatever must survive `kill -9` is durable before the
@@ -17,6 +19,7 @@ pub mod dialogues;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod ports;
+pub mod postgres;
 pub mod sled;
 
 use std::{path::Path, sync::Arc};

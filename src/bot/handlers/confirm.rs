@@ -5,6 +5,7 @@ use teloxide::types::MessageId;
 
 use super::Press;
 use crate::{
+    bank::BankError,
     bot::{
         Ctx, HandlerResult, PayDialogue, State,
         callbacks::Action,
@@ -14,7 +15,7 @@ use crate::{
         state::{Confirming, Step},
         steps,
     },
-    payments::{PayOrder, PayOutcome},
+    payments::{PayOrder, PayOutcome, PaymentIntent, PaymentRecord},
 };
 
 pub async fn receive_confirmation_button(
@@ -88,52 +89,54 @@ async fn pay(
         }
         // From here the bank has answered: nothing may end in the generic
         // error message, which says nothing was paid.
-        told => {
-            if let Err(e) = tell(ctx, dialogue, s, told, message).await {
-                tracing::error!(%intent, error = %format!("{e:#}"), "could not tell the payer what became of the payment");
-            }
+        PayOutcome::Paid(record) => told(tell_paid(ctx, &record, message).await, &intent),
+        PayOutcome::Unknown(record, _) => {
+            let shown = ctx
+                .show_text(message, status_text(ctx.texts(), &record))
+                .await;
+            told(shown.map(|_| ()).map_err(Into::into), &intent);
+        }
+        PayOutcome::Refused(_, e) => {
+            told(tell_refused(ctx, dialogue, s, &e, message).await, &intent);
         }
     }
     Ok(())
 }
 
-/// What the bank said, to the payer: the receipt, a warning that the
-/// outcome is unknown, or the refusal with a way back to the invoices.
-async fn tell(
+fn told(outcome: HandlerResult, intent: &PaymentIntent) {
+    if let Err(e) = outcome {
+        tracing::error!(%intent, error = %format!("{e:#}"), "could not tell the payer what became of the payment");
+    }
+}
+
+/// Paid: the status with the next bill one tap away, then the receipt.
+async fn tell_paid(ctx: &Ctx, record: &PaymentRecord, message: Option<MessageId>) -> HandlerResult {
+    let again = pay_button(&ctx.app.i18n, ctx.lang);
+    let screen = Screen::new(status_text(ctx.texts(), record), Some(again));
+    let shown = ctx.show(message, screen).await?;
+    // No longer a dialogue screen: a later /pay or /cancel leaves its Pay
+    // button alone.
+    ctx.forget_step(shown).await;
+    flows::deliver_receipt(ctx, record).await
+}
+
+/// Refused: why, with a way back to the invoices.
+async fn tell_refused(
     ctx: &Ctx,
     dialogue: &PayDialogue,
     s: Confirming,
-    outcome: PayOutcome,
+    error: &BankError,
     message: Option<MessageId>,
 ) -> HandlerResult {
-    match outcome {
-        PayOutcome::Paid(record) => {
-            // Paid: the next bill is one tap away.
-            let again = pay_button(&ctx.app.i18n, ctx.lang);
-            let screen = Screen::new(status_text(ctx.texts(), &record), Some(again));
-            let shown = ctx.show(message, screen).await?;
-            // No longer a dialogue screen: a later /pay or /cancel leaves
-            // its Pay button alone.
-            ctx.forget_step(shown).await;
-            flows::deliver_receipt(ctx, &record).await?;
-        }
-        PayOutcome::Unknown(record, _) => {
-            ctx.show_text(message, status_text(ctx.texts(), &record))
-                .await?;
-        }
-        PayOutcome::Refused(_, e) => {
-            let step = Step::new();
-            let screen = refused(ctx.texts(), step, &e);
-            dialogue
-                .update(State::Confirming(Confirming {
-                    step,
-                    chosen: usize::MAX,
-                    ..s
-                }))
-                .await?;
-            ctx.show_step(message, screen).await?;
-        }
-        PayOutcome::Blocked(_) | PayOutcome::Duplicate(_) => {}
-    }
+    let step = Step::new();
+    let screen = refused(ctx.texts(), step, error);
+    dialogue
+        .update(State::Confirming(Confirming {
+            step,
+            chosen: usize::MAX,
+            ..s
+        }))
+        .await?;
+    ctx.show_step(message, screen).await?;
     Ok(())
 }

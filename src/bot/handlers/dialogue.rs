@@ -36,9 +36,14 @@ pub async fn cancel(ctx: Ctx, dialogue: PayDialogue, state: State) -> HandlerRes
 }
 
 /// Cancel pressed on any step of the customer's dialogue.
-pub async fn receive_leave_button(ctx: Ctx, dialogue: PayDialogue, press: Press) -> HandlerResult {
+pub async fn receive_leave_button(
+    ctx: Ctx,
+    dialogue: PayDialogue,
+    state: State,
+    press: Press,
+) -> HandlerResult {
     ctx.clone()
-        .guard(async move {
+        .guard_step(state.name(), async move {
             dialogue.exit().await?;
             ctx.show_text(press.message, ctx.t("cancel.done")).await?;
             Ok(())

@@ -7,9 +7,9 @@ use super::Press;
 use crate::bot::{Ctx, HandlerResult, State, screens::payment::status_text};
 
 /// Anything but text (a photo, a sticker …).
-pub async fn receive_non_text(ctx: Ctx) -> HandlerResult {
+pub async fn receive_non_text(ctx: Ctx, state: State) -> HandlerResult {
     ctx.clone()
-        .guard(async move {
+        .guard_step(state.name(), async move {
             ctx.send(ctx.t("input.text_only")).await?;
             Ok(())
         })
@@ -18,9 +18,9 @@ pub async fn receive_non_text(ctx: Ctx) -> HandlerResult {
 
 /// A command this bot does not know (or one for another bot) is never a
 /// search or a field value.
-pub async fn receive_unknown_command(ctx: Ctx) -> HandlerResult {
+pub async fn receive_unknown_command(ctx: Ctx, state: State) -> HandlerResult {
     ctx.clone()
-        .guard(async move {
+        .guard_step(state.name(), async move {
             ctx.send(ctx.t("input.unknown_command")).await?;
             Ok(())
         })
@@ -28,9 +28,9 @@ pub async fn receive_unknown_command(ctx: Ctx) -> HandlerResult {
 }
 
 /// Text with no dialogue open.
-pub async fn receive_text_when_idle(ctx: Ctx) -> HandlerResult {
+pub async fn receive_text_when_idle(ctx: Ctx, state: State) -> HandlerResult {
     ctx.clone()
-        .guard(async move {
+        .guard_step(state.name(), async move {
             ctx.send(ctx.t("input.idle")).await?;
             Ok(())
         })
@@ -48,9 +48,9 @@ pub async fn receive_text_at_buttons(ctx: Ctx, state: State) -> HandlerResult {
 }
 
 /// Button data this version never wrote.
-pub async fn receive_undecodable_button(ctx: Ctx, q: CallbackQuery) -> HandlerResult {
+pub async fn receive_undecodable_button(ctx: Ctx, state: State, q: CallbackQuery) -> HandlerResult {
     ctx.clone()
-        .guard(async move {
+        .guard_step(state.name(), async move {
             ctx.answer(&q.id, Some(ctx.t("button.expired"))).await;
             Ok(())
         })
@@ -62,17 +62,25 @@ pub async fn receive_undecodable_button(ctx: Ctx, q: CallbackQuery) -> HandlerRe
 pub async fn receive_stale_button(ctx: Ctx, state: State, press: Press) -> HandlerResult {
     ctx.clone()
         .guard_step(state.name(), async move {
-            if press.action == crate::bot::callbacks::Action::Confirm {
-                let intent = press.step.payment_intent(ctx.chat_id.0);
-                if let Some(record) = ctx.app.store.ledger.get(&intent).await? {
+            let expired = Some(ctx.t("button.expired"));
+            if press.action != crate::bot::callbacks::Action::Confirm {
+                ctx.answer(&press.query, expired).await;
+                return Ok(());
+            }
+            let intent = press.step.payment_intent(ctx.chat_id.0);
+            match ctx.app.store.ledger.get(&intent).await {
+                Ok(Some(record)) => {
                     ctx.answer(&press.query, Some(ctx.t("pay.already_pressed")))
                         .await;
                     ctx.send(status_text(ctx.texts(), &record)).await?;
-                    return Ok(());
+                }
+                Ok(None) => ctx.answer(&press.query, expired).await,
+                Err(e) => {
+                    // Answered all the same; the user is told of the error.
+                    ctx.answer(&press.query, expired).await;
+                    return Err(e.into());
                 }
             }
-            ctx.answer(&press.query, Some(ctx.t("button.expired")))
-                .await;
             Ok(())
         })
         .await

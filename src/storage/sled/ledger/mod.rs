@@ -77,13 +77,14 @@ impl SledLedger {
     /// Read-modify-write of one record and its transaction-id index, in one
     /// transaction, durable when `change` (which may run more than once)
     /// returns `Some`. A record that does not decode is an error, never
-    /// overwritten or removed. With `unique_id`, a transaction id already
-    /// indexed for another payment refuses the change; without, it is
-    /// taken over (a sandbox restarted with a kept database reuses ids).
+    /// overwritten or removed. `claimed_id`, a bank id staff give, is
+    /// checked first: one that belongs to another payment, or differs from
+    /// this one's, refuses the change. Any other new id is taken over (a
+    /// sandbox restarted with a kept database reuses ids).
     async fn change(
         &self,
         intent: &PaymentIntent,
-        unique_id: bool,
+        claimed_id: Option<TransactionId>,
         change: impl Fn(&PaymentRecord) -> Option<PaymentRecord> + Send + 'static,
     ) -> Result<Change, StoreError> {
         let key = intent.as_str().as_bytes().to_vec();
@@ -91,11 +92,23 @@ impl SledLedger {
             .run(move |l| {
                 (&l.payments, &l.by_tx)
                     .transaction(|(payments, by_tx)| {
+                        if let Some(id) = claimed_id
+                            && by_tx
+                                .get(id.0.to_be_bytes())?
+                                .is_some_and(|h| h != key.as_slice())
+                        {
+                            return Ok((Change::IdTaken, None));
+                        }
                         let Some(current) = payments.get(&key)? else {
                             return Ok((Change::Missing, None));
                         };
                         let record: PaymentRecord =
                             serde_json::from_slice(&current).map_err(abort)?;
+                        if let Some(id) = claimed_id
+                            && record.transaction_id.is_some_and(|t| t != id)
+                        {
+                            return Ok((Change::IdTaken, None));
+                        }
                         let Some(changed) = change(&record) else {
                             return Ok((Change::Done(Box::new(record), false), None));
                         };
@@ -104,10 +117,6 @@ impl SledLedger {
                             let id_key = tx.0.to_be_bytes();
                             let holder = by_tx.get(id_key)?;
                             let elsewhere = holder.as_ref().is_some_and(|h| h != &key);
-                            let differs = record.transaction_id.is_some_and(|t| t != tx);
-                            if unique_id && (elsewhere || differs) {
-                                return Ok((Change::IdTaken, None));
-                            }
                             by_tx.insert(&id_key, key.as_slice())?;
                             displaced = holder.filter(|_| elsewhere);
                         }
@@ -140,7 +149,7 @@ impl SledLedger {
         at: DateTime<Utc>,
     ) -> Result<Option<PaymentRecord>, StoreError> {
         let outcome = self
-            .change(intent, false, move |r| {
+            .change(intent, None, move |r| {
                 (r.state == from).then(|| r.clone().answered(&answer, at))
             })
             .await?;
@@ -237,7 +246,7 @@ impl Ledger for SledLedger {
             Finding::Unpaid | Finding::Cancelled => None,
         };
         let outcome = self
-            .change(intent, true, move |r| {
+            .change(intent, transaction_id, move |r| {
                 let to = r.state.settle(finding)?;
                 let answer = Answer {
                     state: to,

@@ -57,7 +57,7 @@ impl SledLedger {
         })
         .await?;
         self.flusher.durable().await?;
-        tracing::info!(agent = %entry.agent, action = ?entry.action, details = %entry.details, "audit");
+        tracing::info!(agent = %entry.agent, action = entry.action.as_str(), details = %entry.details, "audit");
         Ok(())
     }
 

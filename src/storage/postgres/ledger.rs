@@ -1,0 +1,385 @@
+//! The ledger in PostgreSQL: one row per payment (the record as JSON, and
+//! the columns the listings and constraints need), and the audit trail.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio_postgres::error::SqlState;
+
+use super::{Pool, pg};
+use crate::payments::{
+    Answer, AuditEntry, Begin, Finding, Ledger, PaymentIntent, PaymentRecord, PaymentState,
+    Settled, StoreError, TelegramUserId, TransactionId,
+};
+
+pub(super) struct PgLedger {
+    pub pool: Pool,
+}
+
+/// What one read-modify-write did.
+enum Change {
+    Missing,
+    /// The record as it is; `false` when the change did not apply.
+    Done(Box<PaymentRecord>, bool),
+    IdTaken,
+}
+
+/// The state as the `state` column holds it (its serde name).
+fn state_name(state: PaymentState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn payer(p: TelegramUserId) -> Result<i64, StoreError> {
+    i64::try_from(p.0).map_err(|_| StoreError::Backend("user id beyond 64 bits".into()))
+}
+
+fn records(rows: Vec<tokio_postgres::Row>) -> Result<Vec<PaymentRecord>, StoreError> {
+    rows.iter()
+        .map(|r| Ok(serde_json::from_str(r.get::<_, &str>(0))?))
+        .collect()
+}
+
+impl PgLedger {
+    /// Read-modify-write of one payment under its row lock, in one
+    /// transaction. `claimed_id`, a bank id staff give, is checked first:
+    /// one that belongs to another payment, or differs from this one's,
+    /// refuses the change. Any other new id is taken over (a sandbox
+    /// restarted with a kept database reuses ids). A record that does not
+    /// decode is an error and stays.
+    async fn change(
+        &self,
+        intent: &PaymentIntent,
+        claimed_id: Option<TransactionId>,
+        change: impl FnOnce(&PaymentRecord) -> Option<PaymentRecord> + Send,
+    ) -> Result<Change, StoreError> {
+        let mut client = self.pool.get().await.map_err(pg)?;
+        let tx = client.transaction().await.map_err(pg)?;
+        let key = intent.as_str();
+        if let Some(id) = claimed_id {
+            let holder = tx
+                .query_opt(
+                    "SELECT intent FROM payments WHERE transaction_id = $1",
+                    &[&id.0],
+                )
+                .await
+                .map_err(pg)?;
+            if holder.is_some_and(|h| h.get::<_, &str>(0) != key) {
+                return Ok(Change::IdTaken);
+            }
+        }
+        let row = tx
+            .query_opt(
+                "SELECT record::text FROM payments WHERE intent = $1 FOR UPDATE",
+                &[&key],
+            )
+            .await
+            .map_err(pg)?;
+        let Some(row) = row else {
+            return Ok(Change::Missing);
+        };
+        let record: PaymentRecord = serde_json::from_str(row.get::<_, &str>(0))?;
+        if let Some(id) = claimed_id
+            && record.transaction_id.is_some_and(|t| t != id)
+        {
+            return Ok(Change::IdTaken);
+        }
+        let Some(changed) = change(&record) else {
+            return Ok(Change::Done(Box::new(record), false));
+        };
+        let id = changed.transaction_id.map(|t| t.0);
+        if let Some(id) = id {
+            let holder: Option<String> = tx
+                .query_opt(
+                    "SELECT intent FROM payments WHERE transaction_id = $1 FOR UPDATE",
+                    &[&id],
+                )
+                .await
+                .map_err(pg)?
+                .map(|r| r.get(0));
+            let elsewhere = holder.as_deref().is_some_and(|h| h != key);
+            if let Some(previous) = holder.filter(|_| elsewhere) {
+                tracing::warn!(%intent, %previous, "transaction id reused; it now refers to the newer payment");
+                tx.execute(
+                    "UPDATE payments SET transaction_id = NULL WHERE intent = $1",
+                    &[&previous],
+                )
+                .await
+                .map_err(pg)?;
+            }
+        }
+        let json = serde_json::to_string(&changed)?;
+        let updated = tx
+            .execute(
+                "UPDATE payments SET state = $2, transaction_id = $3, record = $4::text::jsonb
+                 WHERE intent = $1",
+                &[&key, &state_name(changed.state), &id, &json],
+            )
+            .await;
+        match updated {
+            // Another transaction took the id staff gave in the meantime.
+            Err(e) if claimed_id.is_some() && e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                return Ok(Change::IdTaken);
+            }
+            other => other.map_err(pg)?,
+        };
+        tx.commit().await.map_err(pg)?;
+        Ok(Change::Done(Box::new(changed), true))
+    }
+
+    async fn answer_from(
+        &self,
+        intent: &PaymentIntent,
+        from: PaymentState,
+        answer: Answer,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let outcome = self
+            .change(intent, None, move |r| {
+                (r.state == from).then(|| r.clone().answered(&answer, at))
+            })
+            .await?;
+        Ok(match outcome {
+            Change::Done(record, true) => Some(*record),
+            _ => None,
+        })
+    }
+
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+        let client = self.pool.get().await.map_err(pg)?;
+        client.query(sql, params).await.map_err(pg)
+    }
+}
+
+#[async_trait]
+impl Ledger for PgLedger {
+    async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
+        let json = serde_json::to_string(&record)?;
+        let client = self.pool.get().await.map_err(pg)?;
+        let inserted = client
+            .execute(
+                "INSERT INTO payments
+                   (intent, payer, created_at, day, association_code, invoice_number, state,
+                    transaction_id, record)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb)
+                 ON CONFLICT (intent) DO NOTHING",
+                &[
+                    &record.intent.as_str(),
+                    &payer(record.payer)?,
+                    &record.created_at,
+                    &record.day(),
+                    &record.association_code,
+                    &record.invoice_number,
+                    &state_name(record.state),
+                    &record.transaction_id.map(|t| t.0),
+                    &json,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+        if inserted == 1 {
+            return Ok(Begin::Started(record));
+        }
+        match self.get(&record.intent).await? {
+            Some(existing) => Ok(Begin::Exists(existing)),
+            None => Err(StoreError::Backend(
+                "payment neither inserted nor found".into(),
+            )),
+        }
+    }
+
+    async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record::text FROM payments WHERE intent = $1",
+                &[&intent.as_str()],
+            )
+            .await?;
+        Ok(records(rows)?.pop())
+    }
+
+    async fn by_transaction(&self, id: TransactionId) -> Result<Option<PaymentRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record::text FROM payments WHERE transaction_id = $1",
+                &[&id.0],
+            )
+            .await?;
+        Ok(records(rows)?.pop())
+    }
+
+    async fn complete(
+        &self,
+        intent: &PaymentIntent,
+        claimed: PaymentState,
+        answer: Answer,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        self.answer_from(intent, claimed, answer, at).await
+    }
+
+    async fn claim_cancel(
+        &self,
+        intent: &PaymentIntent,
+        seen: PaymentState,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let claim = Answer {
+            state: PaymentState::Cancelling,
+            transaction_id: None,
+            note: Some("cancelling".into()),
+        };
+        self.answer_from(intent, seen, claim, at).await
+    }
+
+    async fn settle(
+        &self,
+        intent: &PaymentIntent,
+        finding: Finding,
+        note: String,
+        at: DateTime<Utc>,
+    ) -> Result<Settled, StoreError> {
+        let transaction_id = match finding {
+            Finding::Paid(id) => id,
+            Finding::Unpaid | Finding::Cancelled => None,
+        };
+        let outcome = self
+            .change(intent, transaction_id, move |r| {
+                let to = r.state.settle(finding)?;
+                let answer = Answer {
+                    state: to,
+                    transaction_id,
+                    note: Some(note),
+                };
+                Some(r.clone().answered(&answer, at))
+            })
+            .await?;
+        Ok(match outcome {
+            Change::Missing => Settled::NotFound,
+            Change::IdTaken => Settled::IdTaken,
+            Change::Done(record, false) => Settled::NotUnsettled(*record),
+            Change::Done(record, true) => Settled::Done(*record),
+        })
+    }
+
+    async fn settle_abandoned(&self, at: DateTime<Utc>) -> Result<usize, StoreError> {
+        let rows = self
+            .query(
+                "SELECT intent, state FROM payments WHERE state IN ('InFlight', 'Cancelling')",
+                &[],
+            )
+            .await?;
+        let mut settled = 0;
+        for row in rows {
+            let intent = PaymentIntent::from_raw(row.get::<_, String>(0));
+            let from = match row.get::<_, &str>(1) {
+                "InFlight" => PaymentState::InFlight,
+                _ => PaymentState::Cancelling,
+            };
+            let Some(to) = from.abandoned() else { continue };
+            let answer = Answer {
+                state: to,
+                transaction_id: None,
+                note: Some("process stopped during the bank call".into()),
+            };
+            if self.answer_from(&intent, from, answer, at).await?.is_some() {
+                settled += 1;
+            }
+        }
+        Ok(settled)
+    }
+
+    async fn for_payer(
+        &self,
+        payer_id: TelegramUserId,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<PaymentRecord>, StoreError> {
+        let (skip, limit) = (skip as i64, i64::try_from(limit).unwrap_or(i64::MAX));
+        let rows = self
+            .query(
+                "SELECT record::text FROM payments WHERE payer = $1
+                 ORDER BY created_at DESC, intent DESC OFFSET $2 LIMIT $3",
+                &[&payer(payer_id)?, &skip, &limit],
+            )
+            .await?;
+        records(rows)
+    }
+
+    async fn count_for_payer(&self, payer_id: TelegramUserId) -> Result<usize, StoreError> {
+        let rows = self
+            .query(
+                "SELECT count(*) FROM payments WHERE payer = $1",
+                &[&payer(payer_id)?],
+            )
+            .await?;
+        let n: i64 = rows.first().map(|r| r.get(0)).unwrap_or(0);
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    async fn unsettled_attempt(
+        &self,
+        payer_id: TelegramUserId,
+        association_code: &str,
+        invoice_number: &str,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record::text FROM payments
+                 WHERE payer = $1 AND association_code = $2 AND invoice_number = $3
+                   AND state IN ('InFlight', 'Unknown')
+                 ORDER BY created_at DESC LIMIT 1",
+                &[&payer(payer_id)?, &association_code, &invoice_number],
+            )
+            .await?;
+        Ok(records(rows)?.pop())
+    }
+
+    async fn for_day(&self, day: NaiveDate) -> Result<Vec<PaymentRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT record::text FROM payments WHERE day = $1 ORDER BY created_at, intent",
+                &[&day],
+            )
+            .await?;
+        records(rows)
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&entry)?;
+        let client = self.pool.get().await.map_err(pg)?;
+        client
+            .execute(
+                "INSERT INTO audit (at, entry) VALUES ($1, $2::text::jsonb)",
+                &[&entry.at, &json],
+            )
+            .await
+            .map_err(pg)?;
+        tracing::info!(agent = %entry.agent, action = entry.action.as_str(), details = %entry.details, "audit");
+        Ok(())
+    }
+
+    async fn audit_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .query(
+                "SELECT entry::text FROM
+                   (SELECT id, entry FROM audit WHERE at >= $1 ORDER BY id DESC LIMIT $2) newest
+                 ORDER BY id",
+                &[&since, &limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok(serde_json::from_str(r.get::<_, &str>(0))?))
+            .collect()
+    }
+}

@@ -1,0 +1,96 @@
+//! The schema, as numbered migrations embedded in the binary. Each runs
+//! once, in a transaction, under an advisory lock (replicas starting at
+//! once wait for each other); running them again changes nothing.
+//!
+//! A migration only adds (tables, columns with defaults, indexes), so the
+//! previous version keeps working on the database during a rolling deploy.
+
+use super::{Pool, pg};
+use crate::payments::StoreError;
+
+/// `(version, what it does, SQL)`, in order. Never edit a released one.
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "users, invites, dialogues, menus, the ledger and the audit trail",
+    r#"
+CREATE TABLE users (
+    user_id BIGINT PRIMARY KEY,
+    record JSONB NOT NULL
+);
+CREATE TABLE invites (
+    token TEXT PRIMARY KEY,
+    invite JSONB NOT NULL
+);
+CREATE TABLE dialogues (
+    chat_id BIGINT PRIMARY KEY,
+    state BYTEA NOT NULL
+);
+CREATE TABLE menus (
+    chat_id BIGINT PRIMARY KEY,
+    message_id INTEGER NOT NULL
+);
+CREATE TABLE payments (
+    intent TEXT PRIMARY KEY,
+    payer BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    day DATE NOT NULL,
+    association_code TEXT NOT NULL,
+    invoice_number TEXT NOT NULL,
+    state TEXT NOT NULL,
+    transaction_id BIGINT UNIQUE,
+    record JSONB NOT NULL
+);
+CREATE INDEX payments_by_payer ON payments (payer, created_at DESC, intent DESC);
+CREATE INDEX payments_by_day ON payments (day, created_at, intent);
+CREATE INDEX payments_unsettled ON payments (state) WHERE state IN ('InFlight', 'Cancelling');
+CREATE TABLE audit (
+    id BIGSERIAL PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    entry JSONB NOT NULL
+);
+"#,
+)];
+
+/// Any number: it only has to be the same for every replica.
+const LOCK: i64 = 0x6661_7475_7261;
+
+/// Applies what is missing; returns the versions applied now.
+pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, StoreError> {
+    let mut client = pool.get().await.map_err(pg)?;
+    let tx = client.transaction().await.map_err(pg)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
+        .await
+        .map_err(pg)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS faturabot_migrations (
+            version INTEGER PRIMARY KEY,
+            description TEXT NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .await
+    .map_err(pg)?;
+    let done: Vec<i32> = tx
+        .query("SELECT version FROM faturabot_migrations", &[])
+        .await
+        .map_err(pg)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut applied = Vec::new();
+    for (version, description, sql) in MIGRATIONS {
+        if done.contains(version) {
+            continue;
+        }
+        tx.batch_execute(sql).await.map_err(pg)?;
+        tx.execute(
+            "INSERT INTO faturabot_migrations (version, description) VALUES ($1, $2)",
+            &[version, description],
+        )
+        .await
+        .map_err(pg)?;
+        applied.push(*version);
+    }
+    tx.commit().await.map_err(pg)?;
+    Ok(applied)
+}

@@ -1,0 +1,149 @@
+//! Users and invites. JSON goes in and out as text: amounts and the like
+//! keep their exact digits.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
+
+use super::{Pool, pg};
+use crate::{
+    bank::Account,
+    i18n::Lang,
+    payments::{Invite, InviteError, Invites, StoreError, TelegramUserId, UserRecord, Users},
+};
+
+fn id(user: TelegramUserId) -> Result<i64, StoreError> {
+    i64::try_from(user.0).map_err(|_| StoreError::Backend("user id beyond 64 bits".into()))
+}
+
+/// The user's record, locked for this transaction (created when missing).
+/// A record that does not decode is an error: it is never overwritten.
+async fn lock_user(tx: &Transaction<'_>, user: i64) -> Result<UserRecord, StoreError> {
+    let empty = serde_json::to_string(&UserRecord::default())?;
+    tx.execute(
+        "INSERT INTO users (user_id, record) VALUES ($1, $2::text::jsonb) ON CONFLICT DO NOTHING",
+        &[&user, &empty],
+    )
+    .await
+    .map_err(pg)?;
+    let row = tx
+        .query_one(
+            "SELECT record::text FROM users WHERE user_id = $1 FOR UPDATE",
+            &[&user],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(serde_json::from_str(row.get::<_, &str>(0))?)
+}
+
+async fn write_user(
+    tx: &Transaction<'_>,
+    user: i64,
+    record: &UserRecord,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(record)?;
+    tx.execute(
+        "UPDATE users SET record = $2::text::jsonb WHERE user_id = $1",
+        &[&user, &json],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+pub(super) struct PgUsers {
+    pub pool: Pool,
+}
+
+#[async_trait]
+impl Users for PgUsers {
+    async fn get(&self, user: TelegramUserId) -> Result<UserRecord, StoreError> {
+        let client = self.pool.get().await.map_err(pg)?;
+        let row = client
+            .query_opt(
+                "SELECT record::text FROM users WHERE user_id = $1",
+                &[&id(user)?],
+            )
+            .await
+            .map_err(pg)?;
+        let Some(row) = row else {
+            return Ok(UserRecord::default());
+        };
+        Ok(serde_json::from_str(row.get::<_, &str>(0)).unwrap_or_else(|e| {
+            tracing::warn!(user_id = user.0, error = %e, "unreadable user record, starting afresh");
+            UserRecord::default()
+        }))
+    }
+
+    async fn set_lang(&self, user: TelegramUserId, lang: Lang) -> Result<(), StoreError> {
+        let user = id(user)?;
+        let mut client = self.pool.get().await.map_err(pg)?;
+        let tx = client.transaction().await.map_err(pg)?;
+        let mut record = lock_user(&tx, user).await?;
+        record.lang = Some(lang);
+        write_user(&tx, user, &record).await?;
+        tx.commit().await.map_err(pg)
+    }
+}
+
+pub(super) struct PgInvites {
+    pub pool: Pool,
+}
+
+#[async_trait]
+impl Invites for PgInvites {
+    async fn create(
+        &self,
+        account: Account,
+        agent: TelegramUserId,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let json = serde_json::to_string(&Invite::new(account, agent, now))?;
+        let client = self.pool.get().await.map_err(pg)?;
+        client
+            .execute(
+                "INSERT INTO invites (token, invite) VALUES ($1, $2::text::jsonb)",
+                &[&token, &json],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(token)
+    }
+
+    async fn redeem(
+        &self,
+        token: &str,
+        user: TelegramUserId,
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> Result<Invite, InviteError> {
+        let user = id(user)?;
+        let mut client = self.pool.get().await.map_err(pg)?;
+        let tx = client.transaction().await.map_err(pg)?;
+        // The DELETE is the use: of two users racing, one finds the row.
+        let row = tx
+            .query_opt(
+                "DELETE FROM invites WHERE token = $1 RETURNING invite::text",
+                &[&token],
+            )
+            .await
+            .map_err(pg)?;
+        let Some(row) = row else {
+            return Err(InviteError::Unknown);
+        };
+        let invite: Invite =
+            serde_json::from_str(row.get::<_, &str>(0)).map_err(StoreError::from)?;
+        if invite.expired_at(now) {
+            // Used up all the same.
+            tx.commit().await.map_err(pg)?;
+            return Err(InviteError::Expired);
+        }
+        // An unreadable user record fails here, and the rollback keeps the token.
+        let mut record = lock_user(&tx, user).await?;
+        record.link(&invite.account, lang);
+        write_user(&tx, user, &record).await?;
+        tx.commit().await.map_err(pg)?;
+        Ok(invite)
+    }
+}
