@@ -5,14 +5,14 @@ use std::{io::Write, net::SocketAddr, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use anyhow::Context as _;
+use secrecy::ExposeSecret;
 
 use crate::{
     bot::launch::{Service, Settings},
     config::Config,
     exit::EXIT_CONFIG,
     sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig},
-    storage::Store,
+    storage::{self, OpenError},
 };
 
 #[derive(Debug, Parser)]
@@ -47,6 +47,9 @@ pub enum Command {
     /// answers 200: the container HEALTHCHECK.
     #[command(hide = true)]
     Healthcheck,
+    /// Apply the database migrations (FATURABOT_DATABASE_URL); running them
+    /// again changes nothing. `faturabot run` applies them too.
+    Migrate,
     /// Serve the simulated bank and receipt service over HTTP.
     Sandbox {
         /// Address to listen on, e.g. 127.0.0.1:8080.
@@ -69,6 +72,11 @@ pub async fn main(cli: Cli) -> ExitCode {
                 Ok(true) => ExitCode::SUCCESS,
                 // Stopped at the drain limit: said in the log.
                 Ok(false) => ExitCode::FAILURE,
+                // A database that cannot be used is a configuration problem.
+                Err(e) if e.downcast_ref::<OpenError>().is_some() => {
+                    eprintln!("faturabot: {e}");
+                    ExitCode::from(EXIT_CONFIG)
+                }
                 Err(e) => {
                     eprintln!("faturabot: {e:#}");
                     ExitCode::FAILURE
@@ -83,6 +91,7 @@ pub async fn main(cli: Cli) -> ExitCode {
             }
         },
         Command::CheckConfig { sandbox } => crate::check::run(sandbox).await,
+        Command::Migrate => migrate().await,
         Command::Healthcheck => crate::check::healthcheck().await,
         Command::Sandbox { listen } => {
             let listener = match tokio::net::TcpListener::bind(listen).await {
@@ -127,11 +136,8 @@ async fn run(config: Config) -> anyhow::Result<bool> {
     tokio::pin!(signal);
     let start = async {
         let upstreams = crate::upstreams::upstreams(&config).await?;
-        let dir = config.data_dir.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
-            .await
-            .context("opening the database")?
-            .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+        let url = config.database_url.as_ref().map(|u| u.expose_secret());
+        let store = storage::open(&config.data_dir, url).await?;
         let settings = Settings::from_config(
             &config,
             store,
@@ -148,6 +154,37 @@ async fn run(config: Config) -> anyhow::Result<bool> {
         }
     };
     service.run(signal).await
+}
+
+/// `faturabot migrate`.
+async fn migrate() -> ExitCode {
+    let url = match Config::database_url_from(|name| std::env::var(name).ok()) {
+        Ok(url) => url,
+        Err(errors) => {
+            eprintln!("faturabot: configuration error: {errors}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let url = url.expose_secret();
+    let applied = async {
+        let pool = storage::postgres::pool(url)?;
+        storage::postgres::migrations::migrate(&pool).await
+    };
+    match applied.await {
+        Ok(versions) => {
+            let mut out = std::io::stdout().lock();
+            let _ = match versions.as_slice() {
+                [] => writeln!(out, "faturabot: the database is up to date"),
+                v => writeln!(out, "faturabot: applied migrations {v:?}"),
+            };
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let shown = storage::postgres::redacted(url);
+            eprintln!("faturabot: FATURABOT_DATABASE_URL ({shown}): cannot migrate: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
 }
 
 async fn shutdown_signal() {

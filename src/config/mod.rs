@@ -47,6 +47,8 @@ pub struct Config {
     pub token: SecretString,
     pub api_url: Option<Url>,
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of sled in `data_dir`, when set.
+    pub database_url: Option<SecretString>,
     pub upstream: Upstream,
     pub agents: BTreeSet<u64>,
     pub catalog_ttl: Duration,
@@ -92,6 +94,7 @@ impl Config {
             .get("FATURABOT_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = r.database_url();
         let agents = r.agents();
         let catalog_ttl = r
             .seconds("FATURABOT_CATALOG_TTL_SECS")
@@ -108,6 +111,7 @@ impl Config {
                 token,
                 api_url,
                 data_dir,
+                database_url,
                 upstream,
                 agents,
                 catalog_ttl,
@@ -117,6 +121,25 @@ impl Config {
                 shutdown,
             }),
             _ => Err(ConfigErrors(r.errors)),
+        }
+    }
+
+    /// `FATURABOT_DATABASE_URL` alone (for `faturabot migrate`): required.
+    pub fn database_url_from(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<SecretString, ConfigErrors> {
+        let mut r = Reader {
+            lookup: &|name| lookup(name).filter(|v| !v.trim().is_empty()),
+            errors: Vec::new(),
+            sandbox: false,
+        };
+        match r.database_url() {
+            Some(url) => Ok(url),
+            None if r.errors.is_empty() => Err(ConfigErrors(vec![ConfigError {
+                var: "FATURABOT_DATABASE_URL",
+                problem: "is not set (required)".into(),
+            }])),
+            None => Err(ConfigErrors(r.errors)),
         }
     }
 

@@ -77,6 +77,23 @@ impl Reader<'_> {
         self.parse_url(var, &text)
     }
 
+    /// `FATURABOT_DATABASE_URL`: a `postgres://` URL, never echoed (it
+    /// carries the password).
+    pub(super) fn database_url(&mut self) -> Option<SecretString> {
+        const VAR: &str = "FATURABOT_DATABASE_URL";
+        let text = self.get(VAR)?;
+        let scheme_ok = text.starts_with("postgres://") || text.starts_with("postgresql://");
+        if !scheme_ok {
+            self.fail(VAR, "must be a postgres:// URL");
+            return None;
+        }
+        if text.parse::<tokio_postgres::Config>().is_err() {
+            self.fail(VAR, "is not a PostgreSQL connection URL");
+            return None;
+        }
+        Some(SecretString::from(text))
+    }
+
     pub(super) fn seconds(&mut self, var: &'static str) -> Option<Duration> {
         let text = self.get(var)?;
         match text.trim().parse::<u64>() {

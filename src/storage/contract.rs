@@ -305,8 +305,35 @@ async fn dialogues_are_kept_per_chat(store: Store) {
     assert_eq!(dialogues.count().await.expect("count"), 100);
 }
 
+/// The live screen of a chat: replaced (the old one returned), forgotten
+/// only if it is still the one named, taken once; 50 chats at once.
+async fn menus_remember_the_live_screen(store: Store) {
+    let m = &store.menus;
+    assert_eq!(m.replace(7, 10).await, None);
+    assert_eq!(m.replace(7, 12).await, Some(10));
+    assert_eq!(m.take(7).await, Some(12));
+    assert_eq!(m.take(7).await, None);
+    m.replace(7, 20).await;
+    m.forget(7, 19).await;
+    assert_eq!(m.take(7).await, Some(20), "another message: kept");
+    m.replace(7, 21).await;
+    m.forget(7, 21).await;
+    assert_eq!(m.take(7).await, None, "that message: forgotten");
+    let mut tasks = JoinSet::new();
+    for chat in 100..150 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            store.menus.replace(chat, 1).await;
+            store.menus.replace(chat, 2).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        assert_eq!(done.expect("task"), Some(1));
+    }
+}
+
 /// Every check, each on a fresh store from `fresh`.
-pub(crate) async fn run_all(fresh: impl Fn() -> Store) {
+pub(crate) async fn run_all(mut fresh: impl FnMut() -> Store) {
     one_begin_per_intent(fresh()).await;
     one_winner_of_a_state_claim(fresh()).await;
     unsettled_attempts_are_found_and_settled_once(fresh()).await;
@@ -314,6 +341,27 @@ pub(crate) async fn run_all(fresh: impl Fn() -> Store) {
     one_redemption_per_invite(fresh()).await;
     no_lost_user_update(fresh()).await;
     dialogues_are_kept_per_chat(fresh()).await;
+    menus_remember_the_live_screen(fresh()).await;
+}
+
+/// How many fresh stores [`run_all`] takes.
+const CHECKS: usize = 8;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keeps_the_storage_contract() {
+    let mut stores = Vec::new();
+    for i in 0..CHECKS {
+        let Some(url) = super::postgres::throwaway::database("the storage contract").await else {
+            return;
+        };
+        let store = super::postgres::open(&url).await;
+        stores.push(store.unwrap_or_else(|e| panic!("store {i}: {e}")));
+    }
+    let run = run_all(|| stores.pop().expect("a store per check"));
+    tokio::time::timeout(std::time::Duration::from_secs(60), run)
+        .await
+        .expect("the contract suite must not hang");
+    assert!(stores.is_empty(), "every check ran");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,6 +32,41 @@ pub use crate::payments::{
     Users,
 };
 
+/// The database could not be opened: the message names the variable (or
+/// folder) and never the password.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {problem}")]
+pub struct OpenError {
+    pub what: String,
+    pub problem: String,
+}
+
+/// PostgreSQL at `database_url` when given, else sled in `data_dir`.
+pub async fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store, OpenError> {
+    match database_url {
+        Some(url) => postgres::open(url).await.map_err(|e| OpenError {
+            what: format!("FATURABOT_DATABASE_URL ({})", postgres::redacted(url)),
+            problem: format!("cannot use the database: {e}"),
+        }),
+        None => {
+            let dir = data_dir.to_owned();
+            let opened = tokio::task::spawn_blocking(move || Store::open(&dir)).await;
+            let what = format!("FATURABOT_DATA_DIR ({})", data_dir.display());
+            match opened {
+                Ok(Ok(store)) => Ok(store),
+                Ok(Err(e)) => Err(OpenError {
+                    what,
+                    problem: format!("cannot open the database: {e}"),
+                }),
+                Err(e) => Err(OpenError {
+                    what,
+                    problem: format!("cannot open the database: {e}"),
+                }),
+            }
+        }
+    }
+}
+
 /// The storage the bot runs on: every port, one backend.
 #[derive(Clone)]
 pub struct Store {

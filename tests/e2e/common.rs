@@ -91,6 +91,9 @@ pub struct Harness {
     pub tg: FakeTelegram,
     pub sandbox: RunningSandbox,
     pub dir: TempDir,
+    /// The PostgreSQL database of this test, in the `e2e_postgres` binary;
+    /// `None`: sled in `dir`.
+    pub database: Option<String>,
     pub clock: TestClock,
     bot_task: Option<tokio::task::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -147,6 +150,7 @@ impl Harness {
             tg,
             sandbox,
             dir: TempDir::new(),
+            database: backend_database().await,
             clock: TestClock(Arc::new(Mutex::new(None))),
             bot_task: None,
             shutdown: None,
@@ -163,6 +167,10 @@ impl Harness {
             ("TELOXIDE_TOKEN", TOKEN.to_owned()),
             ("TELOXIDE_API_URL", self.tg.api_url().to_string()),
             ("FATURABOT_DATA_DIR", self.dir.0.display().to_string()),
+            (
+                "FATURABOT_DATABASE_URL",
+                self.database.clone().unwrap_or_default(),
+            ),
             ("FATURABOT_BANK_URL", self.sandbox.url.clone()),
             ("FATURABOT_BANK_SUBSCRIPTION_KEY", "sub-key".into()),
             ("FATURABOT_BANK_CHANNEL", "TG".into()),
@@ -179,7 +187,7 @@ impl Harness {
     /// data dir.
     pub async fn launch(&mut self) {
         let url: url::Url = self.sandbox.url.parse().unwrap();
-        let store = open_store(&self.dir.0).await;
+        let store = self.open_store().await;
         let settings = Settings {
             token: SecretString::from(TOKEN),
             api_url: Some(self.tg.api_url()),
@@ -262,6 +270,42 @@ impl Harness {
 
 /// The store in `dir`, once the bot that had it (stopped as a crash
 /// would) has let go: sled keeps its file lock until its own threads end.
+/// Whether this binary runs the suite on PostgreSQL (`e2e_postgres`: the
+/// same sources as `e2e`, built twice).
+pub const POSTGRES: bool = matches!(env!("CARGO_CRATE_NAME").as_bytes(), b"e2e_postgres");
+
+/// A fresh database for a harness of the `e2e_postgres` binary. Without a
+/// server (outside CI) the test says so and runs on sled.
+pub async fn backend_database() -> Option<String> {
+    if !POSTGRES {
+        return None;
+    }
+    faturabot::storage::postgres::throwaway::database("an e2e test").await
+}
+
+/// A store on this binary's backend, for tests of storage under load.
+pub async fn fresh_store(dir: &std::path::Path) -> Store {
+    match backend_database().await {
+        Some(url) => faturabot::storage::postgres::open(&url)
+            .await
+            .expect("the test database"),
+        None => open_store(dir).await,
+    }
+}
+
+impl Harness {
+    /// The harness's store: its database, or the sled folder (once the bot
+    /// that had it has let go).
+    pub async fn open_store(&self) -> Store {
+        match &self.database {
+            Some(url) => faturabot::storage::postgres::open(url)
+                .await
+                .expect("the test database"),
+            None => open_store(&self.dir.0).await,
+        }
+    }
+}
+
 pub async fn open_store(dir: &std::path::Path) -> Store {
     let mut tries = 0;
     loop {

@@ -146,7 +146,7 @@ fn account() -> Account {
 async fn storage_under_contention_never_hangs() {
     within(Duration::from_secs(60), "500 durable writers", async {
         let dir = common::TempDir::new();
-        let store = Store::open(&dir.0).expect("store");
+        let store = common::fresh_store(&dir.0).await;
         let dialogues = store.dialogues::<State>();
         let mut tasks = JoinSet::new();
         for i in 0..500u64 {

@@ -80,6 +80,31 @@ impl PgMenus {
     }
 }
 
+impl PgMenus {
+    /// The chat's menu becomes `message`; the one it was, returned.
+    async fn swap(&self, chat_id: i64, message: i32) -> Result<Option<i32>, StoreError> {
+        let mut client = self.pool.get().await.map_err(pg)?;
+        let tx = client.transaction().await.map_err(pg)?;
+        let old = tx
+            .query_opt(
+                "SELECT message_id FROM menus WHERE chat_id = $1 FOR UPDATE",
+                &[&chat_id],
+            )
+            .await
+            .map_err(pg)?
+            .map(|r| r.get::<_, i32>(0));
+        tx.execute(
+            "INSERT INTO menus (chat_id, message_id) VALUES ($1, $2)
+             ON CONFLICT (chat_id) DO UPDATE SET message_id = EXCLUDED.message_id",
+            &[&chat_id, &message],
+        )
+        .await
+        .map_err(pg)?;
+        tx.commit().await.map_err(pg)?;
+        Ok(old)
+    }
+}
+
 /// Best effort, as the port says: a failure is logged and reads as "none".
 fn logged(outcome: Result<Option<i32>, StoreError>) -> Option<i32> {
     outcome.unwrap_or_else(|e| {
@@ -91,11 +116,7 @@ fn logged(outcome: Result<Option<i32>, StoreError>) -> Option<i32> {
 #[async_trait]
 impl Menus for PgMenus {
     async fn replace(&self, chat_id: i64, message: i32) -> Option<i32> {
-        let sql = "WITH old AS (SELECT message_id FROM menus WHERE chat_id = $1 FOR UPDATE)
-                   INSERT INTO menus (chat_id, message_id) VALUES ($1, $2)
-                   ON CONFLICT (chat_id) DO UPDATE SET message_id = EXCLUDED.message_id
-                   RETURNING (SELECT message_id FROM old)";
-        logged(self.one(sql, chat_id, Some(message)).await)
+        logged(self.swap(chat_id, message).await)
     }
 
     async fn forget(&self, chat_id: i64, message: i32) {

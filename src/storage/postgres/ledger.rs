@@ -182,6 +182,8 @@ impl Ledger for PgLedger {
             )
             .await
             .map_err(pg)?;
+        // Back to the pool before the next query takes one.
+        drop(client);
         if inserted == 1 {
             return Ok(Begin::Started(record));
         }

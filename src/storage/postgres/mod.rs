@@ -17,6 +17,7 @@ mod chats;
 mod ledger;
 pub mod migrations;
 mod people;
+pub mod throwaway;
 
 use std::{sync::Arc, time::Duration};
 
@@ -34,9 +35,16 @@ const POOL_SIZE: usize = 16;
 /// How long a verb waits for a connection or an answer before it fails.
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A database error as the ports report it (never with the URL in it).
-pub(crate) fn pg(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// A database error as the ports report it, with its causes (the
+/// server's own message); never with the URL in it.
+pub(crate) fn pg(e: impl std::error::Error) -> StoreError {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    StoreError::Backend(text)
 }
 
 /// `url` with its password replaced, for messages and logs.

@@ -130,7 +130,7 @@ async fn unreadable_stored_state_is_reset_politely() {
     h.crash().await;
     {
         // What an older version might have stored.
-        let store = common::open_store(&h.dir.0).await;
+        let store = h.open_store().await;
         let old = br#"{"ChoosingPlan":{"old":1}}"#.to_vec();
         let chat = user.chat_id();
         store.dialogue_states.put(chat, old).await.expect("insert");

@@ -128,7 +128,7 @@ async fn capture(
     into: &mut std::collections::BTreeMap<String, String>,
 ) {
     h.crash().await;
-    let store = common::open_store(&h.dir.0).await;
+    let store = h.open_store().await;
     let bytes = store
         .dialogue_states
         .get(user.chat_id())

@@ -1,0 +1,227 @@
+//! A PostgreSQL server for tests: `FATURABOT_TEST_DATABASE_URL` when set,
+//! else a throw-away cluster started once per test binary from Debian's
+//! `postgresql` (`/usr/lib/postgresql/*/bin`), run as the `postgres` user
+//! when we are root (the server refuses root), on a free port, in a folder
+//! that user owns. Each test gets a database of its own.
+//!
+//! In the product crate because the unit tests (the storage contract) and
+//! the integration tests both use it. A watcher process stops the cluster
+//! and removes its folder once the test binary has exited.
+//!
+//! Without a server the tests say they were skipped; under `CI=true` a
+//! skip is a failure.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::{
+        OnceLock,
+        atomic::{AtomicU32, Ordering},
+    },
+};
+
+use super::pg;
+use crate::payments::StoreError;
+
+/// Where tests find their server.
+pub struct Server {
+    /// A URL of the server's `postgres` database, to create others from.
+    admin: String,
+    next: AtomicU32,
+}
+
+static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+
+/// The server of this test binary, started on first use (blocking).
+pub fn server() -> Result<&'static Server, String> {
+    SERVER
+        .get_or_init(|| match std::env::var("FATURABOT_TEST_DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => Ok(Server {
+                admin: url,
+                next: AtomicU32::new(0),
+            }),
+            _ => start_cluster(),
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// A fresh, empty database for one test, or `None` (said on stderr) when
+/// no server can be had. Under `CI=true` that is a failure.
+pub async fn database(test: &str) -> Option<String> {
+    let found = tokio::task::spawn_blocking(server).await;
+    let server = match found {
+        Ok(Ok(server)) => server,
+        Ok(Err(why)) => return skipped(test, &why),
+        Err(e) => return skipped(test, &e.to_string()),
+    };
+    match server.fresh().await {
+        Ok(url) => Some(url),
+        Err(e) => skipped(test, &e.to_string()),
+    }
+}
+
+fn skipped(test: &str, why: &str) -> Option<String> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: needs PostgreSQL, and under CI=true a skip is a failure: {why}");
+    }
+    eprintln!("skipped {test}: no PostgreSQL server ({why})");
+    None
+}
+
+impl Server {
+    async fn fresh(&self) -> Result<String, StoreError> {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let name = format!("faturabot_test_{}_{n}", std::process::id());
+        let (client, connection) = tokio_postgres::connect(&self.admin, tokio_postgres::NoTls)
+            .await
+            .map_err(pg)?;
+        let task = tokio::spawn(connection);
+        let mut created = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await;
+        if created.is_ok() {
+            created = client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await;
+        }
+        drop(client);
+        let _ = task.await;
+        created.map_err(pg)?;
+        let mut url = url::Url::parse(&self.admin).map_err(pg)?;
+        url.set_path(&name);
+        Ok(url.to_string())
+    }
+}
+
+fn bin_dir() -> Result<PathBuf, String> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|e| format!("/usr/lib/postgresql: {e} (apt-get install postgresql)"))?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists() && bin.join("pg_ctl").exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .ok_or_else(|| "no initdb under /usr/lib/postgresql/*/bin".into())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `program` with `args`, as the `postgres` user when we are root.
+fn as_server_user(root: bool, program: &Path, args: &[&str]) -> Command {
+    let mut cmd = if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    cmd.args(args).stdin(Stdio::null());
+    cmd
+}
+
+fn run(mut cmd: Command, what: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    Err(format!("{what} failed: {}", err.trim()))
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+fn start_cluster() -> Result<Server, String> {
+    let bin = bin_dir()?;
+    let root = is_root();
+    let dir = std::env::temp_dir().join(format!("faturabot-pg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if root {
+        run(
+            {
+                let mut c = Command::new("chown");
+                c.args(["postgres:postgres"]).arg(&dir);
+                c
+            },
+            "chown",
+        )?;
+    }
+    let data = dir.join("data");
+    let data_s = data.to_string_lossy().into_owned();
+    let dir_s = dir.to_string_lossy().into_owned();
+    run(
+        as_server_user(
+            root,
+            &bin.join("initdb"),
+            &[
+                "-D",
+                &data_s,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ],
+        ),
+        "initdb",
+    )?;
+    let port = free_port()?;
+    let options = format!(
+        "-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c fsync=off \
+         -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    );
+    let log = dir.join("server.log").to_string_lossy().into_owned();
+    run(
+        as_server_user(
+            root,
+            &bin.join("pg_ctl"),
+            &[
+                "-D", &data_s, "-o", &options, "-l", &log, "-w", "-t", "30", "start",
+            ],
+        ),
+        "pg_ctl start",
+    )?;
+    watch(root, &bin, &data_s, &dir_s);
+    Ok(Server {
+        admin: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        next: AtomicU32::new(0),
+    })
+}
+
+/// Stops the cluster and removes its folder once this process is gone.
+fn watch(root: bool, bin: &Path, data: &str, dir: &str) {
+    let pg_ctl = bin.join("pg_ctl").to_string_lossy().into_owned();
+    let stop = if root {
+        format!("runuser -u postgres -- {pg_ctl} -D {data} stop -m immediate")
+    } else {
+        format!("{pg_ctl} -D {data} stop -m immediate")
+    };
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {dir}",
+        pid = std::process::id()
+    );
+    let spawned = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        eprintln!("the test cluster in {dir} will outlive the tests: {e}");
+    }
+}
