@@ -53,12 +53,18 @@ impl MemoryLedger {
 #[async_trait]
 impl Ledger for MemoryLedger {
     async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
-        Ok(self.with(|all| match all.get(&record.intent) {
-            Some(existing) => Begin::Exists(existing.clone()),
-            None => {
-                all.insert(record.intent.clone(), record.clone());
-                Begin::Started(record)
+        Ok(self.with(|all| {
+            if let Some(existing) = all.get(&record.intent) {
+                return Begin::Exists(existing.clone());
             }
+            let holder = all
+                .values()
+                .find(|r| r.state.holds_invoice() && r.invoice_key() == record.invoice_key());
+            if let Some(holder) = holder {
+                return Begin::Blocked(holder.clone());
+            }
+            all.insert(record.intent.clone(), record.clone());
+            Begin::Started(record)
         }))
     }
 
@@ -182,23 +188,6 @@ impl Ledger for MemoryLedger {
 
     async fn count_for_payer(&self, payer: TelegramUserId) -> Result<usize, StoreError> {
         Ok(self.with(|all| all.values().filter(|r| r.payer == payer).count()))
-    }
-
-    async fn unsettled_attempt(
-        &self,
-        payer: TelegramUserId,
-        association_code: &str,
-        invoice_number: &str,
-    ) -> Result<Option<PaymentRecord>, StoreError> {
-        Ok(self
-            .for_payer(payer, 0, usize::MAX)
-            .await?
-            .into_iter()
-            .find(|r| {
-                r.association_code == association_code
-                    && r.invoice_number == invoice_number
-                    && r.state.is_unsettled()
-            }))
     }
 
     async fn for_day(&self, day: NaiveDate) -> Result<Vec<PaymentRecord>, StoreError> {

@@ -24,8 +24,8 @@ pub struct PayOrder {
 /// What became of a confirmation.
 #[derive(Debug)]
 pub enum PayOutcome {
-    /// An earlier attempt at this invoice has an unknown outcome: nothing
-    /// was sent; staff settle that one first.
+    /// Another attempt at this invoice holds it (its outcome unknown, or
+    /// paid), maybe by another user of the same account: nothing was sent.
     Blocked(PaymentRecord),
     /// This confirmation was acted on before: nothing was sent.
     Duplicate(PaymentRecord),
@@ -58,17 +58,6 @@ impl Payments {
         order: PayOrder,
         on_claimed: impl Future<Output = ()>,
     ) -> Result<PayOutcome, StoreError> {
-        if let Some(earlier) = self
-            .ledger
-            .unsettled_attempt(
-                order.payer,
-                &order.association_code,
-                &order.bill.invoice_number,
-            )
-            .await?
-        {
-            return Ok(PayOutcome::Blocked(earlier));
-        }
         let now = self.clock.now();
         let record = PaymentRecord {
             intent: order.intent,
@@ -95,6 +84,7 @@ impl Payments {
         let record = match self.ledger.begin(record).await? {
             Begin::Started(record) => record,
             Begin::Exists(existing) => return Ok(PayOutcome::Duplicate(existing)),
+            Begin::Blocked(earlier) => return Ok(PayOutcome::Blocked(earlier)),
         };
         let request = PaymentRequest {
             association_code: order.association_code,

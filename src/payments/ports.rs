@@ -4,7 +4,7 @@
 //! core's unit tests use an in-memory double.
 //!
 //! Exactly-once rests on these verbs being atomic in the database:
-//! [`Ledger::begin`] inserts only if absent, [`Ledger::claim_cancel`],
+//! [`Ledger::begin`] inserts only if absent and the invoice is not held, [`Ledger::claim_cancel`],
 //! [`Ledger::complete`] and [`Ledger::settle`] are compare-and-swaps on the
 //! stored state, [`Invites::redeem`] uses a token up with the linking.
 
@@ -48,7 +48,9 @@ pub enum Settled {
 #[async_trait]
 pub trait Ledger: Send + Sync {
     /// Records the intent to pay, once per `record.intent`, durably, with
-    /// the indexes `/history` and `/payments` read.
+    /// the indexes `/history` and `/payments` read; and only while no other
+    /// attempt [holds](PaymentState::holds_invoice) the same
+    /// [invoice](PaymentRecord::invoice_key), whichever Telegram user made it.
     async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError>;
 
     async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError>;
@@ -98,15 +100,6 @@ pub trait Ledger: Send + Sync {
     ) -> Result<Vec<PaymentRecord>, StoreError>;
 
     async fn count_for_payer(&self, payer: TelegramUserId) -> Result<usize, StoreError>;
-
-    /// The payer's latest [unsettled](PaymentState::is_unsettled) attempt at
-    /// this invoice, if any.
-    async fn unsettled_attempt(
-        &self,
-        payer: TelegramUserId,
-        association_code: &str,
-        invoice_number: &str,
-    ) -> Result<Option<PaymentRecord>, StoreError>;
 
     /// The payments of one Istanbul day, oldest first.
     async fn for_day(&self, day: NaiveDate) -> Result<Vec<PaymentRecord>, StoreError>;

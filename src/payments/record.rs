@@ -86,6 +86,21 @@ pub enum Begin {
     Started(PaymentRecord),
     /// The confirmation was already acted on: here is what became of it.
     Exists(PaymentRecord),
+    /// Another attempt at the same invoice of the same bank customer is
+    /// open (its outcome unknown, or paid): nothing was recorded.
+    Blocked(PaymentRecord),
+}
+
+impl PaymentRecord {
+    /// What makes two attempts the same invoice: the bank customer (any
+    /// Telegram user linked to the account), the institution, the invoice.
+    pub fn invoice_key(&self) -> (u64, &str, &str) {
+        (
+            self.account.customer_no,
+            &self.association_code,
+            &self.invoice_number,
+        )
+    }
 }
 
 /// An agent's action, as the audit trail stores it.

@@ -83,6 +83,12 @@ impl PaymentState {
         matches!(self, PaymentState::InFlight | PaymentState::Unknown)
     }
 
+    /// Whether this attempt holds its invoice: while it does, no other
+    /// attempt at the same invoice of the same customer may begin.
+    pub fn holds_invoice(self) -> bool {
+        !matches!(self, PaymentState::Refused | PaymentState::Cancelled)
+    }
+
     /// Whether a payment in this state, made on `paid_on`, may be cancelled
     /// on `today`. An unverified cancellation may be asked again: the bank
     /// refuses to cancel twice, so nothing is refunded twice.
@@ -149,6 +155,15 @@ mod tests {
             .filter(|s| s.is_unsettled())
             .collect();
         assert_eq!(unsettled, [InFlight, Unknown]);
+    }
+
+    #[test]
+    fn an_invoice_is_free_again_only_when_nothing_was_paid() {
+        let free: Vec<_> = ALL_STATES
+            .into_iter()
+            .filter(|s| !s.holds_invoice())
+            .collect();
+        assert_eq!(free, [Refused, Cancelled]);
     }
 
     #[test]

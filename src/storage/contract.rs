@@ -56,6 +56,7 @@ async fn one_begin_per_intent(store: Store) {
         match done.expect("task").expect("begin") {
             Begin::Started(_) => started += 1,
             Begin::Exists(r) => assert_eq!(&r.intent, intent("same")),
+            Begin::Blocked(r) => panic!("one intent, one invoice: {r:?}"),
         }
     }
     assert_eq!(started, 1, "exactly one caller makes the bank call");
@@ -115,18 +116,51 @@ async fn one_winner_of_a_state_claim(store: Store) {
     assert_eq!(landed, 1, "one answer per claim");
 }
 
-/// An attempt whose outcome is unknown blocks its invoice; a settled one
-/// does not; a settled one settles once.
-async fn unsettled_attempts_are_found_and_settled_once(store: Store) {
+/// Two Telegram users linked to one account press Pay on the same
+/// invoice, 20 times each, at once: one attempt begins, the others see it.
+/// An attempt whose outcome is unknown holds the invoice; once settled as
+/// unpaid, it may be tried again; a paid one settles once.
+async fn one_open_attempt_per_invoice(store: Store) {
     let at = Utc::now();
     let ledger = &store.ledger;
-    ledger.begin(record("lost", "3", at)).await.expect("begin");
-    assert_eq!(ledger.settle_abandoned(at).await.expect("settle"), 1);
-    let found = ledger
-        .unsettled_attempt(PAYER, "ISKI", "3")
-        .await
-        .expect("scan");
-    assert_eq!(found.map(|r| r.state), Some(PaymentState::Unknown));
+    let mut tasks = JoinSet::new();
+    for i in 0..40u64 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut r = fixtures::record(&format!("press-{i}"), 7 + i % 2, "3", at);
+            r.chat_id = r.payer.0 as i64;
+            store.ledger.begin(r).await
+        });
+    }
+    let (mut started, mut blocked) = (Vec::new(), 0);
+    while let Some(done) = tasks.join_next().await {
+        match done.expect("task").expect("begin") {
+            Begin::Started(r) => started.push(r.intent),
+            Begin::Blocked(holder) => {
+                assert_eq!(holder.invoice_number, "3");
+                blocked += 1;
+            }
+            Begin::Exists(r) => panic!("no intent was pressed twice: {r:?}"),
+        }
+    }
+    assert_eq!((started.len(), blocked), (1, 39), "one attempt per invoice");
+    let holder = started.pop().expect("the one");
+
+    // Unknown after a crash: still held.
+    assert_eq!(ledger.settle_abandoned(at).await.expect("abandoned"), 1);
+    let again = ledger.begin(record("again", "3", at)).await.expect("begin");
+    assert!(matches!(again, Begin::Blocked(r) if r.intent == holder));
+    // Settled as unpaid: free again, for either user.
+    let unpaid = ledger.settle(&holder, Finding::Unpaid, "bank: not paid".into(), at);
+    assert!(matches!(unpaid.await.expect("settle"), Settled::Done(_)));
+    let retry = ledger.begin(record("retry", "3", at)).await.expect("begin");
+    assert!(matches!(retry, Begin::Started(_)));
+    // Another invoice was never held.
+    let other = ledger.begin(record("other", "4", at)).await.expect("begin");
+    assert!(matches!(other, Begin::Started(_)));
+
+    // 20 staff settle a lost payment as paid at once: one does.
+    assert_eq!(ledger.settle_abandoned(at).await.expect("abandoned"), 2);
     let mut tasks = JoinSet::new();
     for _ in 0..20 {
         let store = store.clone();
@@ -134,7 +168,7 @@ async fn unsettled_attempts_are_found_and_settled_once(store: Store) {
             let finding = Finding::Paid(Some(TransactionId(77)));
             store
                 .ledger
-                .settle(intent("lost"), finding, "bank: paid".into(), at)
+                .settle(intent("retry"), finding, "bank: paid".into(), at)
                 .await
         });
     }
@@ -147,11 +181,9 @@ async fn unsettled_attempts_are_found_and_settled_once(store: Store) {
         }
     }
     assert_eq!(done, 1);
-    let found = ledger
-        .unsettled_attempt(PAYER, "ISKI", "3")
-        .await
-        .expect("scan");
-    assert!(found.is_none());
+    // Paid: the invoice stays held.
+    let after = ledger.begin(record("after", "3", at)).await.expect("begin");
+    assert!(matches!(after, Begin::Blocked(r) if r.intent == *intent("retry")));
 }
 
 /// A bank id given by staff finds one payment: one taken by another
@@ -336,7 +368,7 @@ async fn menus_remember_the_live_screen(store: Store) {
 pub(crate) async fn run_all(mut fresh: impl FnMut() -> Store) {
     one_begin_per_intent(fresh()).await;
     one_winner_of_a_state_claim(fresh()).await;
-    unsettled_attempts_are_found_and_settled_once(fresh()).await;
+    one_open_attempt_per_invoice(fresh()).await;
     bank_ids_find_one_payment(fresh()).await;
     one_redemption_per_invite(fresh()).await;
     no_lost_user_update(fresh()).await;

@@ -77,11 +77,17 @@ async fn pay(
     ctx.app.metrics.payment(outcome.label());
     match outcome {
         PayOutcome::Blocked(earlier) => {
-            // An earlier attempt at this invoice may have paid it: staff
-            // settle that first, the bot never risks paying twice.
+            // An earlier attempt at this invoice (maybe by another user of
+            // the account) paid it, or may have: the bot never risks paying
+            // twice; staff settle an unknown one first.
             dialogue.exit().await?;
             let status = status_text(ctx.texts(), &earlier);
-            let text = format!("{status}\n\n{}", ctx.t("pay.unsettled"));
+            let why = if earlier.state.is_unsettled() {
+                "pay.unsettled"
+            } else {
+                "pay.already_paid"
+            };
+            let text = format!("{status}\n\n{}", ctx.t(why));
             ctx.show_text(message, text).await?;
         }
         PayOutcome::Duplicate(existing) => {

@@ -23,6 +23,13 @@ enum Change {
     IdTaken,
 }
 
+/// Whether `e` is the one-open-attempt-per-invoice index refusing.
+fn held(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error()
+        .and_then(|d| d.constraint())
+        .is_some_and(|c| c == "payments_one_open_attempt")
+}
+
 /// The state as the `state` column holds it (its serde name).
 fn state_name(state: PaymentState) -> String {
     serde_json::to_value(state)
@@ -160,39 +167,64 @@ impl PgLedger {
 impl Ledger for PgLedger {
     async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
         let json = serde_json::to_string(&record)?;
-        let client = self.pool.get().await.map_err(pg)?;
-        let inserted = client
-            .execute(
-                "INSERT INTO payments
-                   (intent, payer, created_at, day, association_code, invoice_number, state,
-                    transaction_id, record)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb)
-                 ON CONFLICT (intent) DO NOTHING",
-                &[
-                    &record.intent.as_str(),
-                    &payer(record.payer)?,
-                    &record.created_at,
-                    &record.day(),
-                    &record.association_code,
-                    &record.invoice_number,
-                    &state_name(record.state),
-                    &record.transaction_id.map(|t| t.0),
-                    &json,
-                ],
-            )
-            .await
-            .map_err(pg)?;
-        // Back to the pool before the next query takes one.
-        drop(client);
-        if inserted == 1 {
-            return Ok(Begin::Started(record));
+        let customer = i64::try_from(record.account.customer_no)
+            .map_err(|_| StoreError::Backend("customer number beyond 64 bits".into()))?;
+        // A holder found by the index may settle as "refused" before it is
+        // read back: then the insert is tried again.
+        for _ in 0..3 {
+            let client = self.pool.get().await.map_err(pg)?;
+            let inserted = client
+                .execute(
+                    "INSERT INTO payments
+                       (intent, payer, created_at, day, association_code, invoice_number, state,
+                        transaction_id, record, customer_no)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10)
+                     ON CONFLICT (intent) DO NOTHING",
+                    &[
+                        &record.intent.as_str(),
+                        &payer(record.payer)?,
+                        &record.created_at,
+                        &record.day(),
+                        &record.association_code,
+                        &record.invoice_number,
+                        &state_name(record.state),
+                        &record.transaction_id.map(|t| t.0),
+                        &json,
+                        &customer,
+                    ],
+                )
+                .await;
+            // Back to the pool before the next query takes one.
+            drop(client);
+            match inserted {
+                Ok(1) => return Ok(Begin::Started(record)),
+                Ok(_) => {
+                    return match self.get(&record.intent).await? {
+                        Some(existing) => Ok(Begin::Exists(existing)),
+                        None => Err(StoreError::Backend(
+                            "payment neither inserted nor found".into(),
+                        )),
+                    };
+                }
+                Err(e) if held(&e) => {
+                    let rows = self
+                        .query(
+                            "SELECT record::text FROM payments
+                             WHERE customer_no = $1 AND association_code = $2
+                               AND invoice_number = $3 AND state NOT IN ('Refused', 'Cancelled')",
+                            &[&customer, &record.association_code, &record.invoice_number],
+                        )
+                        .await?;
+                    if let Some(holder) = records(rows)?.pop() {
+                        return Ok(Begin::Blocked(holder));
+                    }
+                }
+                Err(e) => return Err(pg(e)),
+            }
         }
-        match self.get(&record.intent).await? {
-            Some(existing) => Ok(Begin::Exists(existing)),
-            None => Err(StoreError::Backend(
-                "payment neither inserted nor found".into(),
-            )),
-        }
+        Err(StoreError::Backend(
+            "the invoice's attempts kept changing".into(),
+        ))
     }
 
     async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError> {
@@ -322,24 +354,6 @@ impl Ledger for PgLedger {
             .await?;
         let n: i64 = rows.first().map(|r| r.get(0)).unwrap_or(0);
         Ok(usize::try_from(n).unwrap_or(0))
-    }
-
-    async fn unsettled_attempt(
-        &self,
-        payer_id: TelegramUserId,
-        association_code: &str,
-        invoice_number: &str,
-    ) -> Result<Option<PaymentRecord>, StoreError> {
-        let rows = self
-            .query(
-                "SELECT record::text FROM payments
-                 WHERE payer = $1 AND association_code = $2 AND invoice_number = $3
-                   AND state IN ('InFlight', 'Unknown')
-                 ORDER BY created_at DESC LIMIT 1",
-                &[&payer(payer_id)?, &association_code, &invoice_number],
-            )
-            .await?;
-        Ok(records(rows)?.pop())
     }
 
     async fn for_day(&self, day: NaiveDate) -> Result<Vec<PaymentRecord>, StoreError> {

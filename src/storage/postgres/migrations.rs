@@ -9,10 +9,11 @@ use super::{Pool, pg};
 use crate::payments::StoreError;
 
 /// `(version, what it does, SQL)`, in order. Never edit a released one.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "users, invites, dialogues, menus, the ledger and the audit trail",
-    r#"
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "users, invites, dialogues, menus, the ledger and the audit trail",
+        r#"
 CREATE TABLE users (
     user_id BIGINT PRIMARY KEY,
     record JSONB NOT NULL
@@ -49,7 +50,19 @@ CREATE TABLE audit (
     entry JSONB NOT NULL
 );
 "#,
-)];
+    ),
+    (
+        2,
+        "one open attempt per invoice of a bank customer",
+        r#"
+ALTER TABLE payments ADD COLUMN customer_no BIGINT;
+UPDATE payments SET customer_no = (record->'account'->>'customer_no')::BIGINT;
+CREATE UNIQUE INDEX payments_one_open_attempt
+    ON payments (customer_no, association_code, invoice_number)
+    WHERE state NOT IN ('Refused', 'Cancelled') AND customer_no IS NOT NULL;
+"#,
+    ),
+];
 
 /// Any number: it only has to be the same for every replica.
 const LOCK: i64 = 0x6661_7475_7261;

@@ -272,3 +272,36 @@ async fn a_press_on_another_users_chat_pays_nothing() {
         .await;
     assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 1);
 }
+
+/// Two people linked to one account (a couple, a shop's two clerks) open
+/// the same invoice and both press Pay: the bank is asked once; the second
+/// is told the invoice is already paid from this account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_pays_an_invoice_once_whoever_presses() {
+    let h = Harness::start().await;
+    let (first, second) = (h.customer(1111, "tr"), h.customer(1112, "en"));
+    h.link(&first).await;
+    h.link(&second).await;
+    let confirm_first = {
+        let invoices = to_invoices(&h, &first, "1000001").await;
+        h.press_key(&first, &invoices, "₺29,20", "pay.confirm")
+            .await
+    };
+    let confirm_second = {
+        let invoices = to_invoices(&h, &second, "1000001").await;
+        h.press_key(&second, &invoices, "TRY 29.20", "pay.confirm")
+            .await
+    };
+    h.press_action(&first, &confirm_first, Action::Confirm, "status.completed")
+        .await;
+    h.press_action(
+        &second,
+        &confirm_second,
+        Action::Confirm,
+        "pay.already_paid",
+    )
+    .await;
+    let paid = h.sandbox.sandbox.payments();
+    assert_eq!(paid.len(), 1, "{paid:?}");
+    assert!(h.bank_violations().is_empty(), "{:?}", h.bank_violations());
+}

@@ -31,9 +31,21 @@ pub struct SledLedger {
     by_tx: sled::Tree,
     by_payer: sled::Tree,
     by_day: sled::Tree,
+    /// Invoice key → the attempt that holds it (see `invoice_key`).
+    open: sled::Tree,
     audit: sled::Tree,
     db: sled::Db,
     flusher: Flusher,
+}
+
+/// The `open` index's key of a record's invoice.
+fn invoice_key(record: &PaymentRecord) -> Vec<u8> {
+    let (customer, code, invoice) = record.invoice_key();
+    let mut key = customer.to_be_bytes().to_vec();
+    key.extend_from_slice(code.as_bytes());
+    key.push(0x1f);
+    key.extend_from_slice(invoice.as_bytes());
+    key
 }
 
 /// What one read-modify-write did.
@@ -52,10 +64,27 @@ impl SledLedger {
             by_tx: db.open_tree("payments_by_tx")?,
             by_payer: db.open_tree("payments_by_payer")?,
             by_day: db.open_tree("payments_by_day")?,
+            open: db.open_tree("payments_open")?,
             audit: db.open_tree("audit")?,
             db: db.clone(),
             flusher,
-        })
+        }
+        .with_open_index())
+    }
+
+    /// Databases written before the index get it built once, from the
+    /// records (a record that does not decode holds nothing).
+    fn with_open_index(self) -> SledLedger {
+        if self.open.is_empty() && !self.payments.is_empty() {
+            for (key, bytes) in self.payments.iter().flatten() {
+                if let Ok(record) = serde_json::from_slice::<PaymentRecord>(&bytes)
+                    && record.state.holds_invoice()
+                {
+                    let _ = self.open.insert(invoice_key(&record), key);
+                }
+            }
+        }
+        self
     }
 
     /// Runs `work` on this ledger's trees on a blocking thread.
@@ -90,8 +119,8 @@ impl SledLedger {
         let key = intent.as_str().as_bytes().to_vec();
         let (outcome, displaced) = self
             .run(move |l| {
-                (&l.payments, &l.by_tx)
-                    .transaction(|(payments, by_tx)| {
+                (&l.payments, &l.by_tx, &l.open)
+                    .transaction(|(payments, by_tx, open)| {
                         if let Some(id) = claimed_id
                             && by_tx
                                 .get(id.0.to_be_bytes())?
@@ -119,6 +148,16 @@ impl SledLedger {
                             let elsewhere = holder.as_ref().is_some_and(|h| h != &key);
                             by_tx.insert(&id_key, key.as_slice())?;
                             displaced = holder.filter(|_| elsewhere);
+                        }
+                        if record.state.holds_invoice() && !changed.state.holds_invoice() {
+                            // Nothing was paid: the invoice may be tried again.
+                            let open_key = invoice_key(&changed);
+                            if open
+                                .get(open_key.as_slice())?
+                                .is_some_and(|h| h == key.as_slice())
+                            {
+                                open.remove(open_key)?;
+                            }
                         }
                         let bytes = serde_json::to_vec(&changed).map_err(abort)?;
                         payments.insert(key.as_slice(), bytes)?;
@@ -175,26 +214,36 @@ impl Ledger for SledLedger {
         let mut day_key = record.day().format("%Y-%m-%d").to_string().into_bytes();
         day_key.extend_from_slice(&ts);
         day_key.extend_from_slice(&intent);
+        let open_key = invoice_key(&record);
         let existing = self
             .run(move |l| {
-                (&l.payments, &l.by_payer, &l.by_day)
-                    .transaction(|(payments, by_payer, by_day)| {
+                (&l.payments, &l.by_payer, &l.by_day, &l.open)
+                    .transaction(|(payments, by_payer, by_day, open)| {
                         if let Some(current) = payments.get(&intent)? {
-                            return Ok(Some(current));
+                            return Ok(Some((current, false)));
+                        }
+                        if let Some(holder) = open.get(open_key.as_slice())?
+                            && let Some(held) = payments.get(&holder)?
+                        {
+                            return Ok(Some((held, true)));
                         }
                         payments.insert(intent.as_slice(), bytes.as_slice())?;
                         by_payer.insert(payer_key.as_slice(), intent.as_slice())?;
                         by_day.insert(day_key.as_slice(), intent.as_slice())?;
+                        open.insert(open_key.as_slice(), intent.as_slice())?;
                         Ok(None)
                     })
                     .map_err(from_transaction)
             })
             .await?;
-        if let Some(current) = existing {
-            return Ok(Begin::Exists(serde_json::from_slice(&current)?));
+        match existing {
+            Some((current, false)) => Ok(Begin::Exists(serde_json::from_slice(&current)?)),
+            Some((held, true)) => Ok(Begin::Blocked(serde_json::from_slice(&held)?)),
+            None => {
+                self.flusher.durable().await?;
+                Ok(Begin::Started(record))
+            }
         }
-        self.flusher.durable().await?;
-        Ok(Begin::Started(record))
     }
 
     async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError> {
@@ -301,17 +350,6 @@ impl Ledger for SledLedger {
 
     async fn count_for_payer(&self, payer: TelegramUserId) -> Result<usize, StoreError> {
         self.run(move |l| Ok(l.by_payer.scan_prefix(payer.0.to_be_bytes()).count()))
-            .await
-    }
-
-    async fn unsettled_attempt(
-        &self,
-        payer: TelegramUserId,
-        association_code: &str,
-        invoice_number: &str,
-    ) -> Result<Option<PaymentRecord>, StoreError> {
-        let (code, number) = (association_code.to_owned(), invoice_number.to_owned());
-        self.run(move |l| l.unsettled_attempt_now(payer, &code, &number))
             .await
     }
 

@@ -19,19 +19,6 @@ impl SledLedger {
         )
     }
 
-    pub(super) fn unsettled_attempt_now(
-        &self,
-        payer: TelegramUserId,
-        code: &str,
-        number: &str,
-    ) -> Result<Option<PaymentRecord>, StoreError> {
-        // Newest first; an unsettled attempt is recent in practice.
-        let recent = self.for_payer_now(payer, 0, 200)?;
-        Ok(recent.into_iter().find(|r| {
-            r.association_code == code && r.invoice_number == number && r.state.is_unsettled()
-        }))
-    }
-
     pub(super) fn collect(
         &self,
         index: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,

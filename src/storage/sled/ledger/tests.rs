@@ -7,7 +7,7 @@ use crate::{
 };
 
 fn record(intent: &str, at: DateTime<Utc>) -> PaymentRecord {
-    fixtures::record(intent, 1, "1", at)
+    fixtures::record(intent, 1, intent, at)
 }
 
 /// Leaked, so a call's future may borrow it (tests only).
