@@ -161,7 +161,7 @@ impl Metrics {
     }
 }
 
-/// What `/healthz` checks.
+/// What `/healthz` (liveness) and `/readyz` (readiness) check.
 #[derive(Clone)]
 pub struct Health {
     pub store: Store,
@@ -171,7 +171,8 @@ pub struct Health {
     pub bank_addr: String,
 }
 
-async fn healthz(State(h): State<Health>) -> impl IntoResponse {
+/// The database and the bank, as both endpoints report them.
+async fn report(h: &Health) -> (bool, bool, String) {
     let db_ok = h.store.healthy().await;
     let bank_ok = tokio::time::timeout(
         Duration::from_secs(2),
@@ -184,12 +185,29 @@ async fn healthz(State(h): State<Health>) -> impl IntoResponse {
         if db_ok { "ok" } else { "failing" },
         if bank_ok { "ok" } else { "unreachable" }
     );
-    let status = if db_ok && bank_ok {
+    (db_ok, bank_ok, body)
+}
+
+fn answer(ok: bool, body: String) -> impl IntoResponse {
+    let status = if ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, [("content-type", "application/json")], body)
+}
+
+/// Liveness: up while the process can make progress. A shared database
+/// or the bank being away is not a reason to restart every replica.
+async fn healthz(State(h): State<Health>) -> impl IntoResponse {
+    let (_, _, body) = report(&h).await;
+    answer(h.store.backend.live(), body)
+}
+
+/// Readiness: the database answers and the bank is reachable.
+async fn readyz(State(h): State<Health>) -> impl IntoResponse {
+    let (db_ok, bank_ok, body) = report(&h).await;
+    answer(h.store.backend.live() && db_ok && bank_ok, body)
 }
 
 async fn metrics(State(h): State<Health>) -> impl IntoResponse {
@@ -200,6 +218,7 @@ async fn metrics(State(h): State<Health>) -> impl IntoResponse {
 pub fn router(health: Health) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(health)
 }
@@ -245,5 +264,23 @@ mod tests {
             "faturabot_bank_call_seconds_bucket{method=\"InvoicePayment\",le=\"0.01\"} 0"
         ));
         assert!(text.contains("faturabot_catalog_cache_total{result=\"hit\"} 0"));
+    }
+
+    /// A database (PostgreSQL) that is away makes the replica unready,
+    /// not dead: an outage must not get every replica restarted.
+    #[tokio::test]
+    async fn a_database_away_is_unready_not_dead() {
+        let pool = crate::storage::postgres::pool("postgres://bot:pw@127.0.0.1:9/faturabot")
+            .expect("a pool (it connects lazily)");
+        let h = Health {
+            store: crate::storage::postgres::store(pool),
+            metrics: Metrics::new(),
+            cache: Arc::default(),
+            bank_addr: "127.0.0.1:9".into(),
+        };
+        let live = healthz(State(h.clone())).await.into_response();
+        let ready = readyz(State(h)).await.into_response();
+        assert_eq!(live.status(), StatusCode::OK);
+        assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

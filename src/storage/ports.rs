@@ -39,4 +39,11 @@ pub trait Backend: Send + Sync {
     async fn flush(&self) -> Result<(), StoreError>;
     /// Whether the database answers a read, and no write is stuck.
     async fn healthy(&self) -> bool;
+
+    /// Whether this process can still make progress on its own: `false`
+    /// only for a fault a restart would clear (a stuck local flush), never
+    /// because a shared database is away.
+    fn live(&self) -> bool {
+        true
+    }
 }

@@ -117,6 +117,8 @@ async fn health_metrics_and_graceful_sigterm() {
         &[("FATURABOT_METRICS_LISTEN", format!("127.0.0.1:{port}"))],
     );
 
+    let ready = wait_http(&format!("http://127.0.0.1:{port}/readyz")).await;
+    assert_eq!(ready.status(), 200);
     let health = wait_http(&format!("http://127.0.0.1:{port}/healthz")).await;
     assert_eq!(health.status(), 200);
     let body = health.text().await.unwrap();

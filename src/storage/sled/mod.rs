@@ -103,6 +103,10 @@ impl Backend for SledParts {
         self.flusher.durable().await
     }
 
+    fn live(&self) -> bool {
+        !self.flusher.stalled()
+    }
+
     async fn healthy(&self) -> bool {
         let db = self.db.clone();
         let readable = blocking(move || Ok(db.get(b"__health")?)).await.is_ok();
