@@ -43,6 +43,13 @@ fn completed(id: i64) -> Answer {
     }
 }
 
+/// What the next process finds after this one stopped in the middle:
+/// what was in flight is abandoned, and settled as such. How many.
+async fn after_a_crash(store: &Store, at: DateTime<Utc>) -> usize {
+    store.backend.retire().await;
+    store.ledger.settle_abandoned(at).await.expect("abandoned")
+}
+
 /// 50 tasks begin the same payment at once: one owns it, the rest see it.
 async fn one_begin_per_intent(store: Store) {
     let at = Utc::now();
@@ -147,7 +154,7 @@ async fn one_open_attempt_per_invoice(store: Store) {
     let holder = started.pop().expect("the one");
 
     // Unknown after a crash: still held.
-    assert_eq!(ledger.settle_abandoned(at).await.expect("abandoned"), 1);
+    assert_eq!(after_a_crash(&store, at).await, 1);
     let again = ledger.begin(record("again", "3", at)).await.expect("begin");
     assert!(matches!(again, Begin::Blocked(r) if r.intent == holder));
     // Settled as unpaid: free again, for either user.
@@ -160,7 +167,7 @@ async fn one_open_attempt_per_invoice(store: Store) {
     assert!(matches!(other, Begin::Started(_)));
 
     // 20 staff settle a lost payment as paid at once: one does.
-    assert_eq!(ledger.settle_abandoned(at).await.expect("abandoned"), 2);
+    assert_eq!(after_a_crash(&store, at).await, 2);
     let mut tasks = JoinSet::new();
     for _ in 0..20 {
         let store = store.clone();
@@ -198,7 +205,7 @@ async fn bank_ids_find_one_payment(store: Store) {
     }
     let done = ledger.complete(intent("first"), PaymentState::InFlight, completed(5), at);
     assert!(done.await.expect("complete").is_some());
-    assert_eq!(ledger.settle_abandoned(at).await.expect("abandoned"), 1);
+    assert_eq!(after_a_crash(&store, at).await, 1);
     let taken = ledger.settle(
         intent("lost"),
         Finding::Paid(Some(TransactionId(5))),

@@ -46,4 +46,14 @@ pub trait Backend: Send + Sync {
     fn live(&self) -> bool {
         true
     }
+
+    /// What the backend does in the background while the bot runs (a
+    /// replica's heartbeat, the sweep of payments whose replica died);
+    /// never returns for a backend that needs it, at once for one that
+    /// does not.
+    async fn maintain(&self) {}
+
+    /// This process stops (or is taken for dead, in tests): what it leaves
+    /// in flight is abandoned, for the next sweep or start to settle.
+    async fn retire(&self) {}
 }

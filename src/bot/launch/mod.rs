@@ -122,6 +122,10 @@ impl Service {
             settings,
         } = self;
         let mut dispatcher = dispatcher(bot.clone(), app.clone(), me)?;
+        // The storage's own background work (a replica's heartbeat and
+        // sweep), for as long as the bot runs.
+        let backend = app.store.backend.clone();
+        let _maintain = AbortOnDrop(tokio::spawn(async move { backend.maintain().await }));
         let (stopped, stopped_rx) = tokio::sync::watch::channel(false);
         let metrics = match settings.metrics_listen {
             Some(addr) => {
@@ -212,6 +216,8 @@ impl Service {
                 "drain limit reached; no longer waiting for these updates"
             );
         }
+        // What this process leaves in flight is another replica's to sweep.
+        app.store.backend.retire().await;
         let _ = stopped.send(true);
         let listeners = async {
             for mut task in [server, metrics].into_iter().flatten() {

@@ -62,6 +62,18 @@ CREATE UNIQUE INDEX payments_one_open_attempt
     WHERE state NOT IN ('Refused', 'Cancelled') AND customer_no IS NOT NULL;
 "#,
     ),
+    (
+        3,
+        "replicas: the payments in flight belong to a replica that keeps a heartbeat",
+        r#"
+ALTER TABLE payments ADD COLUMN owner TEXT;
+CREATE TABLE replicas (
+    id TEXT PRIMARY KEY,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    seen_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.

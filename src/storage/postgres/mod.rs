@@ -97,30 +97,74 @@ pub fn pool(url: &str) -> Result<Pool, StoreError> {
         .map_err(pg)
 }
 
-/// The PostgreSQL store: connects, applies the migrations, and checks.
+/// This replica's name: `FATURABOT_REPLICA_ID`, else the host's name.
+/// Stable across restarts, so a replica that starts again settles what it
+/// left in flight at once; it must differ between live replicas.
+pub fn replica_id() -> String {
+    let named = std::env::var("FATURABOT_REPLICA_ID")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok());
+    named
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "replica".into())
+}
+
+/// The PostgreSQL store of this replica ([`replica_id`]).
 pub async fn open(url: &str) -> Result<Store, StoreError> {
+    open_as(url, &replica_id()).await
+}
+
+/// The PostgreSQL store of replica `replica`: connects, applies the
+/// migrations, and says it is alive.
+pub async fn open_as(url: &str, replica: &str) -> Result<Store, StoreError> {
     let pool = pool(url)?;
     let applied = migrations::migrate(&pool).await?;
     if !applied.is_empty() {
         tracing::info!(?applied, "database migrations applied");
     }
-    Ok(store(pool))
+    let ledger = replica_ledger(&pool, replica);
+    // Alive from the start: another replica's sweep leaves our payments be.
+    ledger.heartbeat().await?;
+    Ok(store_of(pool, ledger))
 }
 
+/// The store of this replica over `pool` (not migrated, not announced).
 pub fn store(pool: Pool) -> Store {
-    let backend = Arc::new(PgBackend { pool: pool.clone() });
+    let ledger = replica_ledger(&pool, &replica_id());
+    store_of(pool, ledger)
+}
+
+fn replica_ledger(pool: &Pool, replica: &str) -> Arc<ledger::PgLedger> {
+    Arc::new(ledger::PgLedger {
+        pool: pool.clone(),
+        replica: replica.into(),
+    })
+}
+
+fn store_of(pool: Pool, ledger: Arc<ledger::PgLedger>) -> Store {
+    let backend = Arc::new(PgBackend {
+        pool: pool.clone(),
+        ledger: ledger.clone(),
+    });
     Store {
         users: Arc::new(people::PgUsers { pool: pool.clone() }),
         invites: Arc::new(people::PgInvites { pool: pool.clone() }),
         menus: Arc::new(chats::PgMenus { pool: pool.clone() }),
-        ledger: Arc::new(ledger::PgLedger { pool: pool.clone() }),
+        ledger,
         dialogue_states: Arc::new(chats::PgDialogues { pool }),
         backend,
     }
 }
 
+/// How often a replica says it is alive, and sweeps.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+const SWEEP: Duration = Duration::from_secs(60);
+
 struct PgBackend {
     pool: Pool,
+    ledger: Arc<ledger::PgLedger>,
 }
 
 #[async_trait]
@@ -128,6 +172,39 @@ impl Backend for PgBackend {
     /// A committed transaction is on disk already.
     async fn flush(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// The heartbeat, and once a minute the sweep of payments whose
+    /// replica is gone. A database that is away is retried at the next beat.
+    async fn maintain(&self) {
+        let mut beat = tokio::time::interval(HEARTBEAT);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_sweep = tokio::time::Instant::now();
+        loop {
+            beat.tick().await;
+            if let Err(e) = self.ledger.heartbeat().await {
+                tracing::warn!(error = %e, "replica heartbeat failed");
+                continue;
+            }
+            if last_sweep.elapsed() < SWEEP {
+                continue;
+            }
+            last_sweep = tokio::time::Instant::now();
+            match self.ledger.sweep(chrono::Utc::now(), false).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    count = n,
+                    "payments of a replica that is gone are now 'being checked'"
+                ),
+                Err(e) => tracing::warn!(error = %e, "sweep of abandoned payments failed"),
+            }
+        }
+    }
+
+    async fn retire(&self) {
+        if let Err(e) = self.ledger.retire().await {
+            tracing::warn!(error = %e, "could not retire this replica");
+        }
     }
 
     async fn healthy(&self) -> bool {
@@ -156,5 +233,111 @@ mod tests {
             "postgres://db/faturabot"
         );
         assert!(!redacted("bank:s3cret@db").contains("s3cret"));
+    }
+}
+
+#[cfg(test)]
+mod replicas {
+    use chrono::Utc;
+
+    use super::{ledger::REPLICA_GONE_SECS, *};
+    use crate::{
+        payments::{Begin, PaymentState},
+        storage::fixtures,
+    };
+
+    /// Two replicas on one database: a starting or sweeping replica never
+    /// takes a payment another live replica makes; once that replica is
+    /// gone (no heartbeat for a minute, by the database's clock), its
+    /// payment in flight becomes "being checked".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_live_replicas_payment_is_never_swept() {
+        let Some(url) = throwaway::database("replica sweep").await else {
+            return;
+        };
+        let a = open_as(&url, "a").await.expect("replica a");
+        let b = open_as(&url, "b").await.expect("replica b");
+        let at = Utc::now();
+        let started = a
+            .ledger
+            .begin(fixtures::record("a-pays", 7, "F1", at))
+            .await;
+        assert!(matches!(started, Ok(Begin::Started(_))));
+
+        assert_eq!(b.ledger.settle_abandoned(at).await.expect("sweep"), 0);
+        let paying = a
+            .ledger
+            .get(&fixtures::record("a-pays", 7, "F1", at).intent)
+            .await;
+        assert_eq!(
+            paying.expect("get").map(|r| r.state),
+            Some(PaymentState::InFlight)
+        );
+        // The periodic sweep of a live replica leaves its own payments be.
+        let a_sweeps = replica_ledger(&pool(&url).expect("pool"), "a");
+        assert_eq!(a_sweeps.sweep(at, false).await.expect("sweep"), 0);
+        let paying = a
+            .ledger
+            .get(&fixtures::record("a-pays", 7, "F1", at).intent)
+            .await;
+        assert_eq!(
+            paying.expect("get").map(|r| r.state),
+            Some(PaymentState::InFlight)
+        );
+
+        // Replica a dies: its heartbeat ages past the limit.
+        let pool = pool(&url).expect("pool");
+        let client = pool.get().await.expect("client");
+        let owner: String = client
+            .query_one("SELECT owner FROM payments WHERE intent = 'a-pays'", &[])
+            .await
+            .expect("owner")
+            .get(0);
+        client
+            .execute(
+                "UPDATE replicas SET seen_at = now() - make_interval(secs => $2) WHERE id = $1",
+                &[&owner, &((REPLICA_GONE_SECS + 5) as f64)],
+            )
+            .await
+            .expect("age the heartbeat");
+        assert_eq!(b.ledger.settle_abandoned(at).await.expect("sweep"), 1);
+        let swept = b
+            .ledger
+            .get(&fixtures::record("a-pays", 7, "F1", at).intent)
+            .await;
+        assert_eq!(
+            swept.expect("get").map(|r| r.state),
+            Some(PaymentState::Unknown)
+        );
+    }
+
+    /// A live replica's own sweep leaves its payments be; one that starts
+    /// again under its name settles what its last run left in flight at
+    /// once, without waiting for the heartbeat to age.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_restarted_replica_settles_its_own_at_once() {
+        let Some(url) = throwaway::database("replica restart").await else {
+            return;
+        };
+        let before = open_as(&url, "a").await.expect("replica a");
+        let at = Utc::now();
+        let r = fixtures::record("left", 7, "F1", at);
+        assert!(matches!(
+            before.ledger.begin(r.clone()).await,
+            Ok(Begin::Started(_))
+        ));
+        let own_sweep = replica_ledger(&pool(&url).expect("pool"), "a");
+        assert_eq!(own_sweep.sweep(at, false).await.expect("sweep"), 0);
+        let other = open_as(&url, "b").await.expect("replica b");
+        assert_eq!(other.ledger.settle_abandoned(at).await.expect("start"), 0);
+        let again = open_as(&url, "a").await.expect("replica a, again");
+        assert_eq!(again.ledger.settle_abandoned(at).await.expect("start"), 1);
+        let left = again
+            .ledger
+            .get(&r.intent)
+            .await
+            .expect("get")
+            .map(|r| r.state);
+        assert_eq!(left, Some(PaymentState::Unknown));
     }
 }

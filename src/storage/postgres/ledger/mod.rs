@@ -1,5 +1,10 @@
 //! The ledger in PostgreSQL: one row per payment (the record as JSON, and
 //! the columns the listings and constraints need), and the audit trail.
+//! `replicas`: who owns a payment in flight, and the sweep.
+
+mod replicas;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,7 +18,13 @@ use crate::payments::{
 
 pub(super) struct PgLedger {
     pub pool: Pool,
+    /// This replica: the owner of the payments it puts in flight.
+    pub replica: Arc<str>,
 }
+
+/// A replica not seen for this long is gone: its payments in flight are
+/// swept to "being checked". Several missed heartbeats (every 10 s).
+pub(super) const REPLICA_GONE_SECS: i64 = 60;
 
 /// What one read-modify-write did.
 enum Change {
@@ -117,11 +128,22 @@ impl PgLedger {
             }
         }
         let json = serde_json::to_string(&changed)?;
+        // A state a bank call holds (in flight, cancelling) belongs to this
+        // replica from now on.
+        let takes = changed.state.abandoned().is_some();
         let updated = tx
             .execute(
-                "UPDATE payments SET state = $2, transaction_id = $3, record = $4::text::jsonb
+                "UPDATE payments SET state = $2, transaction_id = $3, record = $4::text::jsonb,
+                   owner = CASE WHEN $5 THEN $6 ELSE owner END
                  WHERE intent = $1",
-                &[&key, &state_name(changed.state), &id, &json],
+                &[
+                    &key,
+                    &state_name(changed.state),
+                    &id,
+                    &json,
+                    &takes,
+                    &&*self.replica,
+                ],
             )
             .await;
         match updated {
@@ -135,7 +157,7 @@ impl PgLedger {
         Ok(Change::Done(Box::new(changed), true))
     }
 
-    async fn answer_from(
+    pub(super) async fn answer_from(
         &self,
         intent: &PaymentIntent,
         from: PaymentState,
@@ -153,7 +175,7 @@ impl PgLedger {
         })
     }
 
-    async fn query(
+    pub(super) async fn query(
         &self,
         sql: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
@@ -177,8 +199,8 @@ impl Ledger for PgLedger {
                 .execute(
                     "INSERT INTO payments
                        (intent, payer, created_at, day, association_code, invoice_number, state,
-                        transaction_id, record, customer_no)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10)
+                        transaction_id, record, customer_no, owner)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11)
                      ON CONFLICT (intent) DO NOTHING",
                     &[
                         &record.intent.as_str(),
@@ -191,6 +213,7 @@ impl Ledger for PgLedger {
                         &record.transaction_id.map(|t| t.0),
                         &json,
                         &customer,
+                        &&*self.replica,
                     ],
                 )
                 .await;
@@ -301,31 +324,11 @@ impl Ledger for PgLedger {
         })
     }
 
+    /// At start: this replica's own payments from before (it stopped
+    /// with them in flight), and those of replicas that are gone. Never
+    /// one a live replica makes.
     async fn settle_abandoned(&self, at: DateTime<Utc>) -> Result<usize, StoreError> {
-        let rows = self
-            .query(
-                "SELECT intent, state FROM payments WHERE state IN ('InFlight', 'Cancelling')",
-                &[],
-            )
-            .await?;
-        let mut settled = 0;
-        for row in rows {
-            let intent = PaymentIntent::from_raw(row.get::<_, String>(0));
-            let from = match row.get::<_, &str>(1) {
-                "InFlight" => PaymentState::InFlight,
-                _ => PaymentState::Cancelling,
-            };
-            let Some(to) = from.abandoned() else { continue };
-            let answer = Answer {
-                state: to,
-                transaction_id: None,
-                note: Some("process stopped during the bank call".into()),
-            };
-            if self.answer_from(&intent, from, answer, at).await?.is_some() {
-                settled += 1;
-            }
-        }
-        Ok(settled)
+        self.sweep(at, true).await
     }
 
     async fn for_payer(
