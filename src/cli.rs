@@ -49,7 +49,13 @@ pub enum Command {
     Healthcheck,
     /// Apply the database migrations (FATURABOT_DATABASE_URL); running them
     /// again changes nothing. `faturabot run` applies them too.
-    Migrate,
+    Migrate {
+        /// Then copy a single node's sled database (FATURABOT_DATA_DIR of
+        /// a stopped bot) into PostgreSQL; running it again copies nothing
+        /// twice.
+        #[arg(long, value_name = "DIR")]
+        from_sled: Option<std::path::PathBuf>,
+    },
     /// Serve the simulated bank and receipt service over HTTP.
     Sandbox {
         /// Address to listen on, e.g. 127.0.0.1:8080.
@@ -91,7 +97,7 @@ pub async fn main(cli: Cli) -> ExitCode {
             }
         },
         Command::CheckConfig { sandbox } => crate::check::run(sandbox).await,
-        Command::Migrate => migrate().await,
+        Command::Migrate { from_sled } => migrate(from_sled).await,
         Command::Healthcheck => crate::check::healthcheck().await,
         Command::Sandbox { listen } => {
             let listener = match tokio::net::TcpListener::bind(listen).await {
@@ -156,8 +162,8 @@ async fn run(config: Config) -> anyhow::Result<bool> {
     service.run(signal).await
 }
 
-/// `faturabot migrate`.
-async fn migrate() -> ExitCode {
+/// `faturabot migrate [--from-sled DIR]`.
+async fn migrate(from_sled: Option<std::path::PathBuf>) -> ExitCode {
     let url = match Config::database_url_from(|name| std::env::var(name).ok()) {
         Ok(url) => url,
         Err(errors) => {
@@ -172,12 +178,42 @@ async fn migrate() -> ExitCode {
     };
     match applied.await {
         Ok(versions) => {
-            let mut out = std::io::stdout().lock();
-            let _ = match versions.as_slice() {
-                [] => writeln!(out, "faturabot: the database is up to date"),
-                v => writeln!(out, "faturabot: applied migrations {v:?}"),
+            {
+                let mut out = std::io::stdout().lock();
+                let _ = match versions.as_slice() {
+                    [] => writeln!(out, "faturabot: the database is up to date"),
+                    v => writeln!(out, "faturabot: applied migrations {v:?}"),
+                };
+            }
+            let Some(dir) = from_sled else {
+                return ExitCode::SUCCESS;
             };
-            ExitCode::SUCCESS
+            match storage::copy::from_sled(&dir, url).await {
+                Ok(c) => {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(
+                        out,
+                        "faturabot: copied from {}: {} users, {} invites, {} payments, {} audit entries, {} dialogues, {} menus; {} already there, {} unreadable left behind",
+                        dir.display(),
+                        c.users,
+                        c.invites,
+                        c.payments,
+                        c.audit,
+                        c.dialogues,
+                        c.menus,
+                        c.kept,
+                        c.unreadable
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "faturabot: copying {} into FATURABOT_DATABASE_URL: {e}",
+                        dir.display()
+                    );
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(e) => {
             let shown = storage::postgres::redacted(url);

@@ -8,6 +8,7 @@
 //!   dialogues, menus, and the one flusher that makes writes durable.
 //! - [`postgres`]: the PostgreSQL backend (several replicas), selected by
 //!   `FATURABOT_DATABASE_URL`.
+//! - [`copy`]: `migrate --from-sled`, a single node's data into PostgreSQL.
 //! - `contract` (tests): what every backend must do under concurrency.
 //!
 //! Values are JSON. Whatever must survive `kill -9` is durable before the
@@ -15,6 +16,7 @@
 
 #[cfg(test)]
 mod contract;
+pub mod copy;
 pub mod dialogues;
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -202,3 +202,38 @@ async fn post_json(
         .await
         .expect("a JSON answer")
 }
+
+/// `faturabot migrate`: applies the schema once; again, changes nothing.
+/// Without a database URL, or with one that cannot be reached, one line
+/// naming the variable (never its password) and exit 2; `run` the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_applies_once_and_names_the_variable() {
+    let out = run(&["migrate"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("FATURABOT_DATABASE_URL"));
+
+    let unreachable = "postgres://bot:hunter2@127.0.0.1:9/faturabot";
+    let out = run(&["migrate"], &[("FATURABOT_DATABASE_URL", unreachable)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("FATURABOT_DATABASE_URL") && !err.contains("hunter2"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    let out = run(
+        &["run", "--sandbox"],
+        &[("TELOXIDE_TOKEN", "123:abc"), ("FATURABOT_DATABASE_URL", unreachable)],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("FATURABOT_DATABASE_URL") && !err.contains("hunter2"), "{err}");
+
+    let Some(url) = faturabot::storage::postgres::throwaway::database("migrate").await else {
+        return;
+    };
+    let first = run(&["migrate"], &[("FATURABOT_DATABASE_URL", &url)]);
+    let said = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(said.contains("applied migrations [1, 2, 3, 4]"), "{said}");
+    let second = run(&["migrate"], &[("FATURABOT_DATABASE_URL", &url)]);
+    let said = String::from_utf8_lossy(&second.stdout).into_owned();
+    assert!(second.status.success() && said.contains("up to date"), "{said}");
+}

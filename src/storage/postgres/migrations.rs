@@ -74,6 +74,13 @@ CREATE TABLE replicas (
 );
 "#,
     ),
+    (
+        4,
+        "audit entries copied from sled keep where they came from",
+        r#"
+ALTER TABLE audit ADD COLUMN origin TEXT UNIQUE;
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.

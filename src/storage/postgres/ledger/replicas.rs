@@ -12,7 +12,11 @@ use crate::{
 impl PgLedger {
     /// Payments in flight whose replica is gone (by the database's clock),
     /// and with `own`, this replica's too.
-    pub(in crate::storage::postgres) async fn sweep(&self, at: DateTime<Utc>, own: bool) -> Result<usize, StoreError> {
+    pub(in crate::storage::postgres) async fn sweep(
+        &self,
+        at: DateTime<Utc>,
+        own: bool,
+    ) -> Result<usize, StoreError> {
         let rows = self
             .query(
                 "SELECT p.intent, p.state FROM payments p
