@@ -56,12 +56,28 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         from_sled: Option<std::path::PathBuf>,
     },
+    /// Register, remove or show the bot's webhook, once for all replicas
+    /// (FATURABOT_WEBHOOK_URL, FATURABOT_WEBHOOK_SECRET, TELOXIDE_TOKEN).
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
     /// Serve the simulated bank and receipt service over HTTP.
     Sandbox {
         /// Address to listen on, e.g. 127.0.0.1:8080.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum WebhookAction {
+    /// Register FATURABOT_WEBHOOK_URL with FATURABOT_WEBHOOK_SECRET.
+    Set,
+    /// Remove the webhook (the bot can poll again).
+    Delete,
+    /// Show the registered webhook and what Telegram has queued for it.
+    Info,
 }
 
 pub async fn main(cli: Cli) -> ExitCode {
@@ -98,6 +114,7 @@ pub async fn main(cli: Cli) -> ExitCode {
         },
         Command::CheckConfig { sandbox } => crate::check::run(sandbox).await,
         Command::Migrate { from_sled } => migrate(from_sled).await,
+        Command::Webhook { action } => webhook(action).await,
         Command::Healthcheck => crate::check::healthcheck().await,
         Command::Sandbox { listen } => {
             let listener = match tokio::net::TcpListener::bind(listen).await {
@@ -160,6 +177,64 @@ async fn run(config: Config) -> anyhow::Result<bool> {
         }
     };
     service.run(signal).await
+}
+
+/// `faturabot webhook set|delete|info`.
+async fn webhook(action: WebhookAction) -> ExitCode {
+    use teloxide::prelude::*;
+
+    let set = matches!(action, WebhookAction::Set);
+    let config = match Config::webhook_command(|name| std::env::var(name).ok(), set) {
+        Ok(c) => c,
+        Err(errors) => {
+            eprintln!("faturabot: configuration error: {errors}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let mut bot = teloxide::Bot::new(config.token.expose_secret());
+    if let Some(url) = config.api_url {
+        bot = bot.set_api_url(url);
+    }
+    let mut out = std::io::stdout().lock();
+    let done = match (action, &config.webhook) {
+        (WebhookAction::Set, Some(hook)) => {
+            let mut req = bot.set_webhook(hook.url.clone());
+            if let Some(secret) = &hook.secret {
+                req = req.secret_token(secret.expose_secret().to_owned());
+            }
+            req.await.map(|_| {
+                writeln!(
+                    out,
+                    "faturabot: webhook set to {} (with its secret)",
+                    hook.url
+                )
+            })
+        }
+        (WebhookAction::Set, None) => return ExitCode::from(EXIT_CONFIG),
+        (WebhookAction::Delete, _) => bot
+            .delete_webhook()
+            .await
+            .map(|_| writeln!(out, "faturabot: webhook deleted")),
+        (WebhookAction::Info, _) => bot.get_webhook_info().await.map(|info| {
+            let url = info
+                .url
+                .map(|u| u.to_string())
+                .unwrap_or_else(|| "(none)".into());
+            let error = info.last_error_message.unwrap_or_else(|| "none".into());
+            writeln!(
+                out,
+                "faturabot: webhook {url}; {} updates pending; last error: {error}",
+                info.pending_update_count
+            )
+        }),
+    };
+    match done {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("faturabot: Telegram refused: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `faturabot migrate [--from-sled DIR]`.

@@ -60,6 +60,13 @@ pub struct Config {
     pub shutdown: Duration,
 }
 
+/// See [`Config::webhook_command`].
+pub struct WebhookCommand {
+    pub token: SecretString,
+    pub api_url: Option<Url>,
+    pub webhook: Option<WebhookConfig>,
+}
+
 pub const DEFAULT_BANK_TIMEOUT: Duration = Duration::from_secs(15);
 pub const DEFAULT_CATALOG_TTL: Duration = Duration::from_secs(600);
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
@@ -100,6 +107,12 @@ impl Config {
             .seconds("FATURABOT_CATALOG_TTL_SECS")
             .unwrap_or(DEFAULT_CATALOG_TTL);
         let webhook = r.webhook();
+        if database_url.is_some() && webhook.as_ref().is_some_and(|w| w.secret.is_none()) {
+            r.fail(
+                "FATURABOT_WEBHOOK_SECRET",
+                "is required with FATURABOT_DATABASE_URL in webhook mode: no replica may accept updates without it",
+            );
+        }
         let metrics_listen = r.optional_addr("FATURABOT_METRICS_LISTEN");
         let send_rate = r.send_rate();
         let shutdown = r
@@ -119,6 +132,42 @@ impl Config {
                 metrics_listen,
                 send_rate,
                 shutdown,
+            }),
+            _ => Err(ConfigErrors(r.errors)),
+        }
+    }
+
+    /// What `faturabot webhook set|delete|info` needs: the token, the Bot
+    /// API's URL, and (for `set`) the webhook with its secret.
+    pub fn webhook_command(
+        lookup: impl Fn(&str) -> Option<String>,
+        set: bool,
+    ) -> Result<WebhookCommand, ConfigErrors> {
+        let mut r = Reader {
+            lookup: &|name| lookup(name).filter(|v| !v.trim().is_empty()),
+            errors: Vec::new(),
+            sandbox: false,
+        };
+        let token = r.token();
+        let api_url = r.optional_url("TELOXIDE_API_URL");
+        let webhook = r.webhook();
+        if set {
+            match &webhook {
+                None if r.get("FATURABOT_WEBHOOK_URL").is_none() => {
+                    r.fail("FATURABOT_WEBHOOK_URL", "is not set (required)")
+                }
+                Some(w) if w.secret.is_none() => r.fail(
+                    "FATURABOT_WEBHOOK_SECRET",
+                    "is not set (required: replicas refuse updates without it)",
+                ),
+                _ => {}
+            }
+        }
+        match (r.errors.is_empty(), token) {
+            (true, Some(token)) => Ok(WebhookCommand {
+                token,
+                api_url,
+                webhook,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }

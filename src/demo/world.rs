@@ -129,6 +129,7 @@ pub(super) async fn start_world(
         webhook: None,
         metrics_listen: None,
         drain: SHUTDOWN_MAX,
+        replicated: false,
     };
     let service = Service::build(settings).await?;
 

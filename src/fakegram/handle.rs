@@ -189,6 +189,12 @@ impl FakeTelegram {
 
     // ---- observing the bot ----
 
+    /// The webhook set with `setWebhook` (URL and secret token), if any.
+    pub fn webhook(&self) -> Option<(String, Option<String>)> {
+        let st = self.core().lock();
+        (!st.webhook.0.is_empty()).then(|| st.webhook.clone())
+    }
+
     /// Every request so far, in order (a long poll is recorded when it ends;
     /// one abandoned by the client is not recorded).
     pub fn calls(&self) -> Vec<ApiCall> {

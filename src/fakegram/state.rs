@@ -121,6 +121,8 @@ pub(crate) struct State {
     /// Ticket of the newest `getUpdates`; an older one still waiting is
     /// terminated with 409, as Telegram does when a second instance polls.
     pub poller: u64,
+    /// `setWebhook`'s URL and secret token; empty: none.
+    pub webhook: (String, Option<String>),
 }
 
 impl Default for State {
@@ -141,6 +143,7 @@ impl Default for State {
             commands: BTreeMap::new(),
             answers: Vec::new(),
             poller: 0,
+            webhook: (String::new(), None),
         }
     }
 }

@@ -216,15 +216,24 @@ async fn migrate_applies_once_and_names_the_variable() {
     let out = run(&["migrate"], &[("FATURABOT_DATABASE_URL", unreachable)]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("FATURABOT_DATABASE_URL") && !err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("FATURABOT_DATABASE_URL") && !err.contains("hunter2"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     let out = run(
         &["run", "--sandbox"],
-        &[("TELOXIDE_TOKEN", "123:abc"), ("FATURABOT_DATABASE_URL", unreachable)],
+        &[
+            ("TELOXIDE_TOKEN", "123:abc"),
+            ("FATURABOT_DATABASE_URL", unreachable),
+        ],
     );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("FATURABOT_DATABASE_URL") && !err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("FATURABOT_DATABASE_URL") && !err.contains("hunter2"),
+        "{err}"
+    );
 
     let Some(url) = faturabot::storage::postgres::throwaway::database("migrate").await else {
         return;
@@ -235,5 +244,65 @@ async fn migrate_applies_once_and_names_the_variable() {
     assert!(said.contains("applied migrations [1, 2, 3, 4]"), "{said}");
     let second = run(&["migrate"], &[("FATURABOT_DATABASE_URL", &url)]);
     let said = String::from_utf8_lossy(&second.stdout).into_owned();
-    assert!(second.status.success() && said.contains("up to date"), "{said}");
+    assert!(
+        second.status.success() && said.contains("up to date"),
+        "{said}"
+    );
+}
+
+/// `faturabot webhook set|info|delete` registers the webhook once for all
+/// replicas, with its secret; `set` without the secret is refused (exit 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_set_info_delete() {
+    let tg = faturabot::fakegram::FakeTelegram::start()
+        .await
+        .expect("fake telegram");
+    let api = tg.api_url().to_string();
+    let hook = "https://bot.example.test/telegram";
+    let vars = [
+        ("TELOXIDE_TOKEN", faturabot::fakegram::TOKEN),
+        ("TELOXIDE_API_URL", api.as_str()),
+        ("FATURABOT_WEBHOOK_URL", hook),
+    ];
+    let refused = run(&["webhook", "set"], &vars);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("FATURABOT_WEBHOOK_SECRET"));
+    assert_eq!(tg.webhook(), None);
+
+    let mut with_secret = vars.to_vec();
+    with_secret.push(("FATURABOT_WEBHOOK_SECRET", "s3cret-token"));
+    let set = run(&["webhook", "set"], &with_secret);
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(!String::from_utf8_lossy(&set.stdout).contains("s3cret"));
+    assert_eq!(
+        tg.webhook(),
+        Some((hook.to_owned(), Some("s3cret-token".to_owned())))
+    );
+
+    let info = run(&["webhook", "info"], &vars);
+    let said = String::from_utf8_lossy(&info.stdout).into_owned();
+    assert!(info.status.success() && said.contains(hook), "{said}");
+
+    let delete = run(&["webhook", "delete"], &vars);
+    assert!(delete.status.success(), "{}", stderr(&delete));
+    assert_eq!(tg.webhook(), None);
+}
+
+/// Replicas on one database must refuse updates without the secret header.
+#[test]
+fn a_replicated_webhook_needs_its_secret() {
+    let out = run(
+        &["run", "--sandbox"],
+        &[
+            ("TELOXIDE_TOKEN", "123:abc"),
+            (
+                "FATURABOT_DATABASE_URL",
+                "postgres://bot@127.0.0.1:9/faturabot",
+            ),
+            ("FATURABOT_WEBHOOK_URL", "https://bot.example.test/telegram"),
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("FATURABOT_WEBHOOK_SECRET"), "{err}");
 }

@@ -214,6 +214,7 @@ impl Harness {
             webhook: None,
             metrics_listen: None,
             drain: Duration::from_secs(30),
+            replicated: self.database.is_some(),
         };
         let service = Service::build(settings).await.expect("the bot builds");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

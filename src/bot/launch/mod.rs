@@ -37,6 +37,9 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
     /// After the shutdown signal, how long updates in progress may finish.
     pub drain: Duration,
+    /// One of several replicas on a shared database: the webhook is
+    /// registered once for all (`faturabot webhook set`), not by each.
+    pub replicated: bool,
 }
 
 impl Settings {
@@ -61,6 +64,7 @@ impl Settings {
             webhook: config.webhook.clone(),
             metrics_listen: config.metrics_listen,
             drain: config.shutdown,
+            replicated: config.database_url.is_some(),
         }
     }
 }
@@ -158,7 +162,7 @@ impl Service {
         let (listener, server) = match &settings.webhook {
             None => (None, None),
             Some(webhook) => {
-                let (listener, server) = serve_webhook(&bot, webhook).await?;
+                let (listener, server) = serve_webhook(&bot, webhook, settings.replicated).await?;
                 (Some(listener), Some(AbortOnDrop(server)))
             }
         };

@@ -166,6 +166,7 @@ pub fn telegram_limits(send_rate: u32) -> Limits {
 pub(super) async fn serve_webhook(
     bot: &TgBot,
     webhook: &WebhookConfig,
+    replicated: bool,
 ) -> anyhow::Result<(
     impl teloxide::update_listeners::UpdateListener<Err = std::convert::Infallible> + use<>,
     tokio::task::JoinHandle<()>,
@@ -182,10 +183,26 @@ pub(super) async fn serve_webhook(
                 webhook.listen
             )
         })?;
-    let (listener, stop_flag, router) = webhooks::axum_to_router(bot.clone(), options)
-        .await
-        .context("setWebhook failed")?;
-    tracing::info!(listen = %webhook.listen, "webhook mode");
+    // One of several replicas neither sets the webhook nor deletes it:
+    // `faturabot webhook set` does, once for all. A single node sets it
+    // (with a secret of its own when none is configured) and deletes it
+    // when it stops.
+    if !replicated {
+        let secret = options.get_or_gen_secret_token().to_owned();
+        bot.set_webhook(webhook.url.clone())
+            .secret_token(secret)
+            .await
+            .context("setWebhook failed")?;
+    }
+    let (listener, stop_flag, router) = webhooks::axum_no_setup(options);
+    let bot = bot.clone();
+    let stop_flag = async move {
+        stop_flag.await;
+        if !replicated && let Err(e) = bot.delete_webhook().await {
+            tracing::error!(error = %e, "could not delete the webhook");
+        }
+    };
+    tracing::info!(listen = %webhook.listen, replicated, "webhook mode");
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(tcp, router)
             .with_graceful_shutdown(stop_flag)

@@ -45,14 +45,25 @@ pub(crate) fn call(
     match method.to_ascii_lowercase().as_str() {
         "getme" => Ok(me_json()),
         "getwebhookinfo" => Ok(json!({
-            "url": "",
+            "url": st.webhook.0,
             "has_custom_certificate": false,
             "pending_update_count": st.queue.len(),
         })),
+        "setwebhook" => {
+            let url = p.str("url").unwrap_or_default();
+            if !url.starts_with("https://") && !url.starts_with("http://") {
+                return Err(ApiErr::bad(
+                    "bad webhook: an HTTPS URL must be provided for webhook",
+                ));
+            }
+            st.webhook = (url, p.str("secret_token"));
+            Ok(json!(true))
+        }
         "deletewebhook" => {
             if p.flag("drop_pending_updates") {
                 st.queue.clear();
             }
+            st.webhook = (String::new(), None);
             Ok(json!(true))
         }
         "setmycommands" => set_my_commands(st, p),
