@@ -16,6 +16,7 @@ mod bank_clients;
 mod cli;
 mod common;
 mod demo;
+mod dockerfile;
 mod kill9;
 mod load;
 mod measure;
