@@ -21,5 +21,6 @@ mod kill9;
 mod load;
 mod measure;
 mod ops;
+mod outage;
 mod payment;
 mod seed_fixtures;

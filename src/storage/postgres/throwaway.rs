@@ -144,63 +144,113 @@ fn free_port() -> Result<u16, String> {
 }
 
 fn start_cluster() -> Result<Server, String> {
-    let bin = bin_dir()?;
-    let root = is_root();
-    let dir = std::env::temp_dir().join(format!("faturabot-pg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    if root {
-        run(
-            {
-                let mut c = Command::new("chown");
-                c.args(["postgres:postgres"]).arg(&dir);
-                c
-            },
-            "chown",
-        )?;
-    }
-    let data = dir.join("data");
-    let data_s = data.to_string_lossy().into_owned();
-    let dir_s = dir.to_string_lossy().into_owned();
-    run(
-        as_server_user(
-            root,
-            &bin.join("initdb"),
-            &[
-                "-D",
-                &data_s,
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--no-instructions",
-            ],
-        ),
-        "initdb",
-    )?;
-    let port = free_port()?;
-    let options = format!(
-        "-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c fsync=off \
-         -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    );
-    let log = dir.join("server.log").to_string_lossy().into_owned();
-    run(
-        as_server_user(
-            root,
-            &bin.join("pg_ctl"),
-            &[
-                "-D", &data_s, "-o", &options, "-l", &log, "-w", "-t", "30", "start",
-            ],
-        ),
-        "pg_ctl start",
-    )?;
-    watch(root, &bin, &data_s, &dir_s);
+    let cluster = Cluster::start("shared")?;
+    let admin = cluster.url("postgres");
+    // The shared cluster lives as long as the test binary (its watcher
+    // stops it then).
+    std::mem::forget(cluster);
     Ok(Server {
-        admin: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        admin,
         next: AtomicU32::new(0),
     })
+}
+
+/// A cluster of one test's own, which it may stop and start again (a
+/// database that goes away during a run). Stopped when dropped.
+pub struct Cluster {
+    bin: PathBuf,
+    root: bool,
+    data: String,
+    options: String,
+    log: String,
+    port: u16,
+}
+
+impl Cluster {
+    /// Starts a new cluster (blocking: call it off the async workers).
+    pub fn start(name: &str) -> Result<Cluster, String> {
+        let bin = bin_dir()?;
+        let root = is_root();
+        let dir = std::env::temp_dir().join(format!("faturabot-pg-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if root {
+            let mut chown = Command::new("chown");
+            chown.args(["postgres:postgres"]).arg(&dir);
+            run(chown, "chown")?;
+        }
+        let data = dir.join("data").to_string_lossy().into_owned();
+        let dir_s = dir.to_string_lossy().into_owned();
+        let initdb = [
+            "-D",
+            &data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        ];
+        run(as_server_user(root, &bin.join("initdb"), &initdb), "initdb")?;
+        let port = free_port()?;
+        let options = format!(
+            "-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        );
+        let log = dir.join("server.log").to_string_lossy().into_owned();
+        let cluster = Cluster {
+            bin,
+            root,
+            data,
+            options,
+            log,
+            port,
+        };
+        cluster.resume()?;
+        watch(root, &cluster.bin, &cluster.data, &dir_s);
+        Ok(cluster)
+    }
+
+    /// A URL of database `db` on this cluster.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// The server goes away (fast shutdown: connections are cut).
+    pub fn stop(&self) -> Result<(), String> {
+        let args = ["-D", self.data.as_str(), "-m", "fast", "-w", "stop"];
+        run(
+            as_server_user(self.root, &self.bin.join("pg_ctl"), &args),
+            "pg_ctl stop",
+        )
+    }
+
+    /// The server comes back, on the same port.
+    pub fn resume(&self) -> Result<(), String> {
+        let args = [
+            "-D",
+            self.data.as_str(),
+            "-o",
+            self.options.as_str(),
+            "-l",
+            self.log.as_str(),
+            "-w",
+            "-t",
+            "30",
+            "start",
+        ];
+        run(
+            as_server_user(self.root, &self.bin.join("pg_ctl"), &args),
+            "pg_ctl start",
+        )
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
 }
 
 /// Stops the cluster and removes its folder once this process is gone.
