@@ -102,11 +102,7 @@ impl Ledger for MemoryLedger {
         seen: PaymentState,
         at: DateTime<Utc>,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        let claim = Answer {
-            state: PaymentState::Cancelling,
-            transaction_id: None,
-            note: Some("cancelling".into()),
-        };
+        let claim = Answer::cancelling();
         let changed = self.change(intent, |r| {
             if r.state != seen {
                 return false;
@@ -142,15 +138,9 @@ impl Ledger for MemoryLedger {
             if id.is_some() && record.transaction_id.is_some_and(|t| Some(t) != id) {
                 return Settled::IdTaken;
             }
-            let Some(to) = record.state.settle(finding) else {
+            let Some(settled) = record.settled(finding, note, at) else {
                 return Settled::NotUnsettled(record);
             };
-            let answer = Answer {
-                state: to,
-                transaction_id: id,
-                note: Some(note),
-            };
-            let settled = record.answered(&answer, at);
             all.insert(intent.clone(), settled.clone());
             Settled::Done(settled)
         }))
@@ -160,12 +150,7 @@ impl Ledger for MemoryLedger {
         Ok(self.with(|all| {
             let mut n = 0;
             for r in all.values_mut() {
-                if let Some(to) = r.state.abandoned() {
-                    let answer = Answer {
-                        state: to,
-                        transaction_id: None,
-                        note: Some("process stopped during the bank call".into()),
-                    };
+                if let Some(answer) = Answer::abandoned(r.state) {
                     *r = r.clone().answered(&answer, at);
                     n += 1;
                 }

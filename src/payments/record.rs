@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{NotCancellable, PaymentIntent, PaymentState, TelegramUserId, TransactionId};
+use super::{Finding, NotCancellable, PaymentIntent, PaymentState, TelegramUserId, TransactionId};
 use crate::{
     bank::{Account, RequestId, SessionId},
     clock::istanbul,
@@ -77,6 +77,46 @@ pub struct Answer {
     pub state: PaymentState,
     pub transaction_id: Option<TransactionId>,
     pub note: Option<String>,
+}
+
+impl Answer {
+    /// The claim of a cancellation, before `CancelPayment` is sent.
+    pub fn cancelling() -> Answer {
+        Answer {
+            state: PaymentState::Cancelling,
+            transaction_id: None,
+            note: Some("cancelling".into()),
+        }
+    }
+
+    /// What a bank call left in flight by a stopped process becomes
+    /// ([`PaymentState::abandoned`]); `None` for states no call holds.
+    pub fn abandoned(state: PaymentState) -> Option<Answer> {
+        Some(Answer {
+            state: state.abandoned()?,
+            transaction_id: None,
+            note: Some("process stopped during the bank call".into()),
+        })
+    }
+}
+
+impl PaymentRecord {
+    /// The record as staff's `finding` leaves it, with the bank's id when
+    /// given; `None` when the finding does not apply
+    /// ([`PaymentState::settle`]).
+    pub fn settled(
+        &self,
+        finding: Finding,
+        note: String,
+        at: DateTime<Utc>,
+    ) -> Option<PaymentRecord> {
+        let answer = Answer {
+            state: self.state.settle(finding)?,
+            transaction_id: finding.transaction_id(),
+            note: Some(note),
+        };
+        Some(self.clone().answered(&answer, at))
+    }
 }
 
 /// The outcome of [`Ledger::begin`](super::Ledger::begin).

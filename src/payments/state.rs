@@ -65,6 +65,16 @@ pub enum Finding {
     Cancelled,
 }
 
+impl Finding {
+    /// The bank's id staff give with it, if any.
+    pub fn transaction_id(self) -> Option<TransactionId> {
+        match self {
+            Finding::Paid(id) => id,
+            Finding::Unpaid | Finding::Cancelled => None,
+        }
+    }
+}
+
 impl PaymentState {
     /// Paid at some point: the receipt exists, whatever became of it later.
     pub fn has_receipt(self) -> bool {

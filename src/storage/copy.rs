@@ -1,7 +1,9 @@
 //! `faturabot migrate --from-sled DIR`: a single node's sled data copied
 //! into PostgreSQL (users, invites, the ledger, the audit trail, dialogues
-//! and menus). Idempotent: what is there already is left as it is, so it
-//! can run again, say once more just before the switch.
+//! and menus). Idempotent: what is there already is left as it is, so a
+//! second run copies only what is missing. It does not bring over what
+//! changed in sled since the first (an invite used, a payment settled):
+//! stop the node, copy, then start the replicas.
 //!
 //! The sled database must not be in use (sled opens it for one process).
 
@@ -159,7 +161,6 @@ async fn insert_payment(pool: &Pool, r: &PaymentRecord) -> Result<u64, StoreErro
     let json = serde_json::to_string(r)?;
     let state = serde_json::to_value(r.state)?;
     let beyond = |_| StoreError::Backend("a number beyond 64 bits".into());
-    let customer = i64::try_from(r.account.customer_no).map_err(beyond)?;
     let payer = i64::try_from(r.payer.0).map_err(beyond)?;
     let client = pool.get().await.map_err(pg)?;
     // In flight on a stopped node: no owner, so the first replica sweeps
@@ -169,8 +170,8 @@ async fn insert_payment(pool: &Pool, r: &PaymentRecord) -> Result<u64, StoreErro
         .execute(
             "INSERT INTO payments
                (intent, payer, created_at, day, association_code, invoice_number, state,
-                transaction_id, record, customer_no)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10)
+                transaction_id, record)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb)
              ON CONFLICT DO NOTHING",
             &[
                 &r.intent.as_str(),
@@ -182,7 +183,6 @@ async fn insert_payment(pool: &Pool, r: &PaymentRecord) -> Result<u64, StoreErro
                 &state.as_str().unwrap_or_default(),
                 &r.transaction_id.map(|t| t.0),
                 &json,
-                &customer,
             ],
         )
         .await

@@ -220,7 +220,9 @@ impl Service {
                 "drain limit reached; no longer waiting for these updates"
             );
         }
-        // What this process leaves in flight is another replica's to sweep.
+        // What this process leaves in flight is another replica's to
+        // sweep; no heartbeat may revive it after this.
+        drop(_maintain);
         app.store.backend.retire().await;
         let _ = stopped.send(true);
         let listeners = async {

@@ -2,8 +2,11 @@
 //! once, in a transaction, under an advisory lock (replicas starting at
 //! once wait for each other); running them again changes nothing.
 //!
-//! A migration only adds (tables, columns with defaults, indexes), so the
-//! previous version keeps working on the database during a rolling deploy.
+//! A migration only adds (tables, columns that are generated or may be
+//! null, indexes), so the previous version's queries keep working during a
+//! rolling deploy. What it writes is covered too: the invoice key is
+//! generated from the record, and a payment without an owner (written by a
+//! version before the heartbeat) is swept only once it is a minute old.
 
 use super::{Pool, pg};
 use crate::payments::StoreError;
@@ -55,8 +58,8 @@ CREATE TABLE audit (
         2,
         "one open attempt per invoice of a bank customer",
         r#"
-ALTER TABLE payments ADD COLUMN customer_no BIGINT;
-UPDATE payments SET customer_no = (record->'account'->>'customer_no')::BIGINT;
+ALTER TABLE payments ADD COLUMN customer_no BIGINT
+    GENERATED ALWAYS AS ((record->'account'->>'customer_no')::BIGINT) STORED;
 CREATE UNIQUE INDEX payments_one_open_attempt
     ON payments (customer_no, association_code, invoice_number)
     WHERE state NOT IN ('Refused', 'Cancelled') AND customer_no IS NOT NULL;

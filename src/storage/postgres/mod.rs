@@ -54,6 +54,10 @@ pub fn redacted(url: &str) -> String {
             if u.password().is_some() {
                 let _ = u.set_password(Some("***"));
             }
+            // `?password=…` works too: no option is shown.
+            if u.query().is_some() {
+                u.set_query(Some("…"));
+            }
             u.to_string()
         }
         _ => "(not a postgres:// URL)".into(),
@@ -63,9 +67,12 @@ pub fn redacted(url: &str) -> String {
 /// A pool for `url` (`postgres://user:password@host:port/db?sslmode=…`).
 /// TLS with the web's root certificates when `sslmode` asks for it.
 pub fn pool(url: &str) -> Result<Pool, StoreError> {
-    let config: tokio_postgres::Config = url
+    let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|_| StoreError::Backend("not a PostgreSQL connection URL".into()))?;
+    // No statement, lock wait or open transaction may hang a handler, the
+    // heartbeat or the sweep.
+    config.options("-c statement_timeout=20000 -c lock_timeout=10000 -c idle_in_transaction_session_timeout=30000");
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
     };
@@ -177,28 +184,35 @@ impl Backend for PgBackend {
     /// The heartbeat, and once a minute the sweep of payments whose
     /// replica is gone. A database that is away is retried at the next beat.
     async fn maintain(&self) {
-        let mut beat = tokio::time::interval(HEARTBEAT);
-        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_sweep = tokio::time::Instant::now();
-        loop {
-            beat.tick().await;
-            if let Err(e) = self.ledger.heartbeat().await {
-                tracing::warn!(error = %e, "replica heartbeat failed");
-                continue;
+        // Apart, so that a slow sweep never delays a heartbeat (other
+        // replicas would take this one for dead).
+        let beat = async {
+            let mut beat = tokio::time::interval(HEARTBEAT);
+            beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                beat.tick().await;
+                if let Err(e) = self.ledger.heartbeat().await {
+                    tracing::warn!(error = %e, "replica heartbeat failed");
+                }
             }
-            if last_sweep.elapsed() < SWEEP {
-                continue;
+        };
+        let sweep = async {
+            let mut sweep = tokio::time::interval(SWEEP);
+            sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            sweep.tick().await;
+            loop {
+                sweep.tick().await;
+                match self.ledger.sweep(chrono::Utc::now(), false).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(
+                        count = n,
+                        "payments of a replica that is gone are now 'being checked'"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "sweep of abandoned payments failed"),
+                }
             }
-            last_sweep = tokio::time::Instant::now();
-            match self.ledger.sweep(chrono::Utc::now(), false).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(
-                    count = n,
-                    "payments of a replica that is gone are now 'being checked'"
-                ),
-                Err(e) => tracing::warn!(error = %e, "sweep of abandoned payments failed"),
-            }
-        }
+        };
+        tokio::join!(beat, sweep);
     }
 
     async fn retire(&self) {
@@ -233,6 +247,8 @@ mod tests {
             "postgres://db/faturabot"
         );
         assert!(!redacted("bank:s3cret@db").contains("s3cret"));
+        let in_query = redacted("postgres://bank@db/faturabot?sslmode=require&password=s3cret");
+        assert!(!in_query.contains("s3cret"), "{in_query}");
     }
 }
 

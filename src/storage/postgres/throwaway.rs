@@ -193,21 +193,37 @@ impl Cluster {
             "--no-instructions",
         ];
         run(as_server_user(root, &bin.join("initdb"), &initdb), "initdb")?;
-        let port = free_port()?;
-        let options = format!(
-            "-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        );
         let log = dir.join("server.log").to_string_lossy().into_owned();
-        let cluster = Cluster {
-            bin,
-            root,
-            data,
-            options,
-            log,
-            port,
+        // A port found free may be taken before the server binds it (other
+        // test binaries start clusters too): then another one.
+        let mut tries = 0;
+        let cluster = loop {
+            let port = free_port()?;
+            let options = format!(
+                "-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c fsync=off \
+                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            );
+            let cluster = Cluster {
+                bin: bin.clone(),
+                root,
+                data: data.clone(),
+                options,
+                log: log.clone(),
+                port,
+            };
+            match cluster.resume() {
+                Ok(()) => break cluster,
+                Err(e) if tries >= 3 => {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::mem::forget(cluster);
+                    return Err(e);
+                }
+                Err(_) => {
+                    tries += 1;
+                    std::mem::forget(cluster);
+                }
+            }
         };
-        cluster.resume()?;
         watch(root, &cluster.bin, &cluster.data, &dir_s);
         Ok(cluster)
     }

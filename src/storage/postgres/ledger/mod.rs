@@ -78,7 +78,7 @@ impl PgLedger {
         if let Some(id) = claimed_id {
             let holder = tx
                 .query_opt(
-                    "SELECT intent FROM payments WHERE transaction_id = $1",
+                    "SELECT intent FROM payments WHERE transaction_id = $1 FOR UPDATE",
                     &[&id.0],
                 )
                 .await
@@ -117,6 +117,11 @@ impl PgLedger {
                 .map_err(pg)?
                 .map(|r| r.get(0));
             let elsewhere = holder.as_deref().is_some_and(|h| h != key);
+            // An id staff gave, taken by another payment since the check
+            // above: refused, never moved.
+            if elsewhere && claimed_id.is_some() {
+                return Ok(Change::IdTaken);
+            }
             if let Some(previous) = holder.filter(|_| elsewhere) {
                 tracing::warn!(%intent, %previous, "transaction id reused; it now refers to the newer payment");
                 tx.execute(
@@ -199,8 +204,8 @@ impl Ledger for PgLedger {
                 .execute(
                     "INSERT INTO payments
                        (intent, payer, created_at, day, association_code, invoice_number, state,
-                        transaction_id, record, customer_no, owner)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11)
+                        transaction_id, record, owner)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10)
                      ON CONFLICT (intent) DO NOTHING",
                     &[
                         &record.intent.as_str(),
@@ -212,7 +217,6 @@ impl Ledger for PgLedger {
                         &state_name(record.state),
                         &record.transaction_id.map(|t| t.0),
                         &json,
-                        &customer,
                         &&*self.replica,
                     ],
                 )
@@ -238,8 +242,13 @@ impl Ledger for PgLedger {
                             &[&customer, &record.association_code, &record.invoice_number],
                         )
                         .await?;
-                    if let Some(holder) = records(rows)?.pop() {
-                        return Ok(Begin::Blocked(holder));
+                    match records(rows)?.pop() {
+                        // The same press, inserted a moment ago by another.
+                        Some(holder) if holder.intent == record.intent => {
+                            return Ok(Begin::Exists(holder));
+                        }
+                        Some(holder) => return Ok(Begin::Blocked(holder)),
+                        None => {}
                     }
                 }
                 Err(e) => return Err(pg(e)),
@@ -286,12 +295,8 @@ impl Ledger for PgLedger {
         seen: PaymentState,
         at: DateTime<Utc>,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        let claim = Answer {
-            state: PaymentState::Cancelling,
-            transaction_id: None,
-            note: Some("cancelling".into()),
-        };
-        self.answer_from(intent, seen, claim, at).await
+        self.answer_from(intent, seen, Answer::cancelling(), at)
+            .await
     }
 
     async fn settle(
@@ -301,19 +306,9 @@ impl Ledger for PgLedger {
         note: String,
         at: DateTime<Utc>,
     ) -> Result<Settled, StoreError> {
-        let transaction_id = match finding {
-            Finding::Paid(id) => id,
-            Finding::Unpaid | Finding::Cancelled => None,
-        };
         let outcome = self
-            .change(intent, transaction_id, move |r| {
-                let to = r.state.settle(finding)?;
-                let answer = Answer {
-                    state: to,
-                    transaction_id,
-                    note: Some(note),
-                };
-                Some(r.clone().answered(&answer, at))
+            .change(intent, finding.transaction_id(), move |r| {
+                r.settled(finding, note.clone(), at)
             })
             .await?;
         Ok(match outcome {

@@ -21,10 +21,12 @@ impl PgLedger {
             .query(
                 "SELECT p.intent, p.state FROM payments p
                  WHERE p.state IN ('InFlight', 'Cancelling')
-                   AND (($2 AND p.owner = $3) OR (p.owner IS DISTINCT FROM $3 AND NOT EXISTS (
-                     SELECT 1 FROM replicas r
-                     WHERE r.id = p.owner
-                       AND r.seen_at > now() - make_interval(secs => $1))))",
+                   AND (($2 AND p.owner = $3)
+                     OR (p.owner IS NULL AND p.created_at < now() - make_interval(secs => $1))
+                     OR (p.owner <> $3 AND NOT EXISTS (
+                       SELECT 1 FROM replicas r
+                       WHERE r.id = p.owner
+                         AND r.seen_at > now() - make_interval(secs => $1))))",
                 &[&(REPLICA_GONE_SECS as f64), &own, &&*self.replica],
             )
             .await?;
@@ -35,14 +37,18 @@ impl PgLedger {
                 "InFlight" => PaymentState::InFlight,
                 _ => PaymentState::Cancelling,
             };
-            let Some(to) = from.abandoned() else { continue };
-            let answer = Answer {
-                state: to,
-                transaction_id: None,
-                note: Some("process stopped during the bank call".into()),
+            let Some(answer) = Answer::abandoned(from) else {
+                continue;
             };
-            if self.answer_from(&intent, from, answer, at).await?.is_some() {
-                settled += 1;
+            // One record that does not decode must not stop the sweep (nor
+            // every replica's start): it is logged and left as it is.
+            match self.answer_from(&intent, from, answer, at).await {
+                Ok(Some(_)) => settled += 1,
+                Ok(None) => {}
+                Err(StoreError::Decode(e)) => {
+                    tracing::error!(%intent, error = %e, "unreadable payment left in flight");
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(settled)

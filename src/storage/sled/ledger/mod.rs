@@ -275,12 +275,8 @@ impl Ledger for SledLedger {
         seen: PaymentState,
         at: DateTime<Utc>,
     ) -> Result<Option<PaymentRecord>, StoreError> {
-        let claim = Answer {
-            state: PaymentState::Cancelling,
-            transaction_id: None,
-            note: Some("cancelling".into()),
-        };
-        self.answer_from(intent, seen, claim, at).await
+        self.answer_from(intent, seen, Answer::cancelling(), at)
+            .await
     }
 
     async fn settle(
@@ -290,19 +286,9 @@ impl Ledger for SledLedger {
         note: String,
         at: DateTime<Utc>,
     ) -> Result<Settled, StoreError> {
-        let transaction_id = match finding {
-            Finding::Paid(id) => id,
-            Finding::Unpaid | Finding::Cancelled => None,
-        };
         let outcome = self
-            .change(intent, transaction_id, move |r| {
-                let to = r.state.settle(finding)?;
-                let answer = Answer {
-                    state: to,
-                    transaction_id,
-                    note: Some(note.clone()),
-                };
-                Some(r.clone().answered(&answer, at))
+            .change(intent, finding.transaction_id(), move |r| {
+                r.settled(finding, note.clone(), at)
             })
             .await?;
         Ok(match outcome {
@@ -320,21 +306,16 @@ impl Ledger for SledLedger {
                 for entry in l.payments.iter() {
                     let (_, bytes) = entry?;
                     if let Ok(record) = serde_json::from_slice::<PaymentRecord>(&bytes)
-                        && let Some(to) = record.state.abandoned()
+                        && let Some(answer) = Answer::abandoned(record.state)
                     {
-                        abandoned.push((record.intent, record.state, to));
+                        abandoned.push((record.intent, record.state, answer));
                     }
                 }
                 Ok(abandoned)
             })
             .await?;
-        for (intent, from, to) in &abandoned {
-            let answer = Answer {
-                state: *to,
-                transaction_id: None,
-                note: Some("process stopped during the bank call".into()),
-            };
-            self.answer_from(intent, *from, answer, at).await?;
+        for (intent, from, answer) in &abandoned {
+            self.answer_from(intent, *from, answer.clone(), at).await?;
         }
         Ok(abandoned.len())
     }
