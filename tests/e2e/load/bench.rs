@@ -8,7 +8,7 @@
 //! BENCH_USERS, BENCH_TAPS (page turns per user), BENCH_BANK_LATENCY_MS,
 //! BENCH_DIALOGUES (stored dialogues before start), BENCH_SEND_RATE.
 
-use std::{collections::HashMap, path::Path, process::Child, sync::Mutex};
+use std::{collections::HashMap, process::Child, sync::Mutex};
 
 use faturabot::fakegram::BotEvent;
 
@@ -24,8 +24,8 @@ pub fn knob(name: &str, default: u64) -> u64 {
 
 /// Users `first..first + n` linked, and `dialogues` other chats with a
 /// stored dialogue, written before the bot starts.
-pub async fn prepopulate(dir: &Path, first: u64, n: u64, dialogues: u64) {
-    let store = Store::open(dir).expect("store");
+pub async fn prepopulate(h: &Harness, first: u64, n: u64, dialogues: u64) {
+    let store = h.open_store().await;
     let stored = store.dialogues::<State>();
     let mut tasks = JoinSet::new();
     for i in 0..n {
@@ -203,7 +203,7 @@ async fn bench_pay() {
     // customers wait 10 s for each reply.
     h.wait = Duration::from_secs(120);
     let h = Arc::new(h);
-    prepopulate(&h.dir.0, 60_000, users, knob("BENCH_DIALOGUES", 0)).await;
+    prepopulate(&h, 60_000, users, knob("BENCH_DIALOGUES", 0)).await;
     let mut bot = spawn_bot(&h);
     let recorder = Recorder::start(&h);
     let ready = Arc::new(tokio::sync::Barrier::new(users as usize));
@@ -268,7 +268,7 @@ async fn bench_page() {
     let taps = knob("BENCH_TAPS", 40);
     let dialogues = knob("BENCH_DIALOGUES", 10_000);
     let h = Arc::new(Harness::without_bot(Duration::from_secs(30)).await);
-    prepopulate(&h.dir.0, 70_000, users, dialogues).await;
+    prepopulate(&h, 70_000, users, dialogues).await;
     let mut bot = spawn_bot(&h);
     let recorder = Recorder::start(&h);
     let ready = Arc::new(tokio::sync::Barrier::new(users as usize + 1));
@@ -319,7 +319,7 @@ async fn bench_page() {
 async fn bench_restart() {
     let dialogues = knob("BENCH_DIALOGUES", 100_000);
     let h = Harness::without_bot(Duration::from_secs(30)).await;
-    prepopulate(&h.dir.0, 80_000, 1, dialogues).await;
+    prepopulate(&h, 80_000, 1, dialogues).await;
     let u = h.customer(80_000, "tr");
     let started = Instant::now();
     let mut bot = spawn_bot(&h);
