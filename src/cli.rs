@@ -1,5 +1,6 @@
 //! The `faturabot` command line: `run` (the default), `demo`,
-//! `check-config`, `sandbox`.
+//! `check-config`, `migrate [--from-sled DIR]`, `webhook set|delete|info`,
+//! `sandbox`.
 
 use std::{io::Write, net::SocketAddr, process::ExitCode};
 

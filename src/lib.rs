@@ -4,7 +4,8 @@
 //!
 //! Entry points
 //! - [`cli`]: the subcommands of the `faturabot` binary (`run`, `demo`,
-//!   `check-config`, `sandbox`); `main.rs` only parses and calls it.
+//!   `check-config`, `migrate`, `webhook`, `sandbox`); `main.rs` only
+//!   parses and calls it.
 //! - [`config`]: every variable of the runtime contract, read and validated
 //!   once at start (secrets as `SecretString`).
 //! - [`check`]: `check-config` (reach every service) and the container
@@ -34,19 +35,23 @@
 //!   dialogue state), the dialogue `State`, pure `screens`, the `receive_*`
 //!   handlers; `bot::launch` is the composition root.
 //! - [`storage`]: the bot-side ports, teloxide's dialogue storage over them,
-//!   and the sled backend (users, invites, ledger, dialogues, menus, and the
-//!   one flusher that makes writes durable).
+//!   the sled backend (one node; the one flusher that makes writes durable)
+//!   and the PostgreSQL backend (several replicas: `FATURABOT_DATABASE_URL`,
+//!   migrations, heartbeats, the sweep), and `migrate --from-sled`.
 //! - [`i18n`]: Turkish and English texts from `locales/`, money per language.
 //! - [`receipt`]: the receipt's QR code as PNG or terminal blocks.
 //! - [`money`]: [`money::Amount`], a decimal that crosses JSON untouched.
 //! - [`text`]: HTML escaping, Turkish-aware search folding, input checks.
 //! - [`clock`]: injectable time; "today" is decided in Europe/Istanbul.
-//! - [`metrics`]: `/healthz` and Prometheus `/metrics`.
+//! - [`metrics`]: `/healthz` (liveness), `/readyz` (readiness) and
+//!   Prometheus `/metrics`.
 //! - [`fakegram`]: a stand-in for the Telegram Bot API, for tests and the demo.
 //!
 //! [`sandbox`] and [`fakegram`] are test stand-ins that ship in the product
 //! on purpose: `faturabot demo`, `run --sandbox` and `sandbox --listen` are
 //! features a user runs, and the integration tests drive the same code.
+//! `storage::postgres::throwaway` (a test PostgreSQL cluster) ships too,
+//! because the unit tests and the integration tests both start it.
 
 pub mod bank;
 pub mod bot;
