@@ -241,7 +241,10 @@ async fn migrate_applies_once_and_names_the_variable() {
     let first = run(&["migrate"], &[("FATURABOT_DATABASE_URL", &url)]);
     let said = String::from_utf8_lossy(&first.stdout).into_owned();
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(said.contains("applied migrations [1, 2, 3, 4]"), "{said}");
+    assert!(
+        said.contains("applied migrations [1, 2, 3, 4, 5]"),
+        "{said}"
+    );
     let second = run(&["migrate"], &[("FATURABOT_DATABASE_URL", &url)]);
     let said = String::from_utf8_lossy(&second.stdout).into_owned();
     assert!(

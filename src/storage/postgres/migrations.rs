@@ -84,6 +84,13 @@ CREATE TABLE replicas (
 ALTER TABLE audit ADD COLUMN origin TEXT UNIQUE;
 "#,
     ),
+    (
+        5,
+        "when a payment's bank call began, so a stuck one is swept even on a live replica",
+        r#"
+ALTER TABLE payments ADD COLUMN held_since TIMESTAMPTZ;
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.

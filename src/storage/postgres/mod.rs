@@ -344,6 +344,29 @@ mod replicas {
         ));
         let own_sweep = replica_ledger(&pool(&url).expect("pool"), "a");
         assert_eq!(own_sweep.sweep(at, false).await.expect("sweep"), 0);
+        // One whose answer could not be recorded, in flight for ten minutes
+        // on a live replica: swept by that replica itself.
+        let stuck = fixtures::record("stuck", 7, "F2", at);
+        assert!(matches!(
+            before.ledger.begin(stuck.clone()).await,
+            Ok(Begin::Started(_))
+        ));
+        let client = pool(&url).expect("pool").get().await.expect("client");
+        client
+            .execute(
+                "UPDATE payments SET held_since = now() - interval '10 minutes' WHERE intent = 'stuck'",
+                &[],
+            )
+            .await
+            .expect("age it");
+        assert_eq!(own_sweep.sweep(at, false).await.expect("sweep"), 1);
+        let swept = before
+            .ledger
+            .get(&stuck.intent)
+            .await
+            .expect("get")
+            .map(|r| r.state);
+        assert_eq!(swept, Some(PaymentState::Unknown));
         let other = open_as(&url, "b").await.expect("replica b");
         assert_eq!(other.ledger.settle_abandoned(at).await.expect("start"), 0);
         let again = open_as(&url, "a").await.expect("replica a, again");

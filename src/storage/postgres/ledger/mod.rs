@@ -139,7 +139,8 @@ impl PgLedger {
         let updated = tx
             .execute(
                 "UPDATE payments SET state = $2, transaction_id = $3, record = $4::text::jsonb,
-                   owner = CASE WHEN $5 THEN $6 ELSE owner END
+                   owner = CASE WHEN $5 THEN $6 ELSE owner END,
+                   held_since = CASE WHEN $5 THEN now() ELSE held_since END
                  WHERE intent = $1",
                 &[
                     &key,
@@ -204,8 +205,8 @@ impl Ledger for PgLedger {
                 .execute(
                     "INSERT INTO payments
                        (intent, payer, created_at, day, association_code, invoice_number, state,
-                        transaction_id, record, owner)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10)
+                        transaction_id, record, owner, held_since)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, now())
                      ON CONFLICT (intent) DO NOTHING",
                     &[
                         &record.intent.as_str(),

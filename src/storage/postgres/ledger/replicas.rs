@@ -9,9 +9,15 @@ use crate::{
     storage::postgres::pg,
 };
 
+/// A bank call lasts at most its time-out (15 s by default): a payment of
+/// a live replica in flight for this long lost its answer.
+const STUCK_SECS: i64 = 300;
+
 impl PgLedger {
     /// Payments in flight whose replica is gone (by the database's clock),
-    /// and with `own`, this replica's too.
+    /// this replica's own that have been in flight far longer than any
+    /// bank call lasts (their answer could not be recorded), and with
+    /// `own`, all of this replica's.
     pub(in crate::storage::postgres) async fn sweep(
         &self,
         at: DateTime<Utc>,
@@ -22,12 +28,18 @@ impl PgLedger {
                 "SELECT p.intent, p.state FROM payments p
                  WHERE p.state IN ('InFlight', 'Cancelling')
                    AND (($2 AND p.owner = $3)
+                     OR (p.owner = $3 AND p.held_since < now() - make_interval(secs => $4))
                      OR (p.owner IS NULL AND p.created_at < now() - make_interval(secs => $1))
                      OR (p.owner <> $3 AND NOT EXISTS (
                        SELECT 1 FROM replicas r
                        WHERE r.id = p.owner
                          AND r.seen_at > now() - make_interval(secs => $1))))",
-                &[&(REPLICA_GONE_SECS as f64), &own, &&*self.replica],
+                &[
+                    &(REPLICA_GONE_SECS as f64),
+                    &own,
+                    &&*self.replica,
+                    &(STUCK_SECS as f64),
+                ],
             )
             .await?;
         let mut settled = 0;
