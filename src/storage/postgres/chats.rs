@@ -85,6 +85,13 @@ impl PgMenus {
     async fn swap(&self, chat_id: i64, message: i32) -> Result<Option<i32>, StoreError> {
         let mut client = self.pool.get().await.map_err(pg)?;
         let tx = client.transaction().await.map_err(pg)?;
+        // Per chat, one at a time: a row lock cannot hold a row not there yet.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('menus'), $1::int4)",
+            &[&(chat_id as i32)],
+        )
+        .await
+        .map_err(pg)?;
         let old = tx
             .query_opt(
                 "SELECT message_id FROM menus WHERE chat_id = $1 FOR UPDATE",
