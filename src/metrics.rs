@@ -35,6 +35,8 @@ pub struct Metrics {
     /// (method, outcome "ok"/"error") → count; method → latency histogram.
     calls: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
+    /// Replicated webhook mode: deliveries and handlings by outcome.
+    inbox: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -49,6 +51,14 @@ impl Metrics {
     /// `outcome`: completed, refused, unknown, duplicate.
     pub fn payment(&self, outcome: &'static str) {
         let mut p = self.payments.lock().unwrap_or_else(|e| e.into_inner());
+        *p.entry(outcome).or_default() += 1;
+    }
+
+    /// `outcome`: kept, again (a delivery of a kept update), unavailable
+    /// (the database could not keep it: 503), handled, taken_over (a
+    /// lease another replica lost), given_up.
+    pub fn inbox(&self, outcome: &'static str) {
+        let mut p = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
         *p.entry(outcome).or_default() += 1;
     }
 
@@ -141,6 +151,19 @@ impl Metrics {
                 h.count
             );
         }
+
+        let inbox = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
+        if !inbox.is_empty() {
+            let _ = writeln!(
+                out,
+                "# HELP faturabot_inbox_total Webhook deliveries and inbox handlings by outcome."
+            );
+            let _ = writeln!(out, "# TYPE faturabot_inbox_total counter");
+            for (outcome, n) in inbox.iter() {
+                let _ = writeln!(out, "faturabot_inbox_total{{outcome=\"{outcome}\"}} {n}");
+            }
+        }
+        drop(inbox);
 
         let _ = writeln!(
             out,

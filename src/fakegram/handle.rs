@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, oneshot};
 use super::state::Core;
 use super::{
     ApiCall, BotEvent, BotMessage, CallbackAnswer, Enqueued, FakeFailure, FakeUser, TOKEN,
-    UpdateId, UpdateSpec, model, server,
+    UpdateId, UpdateSpec, delivery, model, server,
 };
 
 struct Handle {
@@ -39,6 +39,7 @@ impl FakeTelegram {
         let addr = listener.local_addr()?;
         let core = Arc::new(Core::new());
         let app = server::router(core.clone());
+        tokio::spawn(delivery::run(Arc::downgrade(&core)));
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let stop = async move {
@@ -182,7 +183,27 @@ impl FakeTelegram {
         found
     }
 
-    /// Updates not yet confirmed by the bot's offset.
+    /// In webhook mode, POSTs go to these addresses in turn (with the
+    /// webhook URL's path), like a load balancer in front of replicas; a
+    /// failed POST is tried again at the next one.
+    pub fn deliver_to(&self, targets: Vec<SocketAddr>) {
+        self.core().lock().targets = targets;
+        self.core().notify_updates();
+    }
+
+    /// In webhook mode, POSTs the update once more to every address of
+    /// [`FakeTelegram::deliver_to`] (or the URL), on top of its normal
+    /// delivery: one update reaching every replica. Returns false for an
+    /// unknown id.
+    pub fn deliver_everywhere(&self, update_id: UpdateId) -> bool {
+        let Some(update) = self.core().lock().update_json(update_id) else {
+            return false;
+        };
+        delivery::to_every_target(&self.0.core, update);
+        true
+    }
+
+    /// Updates not yet confirmed (by the bot's offset, or a webhook's 2xx).
     pub fn pending_updates(&self) -> usize {
         self.core().lock().queue.len()
     }

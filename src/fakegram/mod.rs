@@ -7,7 +7,8 @@
 //! [`FakeTelegram::subscribe`]). It keeps Telegram's rules (button data
 //! size, text length, HTML entities, "message is not modified", one answer
 //! per callback query, update confirmation by offset) and answers a mistake
-//! with the same 400 Telegram would send.
+//! with the same 400 Telegram would send. Once a webhook is set, updates
+//! are POSTed to it with its secret token until a 2xx confirms each.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -28,12 +29,14 @@
 //! - `input`: what tests hand it ([`FakeUser`], [`UpdateSpec`], [`FakeFailure`]).
 //! - `observed`: what they read back ([`ApiCall`], [`BotMessage`], [`BotEvent`]).
 //! - `server`: the HTTP routes, request decoding and `getUpdates` long polls.
+//! - `delivery`: webhook mode: updates POSTed to the registered URL.
 //! - `methods`: the Bot API methods and Telegram's checks, by kind.
 //! - `state`: the shared state behind one mutex: update queue, chats, calls.
 //! - `model`: the JSON of Telegram's objects and the stored messages.
 //! - `html`: Telegram's HTML parse mode, as strict as the real server.
 //! - `tests`: the fake driven by a real teloxide `Bot`, by topic.
 
+mod delivery;
 mod handle;
 pub(crate) mod html;
 mod input;

@@ -76,7 +76,12 @@ async fn handle(
         return finish(&core, method, params, files, Err(failure.into()), at);
     }
     if method.eq_ignore_ascii_case("getUpdates") {
-        let result = get_updates(&core, &params).await;
+        let webhook_set = !core.lock().webhook.0.is_empty();
+        let result = if webhook_set {
+            Err(ApiErr::webhook_active())
+        } else {
+            get_updates(&core, &params).await
+        };
         return finish(&core, method, params, files, result, at);
     }
     // Run and record under one lock, so `calls()` and `chat()` never disagree.

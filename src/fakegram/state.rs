@@ -63,6 +63,25 @@ pub(crate) struct Queued {
     pub forced: bool,
     pub kind: &'static str,
     pub query_id: Option<String>,
+    /// Webhook mode: a POST of it is under way.
+    pub sending: bool,
+    /// Webhook mode: failed POSTs so far, and when to try again.
+    pub attempts: u32,
+    pub retry_at: Option<Instant>,
+}
+
+impl Queued {
+    fn new(update: Value, kind: &'static str, query_id: Option<String>) -> Queued {
+        Queued {
+            update,
+            forced: false,
+            kind,
+            query_id,
+            sending: false,
+            attempts: 0,
+            retry_at: None,
+        }
+    }
 }
 
 pub(crate) struct ChatState {
@@ -123,6 +142,12 @@ pub(crate) struct State {
     pub poller: u64,
     /// `setWebhook`'s URL and secret token; empty: none.
     pub webhook: (String, Option<String>),
+    /// Where webhook POSTs go instead of the URL's own address, in turn
+    /// (the load balancer in front of several replicas); empty: the URL.
+    pub targets: Vec<std::net::SocketAddr>,
+    pub next_target: usize,
+    /// Webhook POSTs under way.
+    pub sending: usize,
 }
 
 impl Default for State {
@@ -144,6 +169,9 @@ impl Default for State {
             answers: Vec::new(),
             poller: 0,
             webhook: (String::new(), None),
+            targets: Vec::new(),
+            next_target: 0,
+            sending: 0,
         }
     }
 }
@@ -266,16 +294,13 @@ impl State {
         let update = json!({ "update_id": id, kind: body });
         self.history
             .insert(id, (update.clone(), kind, query_id.clone()));
-        self.queue.insert(
-            id,
-            Queued {
-                update,
-                forced: false,
-                kind,
-                query_id,
-            },
-        );
+        self.queue.insert(id, Queued::new(update, kind, query_id));
         UpdateId(id)
+    }
+
+    /// The update with this id as it was delivered, if any ever was.
+    pub fn update_json(&self, id: UpdateId) -> Option<Value> {
+        self.history.get(&id.0).map(|(update, _, _)| update.clone())
     }
 
     pub fn redeliver(&mut self, id: UpdateId) -> bool {
@@ -284,12 +309,7 @@ impl State {
         };
         self.queue
             .entry(id.0)
-            .or_insert(Queued {
-                update,
-                forced: false,
-                kind,
-                query_id,
-            })
+            .or_insert_with(|| Queued::new(update, kind, query_id))
             .forced = true;
         true
     }

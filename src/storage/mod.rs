@@ -1,7 +1,7 @@
 //! Everything durable, behind ports; sled is the backend today.
 //!
 //! - [`ports`]: the bot-side ports ([`DialogueStore`], [`Menus`],
-//!   [`Backend`]); the payment-side ones are in [`crate::payments::ports`].
+//!   [`Backend`], [`Inbox`]); the payment-side ones are in [`crate::payments::ports`].
 //! - [`dialogues`]: teloxide's dialogue `Storage` over any [`DialogueStore`]:
 //!   serialisation, and unreadable states reported, not dropped.
 //! - [`sled`]: the sled backend (one node): users, invites, the ledger,
@@ -27,7 +27,7 @@ pub mod sled;
 use std::{path::Path, sync::Arc};
 
 pub use dialogues::{Dialogues, Recoverable};
-pub use ports::{Backend, DialogueStore, Menus};
+pub use ports::{Backend, DialogueStore, Inbox, Inboxed, Menus};
 
 pub use crate::payments::{
     Invite, InviteError, Invites, Ledger, PaymentRecord, PaymentState, StoreError, UserRecord,
@@ -78,6 +78,9 @@ pub struct Store {
     pub ledger: Arc<dyn Ledger>,
     pub dialogue_states: Arc<dyn DialogueStore>,
     pub backend: Arc<dyn Backend>,
+    /// The durable inbox of replicated webhook mode; `None` for a backend
+    /// that only ever serves one process (sled).
+    pub inbox: Option<Arc<dyn Inbox>>,
 }
 
 impl Store {

@@ -3,6 +3,8 @@
 //! [`Users`](crate::payments::Users), [`Invites`](crate::payments::Invites))
 //! are the core's. Each backend implements both.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::payments::StoreError;
@@ -56,4 +58,48 @@ pub trait Backend: Send + Sync {
     /// This process stops (or is taken for dead, in tests): what it leaves
     /// in flight is abandoned, for the next sweep or start to settle.
     async fn retire(&self) {}
+}
+
+/// An update kept in the [`Inbox`], leased to this process to handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inboxed {
+    pub update_id: i64,
+    /// The update as Telegram sent it.
+    pub body: Vec<u8>,
+    /// How many times it has been leased, this time included: more than
+    /// one means a replica died (or stalled) while handling it.
+    pub claims: i32,
+}
+
+/// The durable inbox of a bot served by several replicas: every update
+/// Telegram delivers is kept here before the webhook answers 200, and the
+/// replicas take them from here, one chat at a time, in order.
+///
+/// A *lane* is the chat an update belongs to (the sender when there is no
+/// chat): at most one update of a lane is leased at a time, always its
+/// oldest unhandled one. Leases are timed by the database's clock.
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    /// Keeps the update; `false` when it is there already (a delivery
+    /// again), which changes nothing.
+    async fn accept(
+        &self,
+        update_id: i64,
+        lane: Option<i64>,
+        body: &[u8],
+    ) -> Result<bool, StoreError>;
+    /// Leases up to `limit` updates to this process for `lease`: each the
+    /// oldest unhandled one of its lane, of lanes no live lease holds.
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<Inboxed>, StoreError>;
+    /// Extends this process's leases of `update_ids` by `lease` from now.
+    async fn renew(&self, update_ids: &[i64], lease: Duration) -> Result<(), StoreError>;
+    /// The update is handled: its lane moves on. `false` when this process
+    /// no longer held its lease (another took it over and will finish it).
+    async fn done(&self, update_id: i64) -> Result<bool, StoreError>;
+    /// Gives up the leases of `update_ids`, or of every update this
+    /// process (by its replica name) holds when `None`: at start, what a
+    /// previous run under the same name left is free again at once.
+    async fn release(&self, update_ids: Option<&[i64]>) -> Result<u64, StoreError>;
+    /// Updates kept and not yet handled.
+    async fn waiting(&self) -> Result<u64, StoreError>;
 }

@@ -7,11 +7,16 @@ use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
 use teloxide::adaptors::throttle::Limits;
 
+mod inbox;
 mod parts;
+mod serving;
 
 pub use parts::{build_bot, telegram_limits};
 
 use parts::{build_app, dispatcher, register_commands, serve_webhook};
+use serving::Serving;
+
+pub use inbox::{LEASE, Relay};
 
 use super::{App, TgBot};
 use crate::{
@@ -71,7 +76,7 @@ impl Settings {
 
 /// A task that ends with its owner: [`Service::run`] dropped (a test's
 /// simulated crash) takes the listeners with it.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+pub(crate) struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
 
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
@@ -125,7 +130,6 @@ impl Service {
             me,
             settings,
         } = self;
-        let mut dispatcher = dispatcher(bot.clone(), app.clone(), me)?;
         // The storage's own background work (a replica's heartbeat and
         // sweep), for as long as the bot runs.
         let backend = app.store.backend.clone();
@@ -158,36 +162,58 @@ impl Service {
             None => None,
         };
 
-        let token = dispatcher.shutdown_token();
-        let (listener, server) = match &settings.webhook {
-            None => (None, None),
-            Some(webhook) => {
-                let (listener, server) = serve_webhook(&bot, webhook, settings.replicated).await?;
-                (Some(listener), Some(AbortOnDrop(server)))
+        let (mut serving, server) = match (&settings.webhook, app.store.inbox.clone()) {
+            (Some(webhook), Some(inbox)) => {
+                let (stop, stop_rx) = tokio::sync::watch::channel(false);
+                let (relay, server) = inbox::start(
+                    bot.clone(),
+                    app.clone(),
+                    me,
+                    webhook,
+                    inbox.clone(),
+                    stop_rx,
+                )
+                .await?;
+                (
+                    Serving::relay(relay, inbox, stop),
+                    Some(AbortOnDrop(server)),
+                )
             }
-        };
-        // Driven here, not spawned: whoever drops `run` (a test's simulated
-        // crash) stops the dispatcher at once.
-        let dispatch = async {
-            match listener {
-                None => dispatcher.dispatch().await,
-                Some(listener) => {
-                    dispatcher
-                        .dispatch_with_listener(
-                            listener,
-                            teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
-                                "webhook listener",
-                            ),
+            (webhook, _) => {
+                let mut dispatcher = dispatcher(bot.clone(), app.clone(), me)?;
+                let token = dispatcher.shutdown_token();
+                match webhook {
+                    None => (
+                        Serving::dispatcher(async move { dispatcher.dispatch().await }, token),
+                        None,
+                    ),
+                    Some(webhook) => {
+                        let (listener, server) =
+                            serve_webhook(&bot, webhook, settings.replicated).await?;
+                        let running = async move {
+                            dispatcher
+                                .dispatch_with_listener(
+                                    listener,
+                                    teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
+                                        "webhook listener",
+                                    ),
+                                )
+                                .await
+                        };
+                        (
+                            Serving::dispatcher(running, token),
+                            Some(AbortOnDrop(server)),
                         )
-                        .await
+                    }
                 }
             }
         };
-        tokio::pin!(dispatch);
 
-        let mut finished = tokio::select! {
+        // Driven here, not spawned: whoever drops `run` (a test's simulated
+        // crash) stops the handling at once.
+        let finished = tokio::select! {
             () = shutdown => false,
-            () = &mut dispatch => {
+            () = serving.run() => {
                 tracing::warn!("the dispatcher stopped on its own");
                 true
             }
@@ -198,27 +224,16 @@ impl Service {
             "shutting down: finishing updates in progress"
         );
         let deadline = tokio::time::Instant::now() + limit;
-        // `shutdown` refuses while the dispatcher has not started yet: keep
-        // driving it and ask again until it has, or has ended.
-        while !finished && token.shutdown().is_err() && tokio::time::Instant::now() < deadline {
-            finished = tokio::time::timeout(Duration::from_millis(10), &mut dispatch)
-                .await
-                .is_ok();
-        }
-        let drained = finished
-            || tokio::time::timeout_at(deadline, &mut dispatch)
-                .await
-                .is_ok();
+        let drained = serving.stop(finished, deadline).await;
         if !drained {
-            // teloxide runs each chat's handler in a task of its own: they
-            // are not waited for any more, and end with the runtime. A
-            // payment cut short is "in flight" in the ledger, so "being
-            // checked" after a restart.
+            // A payment cut short is "in flight" in the ledger, so "being
+            // checked" after a restart or another replica's sweep.
             tracing::error!(
                 limit_secs = limit.as_secs(),
                 in_progress = %app.in_flight.describe(),
                 "drain limit reached; no longer waiting for these updates"
             );
+            serving.abandon().await;
         }
         // What this process leaves in flight is another replica's to
         // sweep; no heartbeat may revive it after this.

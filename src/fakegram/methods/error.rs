@@ -38,6 +38,14 @@ impl ApiErr {
         )
     }
 
+    pub fn webhook_active() -> Self {
+        ApiErr::exact(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook \
+             to delete the webhook first",
+        )
+    }
+
     pub fn not_found() -> Self {
         ApiErr::exact(404, "Not Found")
     }

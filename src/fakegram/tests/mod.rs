@@ -11,6 +11,7 @@ mod messages;
 mod profile;
 mod refusals;
 mod updates;
+mod webhook;
 
 use std::time::Duration;
 

@@ -91,6 +91,25 @@ ALTER TABLE audit ADD COLUMN origin TEXT UNIQUE;
 ALTER TABLE payments ADD COLUMN held_since TIMESTAMPTZ;
 "#,
     ),
+    (
+        6,
+        "the inbox: every update Telegram delivered, kept before the webhook answers, handled under a lease",
+        r#"
+CREATE TABLE inbox (
+    update_id BIGINT PRIMARY KEY,
+    lane BIGINT,
+    body BYTEA NOT NULL,
+    received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    owner TEXT,
+    lease_until TIMESTAMPTZ,
+    claims INTEGER NOT NULL DEFAULT 0,
+    done_at TIMESTAMPTZ
+);
+CREATE INDEX inbox_open ON inbox (update_id) WHERE done_at IS NULL;
+CREATE INDEX inbox_open_by_lane ON inbox (lane, update_id) WHERE done_at IS NULL;
+CREATE INDEX inbox_done ON inbox (done_at) WHERE done_at IS NOT NULL;
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.

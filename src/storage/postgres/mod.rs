@@ -12,8 +12,10 @@
 //! - `ledger`: payments, their indexes and history, the audit trail.
 //! - `people`: users and invites.
 //! - `chats`: dialogue states and menus.
+//! - `inbox`: the updates of replicated webhook mode, kept and leased.
 
 mod chats;
+mod inbox;
 mod ledger;
 pub mod migrations;
 mod people;
@@ -134,13 +136,14 @@ pub async fn open_as(url: &str, replica: &str) -> Result<Store, StoreError> {
     let ledger = replica_ledger(&pool, replica);
     // Alive from the start: another replica's sweep leaves our payments be.
     ledger.heartbeat().await?;
-    Ok(store_of(pool, ledger))
+    Ok(store_of(pool, ledger, replica))
 }
 
 /// The store of this replica over `pool` (not migrated, not announced).
 pub fn store(pool: Pool) -> Store {
-    let ledger = replica_ledger(&pool, &replica_id());
-    store_of(pool, ledger)
+    let replica = replica_id();
+    let ledger = replica_ledger(&pool, &replica);
+    store_of(pool, ledger, &replica)
 }
 
 fn replica_ledger(pool: &Pool, replica: &str) -> Arc<ledger::PgLedger> {
@@ -150,10 +153,15 @@ fn replica_ledger(pool: &Pool, replica: &str) -> Arc<ledger::PgLedger> {
     })
 }
 
-fn store_of(pool: Pool, ledger: Arc<ledger::PgLedger>) -> Store {
+fn store_of(pool: Pool, ledger: Arc<ledger::PgLedger>, replica: &str) -> Store {
+    let inbox = Arc::new(inbox::PgInbox {
+        pool: pool.clone(),
+        replica: replica.into(),
+    });
     let backend = Arc::new(PgBackend {
         pool: pool.clone(),
         ledger: ledger.clone(),
+        inbox: inbox.clone(),
     });
     Store {
         users: Arc::new(people::PgUsers { pool: pool.clone() }),
@@ -162,6 +170,7 @@ fn store_of(pool: Pool, ledger: Arc<ledger::PgLedger>) -> Store {
         ledger,
         dialogue_states: Arc::new(chats::PgDialogues { pool }),
         backend,
+        inbox: Some(inbox),
     }
 }
 
@@ -172,6 +181,7 @@ const SWEEP: Duration = Duration::from_secs(60);
 struct PgBackend {
     pool: Pool,
     ledger: Arc<ledger::PgLedger>,
+    inbox: Arc<inbox::PgInbox>,
 }
 
 #[async_trait]
@@ -182,7 +192,7 @@ impl Backend for PgBackend {
     }
 
     /// The heartbeat, and once a minute the sweep of payments whose
-    /// replica is gone. A database that is away is retried at the next beat.
+    /// replica is gone and of the inbox's handled updates. A database that is away is retried at the next beat.
     async fn maintain(&self) {
         // Apart, so that a slow sweep never delays a heartbeat (other
         // replicas would take this one for dead).
@@ -209,6 +219,9 @@ impl Backend for PgBackend {
                         "payments of a replica that is gone are now 'being checked'"
                     ),
                     Err(e) => tracing::warn!(error = %e, "sweep of abandoned payments failed"),
+                }
+                if let Err(e) = self.inbox.prune().await {
+                    tracing::warn!(error = %e, "pruning the inbox failed");
                 }
             }
         };

@@ -92,6 +92,7 @@ impl SledParts {
             menus: Arc::new(self.menus.clone()),
             ledger: Arc::new(self.ledger.clone()),
             dialogue_states: Arc::new(self.dialogues.clone()),
+            inbox: None,
             backend: Arc::new(self),
         }
     }
