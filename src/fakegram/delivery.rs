@@ -1,8 +1,8 @@
 //! Webhook mode: once `setWebhook` has a URL, updates are POSTed to it
 //! instead of waiting for `getUpdates`, as Telegram does: with the
 //! `X-Telegram-Bot-Api-Secret-Token` header, at most [`CONNECTIONS`] at
-//! once, and again (later, with growing pauses) until an answer is 2xx.
-//! Only a 2xx confirms an update.
+//! once, a chat's updates one at a time in order, and again (later, with
+//! growing pauses) until an answer is 2xx. Only a 2xx confirms an update.
 //!
 //! [`FakeTelegram::deliver_to`](super::FakeTelegram::deliver_to) puts a
 //! load balancer in front: POSTs go to the given addresses in turn, with
@@ -71,13 +71,18 @@ fn due(core: &Core) -> Vec<Post> {
         return Vec::new();
     }
     let now = Instant::now();
-    let ready: Vec<u32> = st
-        .queue
-        .iter()
-        .filter(|(_, q)| !q.sending && q.retry_at.is_none_or(|at| at <= now))
-        .map(|(id, _)| *id)
-        .take(CONNECTIONS.saturating_sub(st.sending))
-        .collect();
+    // A chat's next update waits until its earlier ones are confirmed.
+    let mut busy = std::collections::HashSet::new();
+    let mut ready = Vec::new();
+    for (id, q) in &st.queue {
+        if ready.len() >= CONNECTIONS.saturating_sub(st.sending) {
+            break;
+        }
+        let free = q.lane.is_none_or(|lane| busy.insert(lane));
+        if free && !q.sending && q.retry_at.is_none_or(|at| at <= now) {
+            ready.push(*id);
+        }
+    }
     let mut posts = Vec::new();
     for id in ready {
         let Some(url) = next_url(&mut st) else {

@@ -63,6 +63,9 @@ pub(crate) struct Queued {
     pub forced: bool,
     pub kind: &'static str,
     pub query_id: Option<String>,
+    /// The chat it belongs to (the sender's when none): webhook mode
+    /// delivers a chat's updates one at a time, in order.
+    pub lane: Option<i64>,
     /// Webhook mode: a POST of it is under way.
     pub sending: bool,
     /// Webhook mode: failed POSTs so far, and when to try again.
@@ -72,7 +75,13 @@ pub(crate) struct Queued {
 
 impl Queued {
     fn new(update: Value, kind: &'static str, query_id: Option<String>) -> Queued {
+        let body = &update[kind];
+        let lane = body["chat"]["id"]
+            .as_i64()
+            .or_else(|| body["message"]["chat"]["id"].as_i64())
+            .or_else(|| body["from"]["id"].as_i64());
         Queued {
+            lane,
             update,
             forced: false,
             kind,

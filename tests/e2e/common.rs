@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use faturabot::{
     bot::launch::{Service, Settings},
     clock::Clock,
-    config::{BankConfig, ReceiptConfig},
+    config::{BankConfig, ReceiptConfig, WebhookConfig},
     fakegram::{FakeTelegram, FakeUser, TOKEN},
     sandbox::{RunningSandbox, Sandbox, SandboxConfig},
     storage::Store,
@@ -38,6 +38,8 @@ use teloxide::adaptors::throttle::Limits;
 
 pub const WAIT: Duration = Duration::from_secs(10);
 pub const AGENT_ID: u64 = 900_001;
+/// The webhook secret of the harness's replicated mode.
+pub const WEBHOOK_SECRET: &str = "harness-webhook-secret";
 
 /// The sandbox's İSKİ, as its buttons show it and in full.
 pub const ISKI: &str = "İSKİ İSTANBUL";
@@ -211,7 +213,7 @@ impl Harness {
             catalog_ttl: Duration::from_secs(600),
             clock: self.clock.clock(),
             limits: self.limits,
-            webhook: None,
+            webhook: self.replicated_webhook().await,
             metrics_listen: None,
             drain: Duration::from_secs(30),
             replicated: self.database.is_some(),
@@ -225,6 +227,29 @@ impl Harness {
             };
             service.run(shutdown).await.expect("the bot runs");
         }));
+    }
+
+    /// On PostgreSQL the bot runs as one of several replicas would: in
+    /// webhook mode, updates through the inbox. The fake POSTs them to a
+    /// fresh port, registered as `faturabot webhook set` would.
+    async fn replicated_webhook(&self) -> Option<WebhookConfig> {
+        self.database.as_ref()?;
+        let listen = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let url: url::Url = format!("http://{listen}/telegram").parse().expect("url");
+        use teloxide::{payloads::SetWebhookSetters as _, prelude::Requester as _};
+        self.tg
+            .bot()
+            .set_webhook(url.clone())
+            .secret_token(WEBHOOK_SECRET.to_owned())
+            .await
+            .expect("setWebhook");
+        Some(WebhookConfig {
+            url,
+            listen,
+            secret: Some(SecretString::from(WEBHOOK_SECRET)),
+        })
     }
 
     /// Stops the bot as a crash would (no graceful shutdown), then starts

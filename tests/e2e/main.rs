@@ -6,7 +6,8 @@
 //! - [`payment`]: the payment dialogue; [`after_payment`]: receipts,
 //!   history, agents' commands.
 //! - [`load`]: many customers at once, and the benchmark (ignored).
-//! - [`ops`], [`kill9`], [`cli`], [`demo`]: the real binary.
+//! - [`ops`], [`kill9`], [`cli`], [`demo`]: the real binary; [`replicas`]:
+//!   two of them on one PostgreSQL, one killed.
 //! - [`bank_clients`], [`seed_fixtures`]: the bank's clients against the
 //!   sandbox and the seed documents' samples.
 //! - [`measure`]: one latency figure (ignored).
@@ -23,4 +24,5 @@ mod measure;
 mod ops;
 mod outage;
 mod payment;
+mod replicas;
 mod seed_fixtures;
