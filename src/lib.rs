@@ -33,11 +33,13 @@
 //! The bot
 //! - [`bot`]: the dptree `schema()` (a branch per command, button kind and
 //!   dialogue state), the dialogue `State`, pure `screens`, the `receive_*`
-//!   handlers; `bot::launch` is the composition root.
+//!   handlers; `bot::launch` is the composition root, and
+//!   `bot::launch::inbox` the replicated webhook mode (updates kept in the
+//!   database before 200, handled one chat at a time under leases).
 //! - [`storage`]: the bot-side ports, teloxide's dialogue storage over them,
 //!   the sled backend (one node; the one flusher that makes writes durable)
 //!   and the PostgreSQL backend (several replicas: `FATURABOT_DATABASE_URL`,
-//!   migrations, heartbeats, the sweep), and `migrate --from-sled`.
+//!   migrations, heartbeats, the sweep, the inbox), and `migrate --from-sled`.
 //! - [`i18n`]: Turkish and English texts from `locales/`, money per language.
 //! - [`receipt`]: the receipt's QR code as PNG or terminal blocks.
 //! - [`money`]: [`money::Amount`], a decimal that crosses JSON untouched.
