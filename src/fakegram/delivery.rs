@@ -52,15 +52,23 @@ pub(crate) async fn run(core: Weak<Core>) {
     }
 }
 
-/// Where a POST goes: the URL, or the next target with the URL's path.
-fn next_url(st: &mut super::state::State) -> Option<reqwest::Url> {
+/// Where a POST goes: the URL, or a target with the URL's path: the next
+/// in turn for a first try, the one after the last for a retry.
+fn url_for(st: &mut super::state::State, id: u32) -> Option<reqwest::Url> {
     let mut url = reqwest::Url::parse(&st.webhook.0).ok()?;
-    if !st.targets.is_empty() {
-        let target = st.targets[st.next_target % st.targets.len()];
-        st.next_target = st.next_target.wrapping_add(1);
-        url.set_ip_host(target.ip()).ok()?;
-        url.set_port(Some(target.port())).ok()?;
+    if st.targets.is_empty() {
+        return Some(url);
     }
+    let next = st.next_target;
+    let q = st.queue.get_mut(&id)?;
+    let fresh = q.target.is_none();
+    let first = *q.target.get_or_insert(next);
+    let target = st.targets[(first + q.attempts as usize) % st.targets.len()];
+    if fresh {
+        st.next_target = next.wrapping_add(1);
+    }
+    url.set_ip_host(target.ip()).ok()?;
+    url.set_port(Some(target.port())).ok()?;
     Some(url)
 }
 
@@ -85,7 +93,7 @@ fn due(core: &Core) -> Vec<Post> {
     }
     let mut posts = Vec::new();
     for id in ready {
-        let Some(url) = next_url(&mut st) else {
+        let Some(url) = url_for(&mut st, id) else {
             break;
         };
         let secret = st.webhook.1.clone();

@@ -71,6 +71,9 @@ pub(crate) struct Queued {
     /// Webhook mode: failed POSTs so far, and when to try again.
     pub attempts: u32,
     pub retry_at: Option<Instant>,
+    /// Webhook mode: the target of its first POST; each retry takes the
+    /// next one.
+    pub target: Option<usize>,
 }
 
 impl Queued {
@@ -89,6 +92,7 @@ impl Queued {
             sending: false,
             attempts: 0,
             retry_at: None,
+            target: None,
         }
     }
 }

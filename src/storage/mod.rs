@@ -27,7 +27,7 @@ pub mod sled;
 use std::{path::Path, sync::Arc};
 
 pub use dialogues::{Dialogues, Recoverable};
-pub use ports::{Backend, DialogueStore, Inbox, Inboxed, Menus};
+pub use ports::{Backend, DialogueStore, Inbox, Inboxed, Lease, Menus, NO_LANE};
 
 pub use crate::payments::{
     Invite, InviteError, Invites, Ledger, PaymentRecord, PaymentState, StoreError, UserRecord,

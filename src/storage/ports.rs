@@ -60,6 +60,15 @@ pub trait Backend: Send + Sync {
     async fn retire(&self) {}
 }
 
+/// A lane's lease: whose it is, by a fencing token no other lease of any
+/// lane ever has, so that a holder whose lease ran out (and was taken over)
+/// can neither renew it nor mark anything done under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lease {
+    pub lane: i64,
+    pub fence: i64,
+}
+
 /// An update kept in the [`Inbox`], leased to this process to handle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inboxed {
@@ -69,37 +78,39 @@ pub struct Inboxed {
     /// How many times it has been leased, this time included: more than
     /// one means a replica died (or stalled) while handling it.
     pub claims: i32,
+    pub lease: Lease,
 }
+
+/// The lane of updates with neither a chat nor a sender (the bot serves
+/// none of them): they are handled one at a time, like a chat.
+pub const NO_LANE: i64 = 0;
 
 /// The durable inbox of a bot served by several replicas: every update
 /// Telegram delivers is kept here before the webhook answers 200, and the
 /// replicas take them from here, one chat at a time, in order.
 ///
 /// A *lane* is the chat an update belongs to (the sender when there is no
-/// chat): at most one update of a lane is leased at a time, always its
-/// oldest unhandled one. Leases are timed by the database's clock.
+/// chat). A lane is leased, not an update: while its lease lives, no one
+/// else takes any update of it; its holder handles the lane's oldest
+/// unhandled update. Leases are timed by the database's clock.
 #[async_trait]
 pub trait Inbox: Send + Sync {
     /// Keeps the update; `false` when it is there already (a delivery
     /// again), which changes nothing.
-    async fn accept(
-        &self,
-        update_id: i64,
-        lane: Option<i64>,
-        body: &[u8],
-    ) -> Result<bool, StoreError>;
-    /// Leases up to `limit` updates to this process for `lease`: each the
-    /// oldest unhandled one of its lane, of lanes no live lease holds.
+    async fn accept(&self, update_id: i64, lane: i64, body: &[u8]) -> Result<bool, StoreError>;
+    /// Leases up to `limit` lanes no live lease holds, oldest waiting
+    /// first, for `lease`; returns each one's oldest unhandled update.
     async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<Inboxed>, StoreError>;
-    /// Extends this process's leases of `update_ids` by `lease` from now.
-    async fn renew(&self, update_ids: &[i64], lease: Duration) -> Result<(), StoreError>;
-    /// The update is handled: its lane moves on. `false` when this process
-    /// no longer held its lease (another took it over and will finish it).
-    async fn done(&self, update_id: i64) -> Result<bool, StoreError>;
-    /// Gives up the leases of `update_ids`, or of every update this
-    /// process (by its replica name) holds when `None`: at start, what a
-    /// previous run under the same name left is free again at once.
-    async fn release(&self, update_ids: Option<&[i64]>) -> Result<u64, StoreError>;
+    /// Extends `leases` by `lease` from now; returns the lanes still held
+    /// (a lease taken over is gone for good).
+    async fn renew(&self, leases: &[Lease], lease: Duration) -> Result<Vec<i64>, StoreError>;
+    /// The update is handled and its lane free again. `false` when the
+    /// lease was taken over meanwhile (its new holder handles it again).
+    async fn done(&self, update_id: i64, lease: Lease) -> Result<bool, StoreError>;
+    /// Gives up `leases`, or every lease held under this process's replica
+    /// name when `None`: at start, what a previous run under the same name
+    /// left is free again at once.
+    async fn release(&self, leases: Option<&[Lease]>) -> Result<u64, StoreError>;
     /// Updates kept and not yet handled.
     async fn waiting(&self) -> Result<u64, StoreError>;
 }

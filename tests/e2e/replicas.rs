@@ -36,6 +36,14 @@ struct Replica {
     log: std::path::PathBuf,
 }
 
+/// A failing assertion must not leave replicas running.
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn replica(h: &Harness, name: &str, url: &str) -> Replica {
     let (webhook, metrics) = (free_port(), free_port());
     let log = h.dir.0.with_extension(format!("replica-{name}.log"));

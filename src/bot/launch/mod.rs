@@ -214,7 +214,7 @@ impl Service {
         let finished = tokio::select! {
             () = shutdown => false,
             () = serving.run() => {
-                tracing::warn!("the dispatcher stopped on its own");
+                tracing::warn!("update handling stopped on its own");
                 true
             }
         };

@@ -7,7 +7,7 @@ use std::{pin::Pin, sync::Arc, time::Duration};
 use teloxide::dispatching::ShutdownToken;
 use tokio::{sync::watch, time::Instant};
 
-use super::inbox::Relay;
+use super::inbox::{RELEASE_WITHIN, Relay};
 use crate::storage::Inbox;
 
 type Running = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -97,8 +97,13 @@ impl Serving {
             } => {
                 drop(running);
                 let held = relay.held();
-                if let Err(e) = inbox.release(Some(&held)).await {
-                    tracing::warn!(error = %e, "could not let go of the updates cut short");
+                // Bounded: leases not let go of end on their own.
+                let released =
+                    tokio::time::timeout(RELEASE_WITHIN, inbox.release(Some(&held))).await;
+                if !matches!(released, Ok(Ok(_))) {
+                    tracing::warn!(
+                        "could not let go of the updates cut short; their leases end on their own"
+                    );
                 }
             }
         }

@@ -1,11 +1,13 @@
 //! The inbox of replicated webhook mode, in PostgreSQL.
 //!
 //! `update_id` is the primary key, so a second delivery is an insert that
-//! does nothing. A lease is a conditional update of the lane's oldest open
-//! row, taken with `FOR UPDATE SKIP LOCKED`, so two replicas claiming at
-//! once never both get it, and a lane's later row is never claimed while
-//! an earlier one is open. Handled rows stay a day (Telegram's deliveries
-//! again stay no-ops) and are then pruned by the sweep.
+//! does nothing. A lane (chat) is leased by an upsert into `inbox_lanes`
+//! that only takes a row whose lease has run out: under READ COMMITTED a
+//! second claimer waits for the first one's transaction and then finds the
+//! lease alive, so a lane is never leased twice, whatever order its
+//! updates arrived in. Every lease has a fencing token from a sequence; a
+//! renewal or a "done" counts only under the current one. Handled rows stay
+//! a day (deliveries again stay no-ops) and are then pruned by the sweep.
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use async_trait::async_trait;
 use super::{Pool, pg};
 use crate::{
     payments::StoreError,
-    storage::{Inbox, Inboxed},
+    storage::{Inbox, Inboxed, Lease},
 };
 
 /// How long a handled update is kept, so that a late delivery of it again
@@ -22,6 +24,8 @@ use crate::{
 pub(super) const KEEP_DONE: &str = "1 day";
 
 pub(super) struct PgInbox {
+    /// Its own few connections: a claim, a renewal or a "done" never waits
+    /// behind the handlers' queries.
     pub pool: Pool,
     pub replica: String,
 }
@@ -30,14 +34,49 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
+fn split(leases: &[Lease]) -> (Vec<i64>, Vec<i64>) {
+    leases.iter().map(|l| (l.lane, l.fence)).unzip()
+}
+
+/// Lanes with updates waiting and no live lease, oldest waiting first,
+/// leased to `$1` unless another claimer's lease is alive by the time the
+/// upsert gets the row.
+const LEASE_LANES: &str = "
+WITH candidates AS (
+    SELECT i.lane FROM inbox i
+    WHERE i.done_at IS NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM inbox_lanes l WHERE l.lane = i.lane AND l.lease_until >= now())
+    GROUP BY i.lane
+    ORDER BY min(i.update_id)
+    LIMIT $3
+)
+INSERT INTO inbox_lanes AS l (lane, owner, lease_until, fence)
+SELECT lane, $1, now() + make_interval(secs => $2), nextval('inbox_fence') FROM candidates
+ON CONFLICT (lane) DO UPDATE
+    SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until, fence = EXCLUDED.fence
+    WHERE l.lease_until IS NULL OR l.lease_until < now()
+RETURNING l.lane, l.fence";
+
+/// Each leased lane's oldest unhandled update (a statement of its own, so
+/// it sees what the lanes' previous holders marked done meanwhile).
+const HEADS: &str = "
+UPDATE inbox SET claims = claims + 1
+WHERE update_id IN (
+    SELECT DISTINCT ON (lane) update_id FROM inbox
+    WHERE lane = ANY($1) AND done_at IS NULL
+    ORDER BY lane, update_id)
+  AND done_at IS NULL
+RETURNING update_id, lane, body, claims";
+
+const UNLEASE: &str = "
+UPDATE inbox_lanes l SET lease_until = NULL
+FROM unnest($1::BIGINT[], $2::BIGINT[]) AS t(lane, fence)
+WHERE l.lane = t.lane AND l.fence = t.fence";
+
 #[async_trait]
 impl Inbox for PgInbox {
-    async fn accept(
-        &self,
-        update_id: i64,
-        lane: Option<i64>,
-        body: &[u8],
-    ) -> Result<bool, StoreError> {
+    async fn accept(&self, update_id: i64, lane: i64, body: &[u8]) -> Result<bool, StoreError> {
         let client = self.pool.get().await.map_err(pg)?;
         let inserted = client
             .execute(
@@ -52,85 +91,100 @@ impl Inbox for PgInbox {
 
     async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<Inboxed>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let client = self.pool.get().await.map_err(pg)?;
-        let rows = client
-            .query(
-                "UPDATE inbox SET owner = $1, lease_until = now() + make_interval(secs => $2),
-                        claims = claims + 1
-                 WHERE update_id IN (
-                     SELECT i.update_id FROM inbox i
-                     WHERE i.done_at IS NULL
-                       AND (i.lease_until IS NULL OR i.lease_until < now())
-                       AND NOT EXISTS (
-                           SELECT 1 FROM inbox e
-                           WHERE e.lane = i.lane AND e.done_at IS NULL
-                             AND e.update_id < i.update_id)
-                     ORDER BY i.update_id
-                     LIMIT $3
-                     FOR UPDATE OF i SKIP LOCKED)
-                 RETURNING update_id, body, claims",
-                &[&&*self.replica, &secs(lease), &limit],
-            )
+        let mut client = self.pool.get().await.map_err(pg)?;
+        let tx = client.transaction().await.map_err(pg)?;
+        let leased: Vec<Lease> = tx
+            .query(LEASE_LANES, &[&&*self.replica, &secs(lease), &limit])
             .await
-            .map_err(pg)?;
-        let mut claimed: Vec<Inboxed> = rows
+            .map_err(pg)?
             .iter()
-            .map(|r| Inboxed {
-                update_id: r.get(0),
-                body: r.get(1),
-                claims: r.get(2),
+            .map(|r| Lease {
+                lane: r.get(0),
+                fence: r.get(1),
             })
             .collect();
+        if leased.is_empty() {
+            tx.commit().await.map_err(pg)?;
+            return Ok(Vec::new());
+        }
+        let lanes: Vec<i64> = leased.iter().map(|l| l.lane).collect();
+        let rows = tx.query(HEADS, &[&lanes]).await.map_err(pg)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let lane: i64 = r.get(1);
+            if let Some(lease) = leased.iter().find(|l| l.lane == lane) {
+                claimed.push(Inboxed {
+                    update_id: r.get(0),
+                    body: r.get(2),
+                    claims: r.get(3),
+                    lease: *lease,
+                });
+            }
+        }
+        // A lane whose last update was handled meanwhile: free again.
+        let empty: Vec<Lease> = leased
+            .iter()
+            .filter(|l| !claimed.iter().any(|c| c.lease.lane == l.lane))
+            .copied()
+            .collect();
+        if !empty.is_empty() {
+            let (lanes, fences) = split(&empty);
+            tx.execute(UNLEASE, &[&lanes, &fences]).await.map_err(pg)?;
+        }
+        tx.commit().await.map_err(pg)?;
         claimed.sort_by_key(|c| c.update_id);
         Ok(claimed)
     }
 
-    async fn renew(&self, update_ids: &[i64], lease: Duration) -> Result<(), StoreError> {
-        if update_ids.is_empty() {
-            return Ok(());
+    async fn renew(&self, leases: &[Lease], lease: Duration) -> Result<Vec<i64>, StoreError> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
         }
+        let (lanes, fences) = split(leases);
         let client = self.pool.get().await.map_err(pg)?;
-        client
-            .execute(
-                "UPDATE inbox SET lease_until = now() + make_interval(secs => $3)
-                 WHERE owner = $1 AND update_id = ANY($2) AND done_at IS NULL",
-                &[&&*self.replica, &update_ids, &secs(lease)],
+        let rows = client
+            .query(
+                "UPDATE inbox_lanes l SET lease_until = now() + make_interval(secs => $3)
+                 FROM unnest($1::BIGINT[], $2::BIGINT[]) AS t(lane, fence)
+                 WHERE l.lane = t.lane AND l.fence = t.fence
+                 RETURNING l.lane",
+                &[&lanes, &fences, &secs(lease)],
             )
             .await
             .map_err(pg)?;
-        Ok(())
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    async fn done(&self, update_id: i64) -> Result<bool, StoreError> {
+    async fn done(&self, update_id: i64, lease: Lease) -> Result<bool, StoreError> {
         let client = self.pool.get().await.map_err(pg)?;
         let marked = client
             .execute(
-                "UPDATE inbox SET done_at = now(), lease_until = NULL
-                 WHERE update_id = $1 AND owner = $2 AND done_at IS NULL",
-                &[&update_id, &&*self.replica],
+                "WITH released AS (
+                     UPDATE inbox_lanes SET lease_until = NULL
+                     WHERE lane = $2 AND fence = $3
+                     RETURNING lane)
+                 UPDATE inbox SET done_at = now()
+                 WHERE update_id = $1 AND lane = $2 AND done_at IS NULL
+                   AND EXISTS (SELECT 1 FROM released)",
+                &[&update_id, &lease.lane, &lease.fence],
             )
             .await
             .map_err(pg)?;
         Ok(marked == 1)
     }
 
-    async fn release(&self, update_ids: Option<&[i64]>) -> Result<u64, StoreError> {
+    async fn release(&self, leases: Option<&[Lease]>) -> Result<u64, StoreError> {
         let client = self.pool.get().await.map_err(pg)?;
-        let released = match update_ids {
-            Some(ids) => {
-                client
-                    .execute(
-                        "UPDATE inbox SET lease_until = NULL
-                         WHERE owner = $1 AND update_id = ANY($2) AND done_at IS NULL",
-                        &[&&*self.replica, &ids],
-                    )
-                    .await
+        let released = match leases {
+            Some(leases) => {
+                let (lanes, fences) = split(leases);
+                client.execute(UNLEASE, &[&lanes, &fences]).await
             }
             None => {
                 client
                     .execute(
-                        "UPDATE inbox SET lease_until = NULL
-                         WHERE owner = $1 AND done_at IS NULL AND lease_until IS NOT NULL",
+                        "UPDATE inbox_lanes SET lease_until = NULL
+                         WHERE owner = $1 AND lease_until IS NOT NULL",
                         &[&&*self.replica],
                     )
                     .await
@@ -151,16 +205,26 @@ impl Inbox for PgInbox {
 }
 
 impl PgInbox {
-    /// Forgets handled updates older than [`KEEP_DONE`].
+    /// Forgets handled updates older than [`KEEP_DONE`], and lanes idle for
+    /// an hour (a claim creates a lane's row again; fences never repeat).
     pub(super) async fn prune(&self) -> Result<u64, StoreError> {
         let client = self.pool.get().await.map_err(pg)?;
-        client
+        let updates = client
             .execute(
                 &format!("DELETE FROM inbox WHERE done_at < now() - interval '{KEEP_DONE}'"),
                 &[],
             )
             .await
-            .map_err(pg)
+            .map_err(pg)?;
+        let lanes = client
+            .execute(
+                "DELETE FROM inbox_lanes
+                 WHERE lease_until IS NULL OR lease_until < now() - interval '1 hour'",
+                &[],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(updates + lanes)
     }
 }
 
@@ -173,7 +237,7 @@ mod tests {
     };
 
     use crate::storage::{
-        Inbox,
+        Inbox, Inboxed, Lease,
         postgres::{open_as, throwaway},
     };
 
@@ -186,8 +250,16 @@ mod tests {
         Some((a.expect("an inbox"), b.expect("an inbox")))
     }
 
-    fn ids(claimed: &[crate::storage::Inboxed]) -> Vec<i64> {
+    fn ids(claimed: &[Inboxed]) -> Vec<i64> {
         claimed.iter().map(|c| c.update_id).collect()
+    }
+
+    fn lease_of(claimed: &[Inboxed], update_id: i64) -> Lease {
+        claimed
+            .iter()
+            .find(|c| c.update_id == update_id)
+            .map(|c| c.lease)
+            .expect("claimed")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,65 +268,93 @@ mod tests {
             return;
         };
         for (id, lane) in [(10, 1), (11, 2), (12, 1), (13, 1), (14, 2), (15, 3)] {
-            assert!(a.accept(id, Some(lane), b"{}").await.expect("accept"));
+            assert!(a.accept(id, lane, b"{}").await.expect("accept"));
         }
-        assert!(!b.accept(12, Some(1), b"{}").await.expect("again"));
+        assert!(!b.accept(12, 1, b"{}").await.expect("again"));
         assert_eq!(a.waiting().await.expect("waiting"), 6);
 
         // Each lane's oldest only, whoever asks.
         let first = a.claim(100, LEASE).await.expect("claim");
         assert_eq!(ids(&first), [10, 11, 15]);
         assert!(b.claim(100, LEASE).await.expect("claim").is_empty());
-        assert!(!b.done(10).await.expect("not b's"), "b holds no lease");
-
-        assert!(a.done(10).await.expect("done"));
-        assert!(!a.done(10).await.expect("done once"));
+        let ten = lease_of(&first, 10);
+        let forged = Lease {
+            fence: ten.fence + 1000,
+            ..ten
+        };
+        assert!(
+            !a.done(10, forged).await.expect("done"),
+            "not under another fence"
+        );
+        assert!(a.done(10, ten).await.expect("done"));
+        assert!(!a.done(10, ten).await.expect("done once"));
         let next = b.claim(100, LEASE).await.expect("claim");
         assert_eq!(ids(&next), [12], "lane 1 moves on; lane 2 is still held");
         assert_eq!(next[0].claims, 1);
         assert_eq!(a.waiting().await.expect("waiting"), 5);
     }
 
-    /// A replica that dies holding a lease: the lane waits until the lease
-    /// ends (by the database's clock), then another takes the update over;
-    /// the dead one's late "done" no longer counts.
+    /// An older update that arrives after a newer one of its chat was
+    /// taken waits for the lane: never two of one chat at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_update_arriving_late_waits_for_its_lane() {
+        let Some((a, b)) = inboxes("inbox late").await else {
+            return;
+        };
+        a.accept(1002, 5, b"{}").await.expect("accept");
+        let held = a.claim(10, LEASE).await.expect("claim");
+        assert_eq!(ids(&held), [1002]);
+        b.accept(1001, 5, b"{}").await.expect("accept");
+        assert!(b.claim(10, LEASE).await.expect("claim").is_empty());
+        assert!(a.done(1002, held[0].lease).await.expect("done"));
+        assert_eq!(ids(&b.claim(10, LEASE).await.expect("claim")), [1001]);
+    }
+
+    /// A replica that dies holding a lane: the lane waits until the lease
+    /// ends (by the database's clock), then another takes its update over;
+    /// the dead one's late renewal or "done" no longer counts.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_expired_lease_is_taken_over_and_a_restart_frees_its_own() {
         let Some((a, b)) = inboxes("inbox lease").await else {
             return;
         };
-        a.accept(1, Some(7), b"{}").await.expect("accept");
-        a.accept(2, Some(8), b"{}").await.expect("accept");
+        a.accept(1, 7, b"{}").await.expect("accept");
+        a.accept(2, 8, b"{}").await.expect("accept");
         let short = Duration::from_millis(700);
-        assert_eq!(ids(&a.claim(1, short).await.expect("claim")), [1]);
-        assert!(
-            b.claim(1, short)
-                .await
-                .expect("claim")
-                .iter()
-                .all(|c| c.update_id != 1)
-        );
+        let first = a.claim(1, short).await.expect("claim");
+        assert_eq!(ids(&first), [1]);
+        let rest = b.claim(10, LEASE).await.expect("claim");
+        assert_eq!(ids(&rest), [2]);
         tokio::time::sleep(Duration::from_millis(900)).await;
         let again = b.claim(10, LEASE).await.expect("claim");
-        let taken: Vec<_> = again.iter().filter(|c| c.update_id == 1).collect();
-        assert_eq!(taken.len(), 1, "{again:?}");
-        assert_eq!(taken[0].claims, 2);
-        assert!(!a.done(1).await.expect("done"), "a's lease is over");
-        assert!(b.done(1).await.expect("done"));
+        assert_eq!(ids(&again), [1]);
+        assert_eq!(again[0].claims, 2);
+        assert!(
+            a.renew(&[first[0].lease], LEASE)
+                .await
+                .expect("renew")
+                .is_empty()
+        );
+        assert!(
+            !a.done(1, first[0].lease).await.expect("done"),
+            "a's lease is over"
+        );
+        assert!(b.done(1, again[0].lease).await.expect("done"));
 
         // Renewed leases hold; a restart under the same name frees them.
-        a.accept(3, Some(9), b"{}").await.expect("accept");
-        assert_eq!(ids(&a.claim(1, short).await.expect("claim")), [3]);
-        a.renew(&[3], LEASE).await.expect("renew");
+        a.accept(3, 9, b"{}").await.expect("accept");
+        let held = a.claim(1, short).await.expect("claim");
+        assert_eq!(ids(&held), [3]);
+        assert_eq!(a.renew(&[held[0].lease], LEASE).await.expect("renew"), [9]);
         tokio::time::sleep(Duration::from_millis(900)).await;
         assert!(b.claim(10, LEASE).await.expect("claim").is_empty());
         assert_eq!(a.release(None).await.expect("release"), 1);
         assert_eq!(ids(&b.claim(10, LEASE).await.expect("claim")), [3]);
     }
 
-    /// Two replicas, 40 workers each, 400 updates over 25 chats: every
-    /// update handled exactly once, a chat never by two at once, each
-    /// chat's updates in order.
+    /// Two replicas, 40 workers each, 400 updates over 25 chats, each
+    /// delivered to both at once: every update handled exactly once, a
+    /// chat never by two at once, each chat's updates in order.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_replicas_handle_every_update_once_and_each_chat_in_order() {
         let Some((a, b)) = inboxes("inbox race").await else {
@@ -264,11 +364,10 @@ mod tests {
         const CHATS: i64 = 25;
         let mut accepting = tokio::task::JoinSet::new();
         for id in 0..UPDATES {
-            // Each update delivered to both replicas, at once.
             for inbox in [a.clone(), b.clone()] {
                 accepting.spawn(async move {
                     inbox
-                        .accept(id, Some(id % CHATS), format!("{id}").as_bytes())
+                        .accept(id, id % CHATS, format!("{id}").as_bytes())
                         .await
                 });
             }
@@ -297,6 +396,7 @@ mod tests {
                     idle = 0;
                     for c in claimed {
                         let lane = c.update_id % CHATS;
+                        assert_eq!(c.lease.lane, lane);
                         assert!(busy.lock().expect("lock").insert(lane), "chat {lane} twice");
                         tokio::task::yield_now().await;
                         handled
@@ -306,7 +406,7 @@ mod tests {
                             .or_default()
                             .push(c.update_id);
                         busy.lock().expect("lock").remove(&lane);
-                        assert!(inbox.done(c.update_id).await.expect("done"));
+                        assert!(inbox.done(c.update_id, c.lease).await.expect("done"));
                     }
                 }
             });

@@ -93,21 +93,25 @@ ALTER TABLE payments ADD COLUMN held_since TIMESTAMPTZ;
     ),
     (
         6,
-        "the inbox: every update Telegram delivered, kept before the webhook answers, handled under a lease",
+        "the inbox: every update Telegram delivered, kept before the webhook answers, handled a chat (lane) at a time under a lease",
         r#"
 CREATE TABLE inbox (
     update_id BIGINT PRIMARY KEY,
-    lane BIGINT,
+    lane BIGINT NOT NULL,
     body BYTEA NOT NULL,
     received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    owner TEXT,
-    lease_until TIMESTAMPTZ,
     claims INTEGER NOT NULL DEFAULT 0,
     done_at TIMESTAMPTZ
 );
-CREATE INDEX inbox_open ON inbox (update_id) WHERE done_at IS NULL;
 CREATE INDEX inbox_open_by_lane ON inbox (lane, update_id) WHERE done_at IS NULL;
 CREATE INDEX inbox_done ON inbox (done_at) WHERE done_at IS NOT NULL;
+CREATE SEQUENCE inbox_fence;
+CREATE TABLE inbox_lanes (
+    lane BIGINT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    lease_until TIMESTAMPTZ,
+    fence BIGINT NOT NULL
+);
 "#,
     ),
 ];

@@ -34,6 +34,9 @@ pub type Pool = deadpool_postgres::Pool;
 /// Connections per process: enough for the handlers' short transactions,
 /// well under PostgreSQL's default of 100 for several replicas.
 const POOL_SIZE: usize = 16;
+/// The inbox's own connections (claims, renewals, "done"), so leases
+/// never wait behind handlers.
+const INBOX_POOL_SIZE: usize = 4;
 /// How long a verb waits for a connection or an answer before it fails.
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -69,6 +72,10 @@ pub fn redacted(url: &str) -> String {
 /// A pool for `url` (`postgres://user:password@host:port/db?sslmode=…`).
 /// TLS with the web's root certificates when `sslmode` asks for it.
 pub fn pool(url: &str) -> Result<Pool, StoreError> {
+    sized_pool(url, POOL_SIZE)
+}
+
+fn sized_pool(url: &str, size: usize) -> Result<Pool, StoreError> {
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|_| StoreError::Backend("not a PostgreSQL connection URL".into()))?;
@@ -97,7 +104,7 @@ pub fn pool(url: &str) -> Result<Pool, StoreError> {
         }
     };
     Pool::builder(manager)
-        .max_size(POOL_SIZE)
+        .max_size(size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .wait_timeout(Some(WAIT))
         .create_timeout(Some(WAIT))
@@ -136,14 +143,15 @@ pub async fn open_as(url: &str, replica: &str) -> Result<Store, StoreError> {
     let ledger = replica_ledger(&pool, replica);
     // Alive from the start: another replica's sweep leaves our payments be.
     ledger.heartbeat().await?;
-    Ok(store_of(pool, ledger, replica))
+    let inbox = sized_pool(url, INBOX_POOL_SIZE)?;
+    Ok(store_of(pool, inbox, ledger, replica))
 }
 
 /// The store of this replica over `pool` (not migrated, not announced).
 pub fn store(pool: Pool) -> Store {
     let replica = replica_id();
     let ledger = replica_ledger(&pool, &replica);
-    store_of(pool, ledger, &replica)
+    store_of(pool.clone(), pool, ledger, &replica)
 }
 
 fn replica_ledger(pool: &Pool, replica: &str) -> Arc<ledger::PgLedger> {
@@ -153,9 +161,9 @@ fn replica_ledger(pool: &Pool, replica: &str) -> Arc<ledger::PgLedger> {
     })
 }
 
-fn store_of(pool: Pool, ledger: Arc<ledger::PgLedger>, replica: &str) -> Store {
+fn store_of(pool: Pool, inbox: Pool, ledger: Arc<ledger::PgLedger>, replica: &str) -> Store {
     let inbox = Arc::new(inbox::PgInbox {
-        pool: pool.clone(),
+        pool: inbox,
         replica: replica.into(),
     });
     let backend = Arc::new(PgBackend {

@@ -65,6 +65,49 @@ pub async fn prepopulate(h: &Harness, first: u64, n: u64, dialogues: u64) {
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
+/// `BENCH_REPLICAS` (default 1) `faturabot run` processes as replicas do
+/// on PostgreSQL: webhook mode, the fake POSTing round-robin to them,
+/// updates through the inbox. On sled: one process, long polling.
+pub async fn spawn_replicas(h: &Harness) -> Vec<Child> {
+    if h.database.is_none() {
+        return vec![spawn_bot(h)];
+    }
+    use teloxide::{payloads::SetWebhookSetters as _, prelude::Requester as _};
+    let url = "http://127.0.0.1:9/telegram";
+    h.tg.bot()
+        .set_webhook(url.parse().expect("url"))
+        .secret_token(common::WEBHOOK_SECRET.to_owned())
+        .await
+        .expect("setWebhook");
+    let mut targets = Vec::new();
+    let mut bots = Vec::new();
+    for n in 0..knob("BENCH_REPLICAS", 1) {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let extra = [
+            ("RUST_LOG", "warn".to_owned()),
+            (
+                "FATURABOT_SEND_RATE",
+                knob("BENCH_SEND_RATE", 30).to_string(),
+            ),
+            ("FATURABOT_BANK_TIMEOUT_SECS", "30".to_owned()),
+            ("FATURABOT_WEBHOOK_URL", url.to_owned()),
+            ("FATURABOT_WEBHOOK_LISTEN", addr.to_string()),
+            (
+                "FATURABOT_WEBHOOK_SECRET",
+                common::WEBHOOK_SECRET.to_owned(),
+            ),
+            ("FATURABOT_REPLICA_ID", format!("bench-{n}")),
+        ];
+        let log = h.dir.0.with_extension(format!("bench-{n}.log"));
+        bots.push(common::spawn_bot(h, &extra, &log));
+        targets.push(addr);
+    }
+    h.tg.deliver_to(targets);
+    bots
+}
+
 pub fn spawn_bot(h: &Harness) -> Child {
     let extra = [
         ("RUST_LOG", "warn".to_owned()),
@@ -204,7 +247,7 @@ async fn bench_pay() {
     h.wait = Duration::from_secs(120);
     let h = Arc::new(h);
     prepopulate(&h, 60_000, users, knob("BENCH_DIALOGUES", 0)).await;
-    let mut bot = spawn_bot(&h);
+    let mut bots = spawn_replicas(&h).await;
     let recorder = Recorder::start(&h);
     let ready = Arc::new(tokio::sync::Barrier::new(users as usize));
     let started = Instant::now();
@@ -239,8 +282,13 @@ async fn bench_pay() {
     let samples = recorder.take();
     let paid = h.sandbox.sandbox.calls("InvoicePayment");
     println!(
-        "bench_pay: {users} customers, bank latency {latency:?}, send rate {}/s",
-        knob("BENCH_SEND_RATE", 30)
+        "bench_pay: {users} customers, bank latency {latency:?}, send rate {}/s, {}",
+        knob("BENCH_SEND_RATE", 30),
+        if h.database.is_some() {
+            format!("{} replica(s), webhook and inbox", bots.len())
+        } else {
+            "long polling".to_owned()
+        }
     );
     println!(
         "  all paid in {:.1} s; {:.0} updates/s; update → first reply: {}",
@@ -249,13 +297,17 @@ async fn bench_pay() {
         percentiles(&samples)
     );
     println!(
-        "  InvoicePayment calls {paid} (exactly one each: {}); bank calls per payment {:.2}; bot peak RSS {:.1} MiB",
+        "  InvoicePayment calls {paid} (exactly one each: {}); bank calls per payment {:.2}; peak RSS per process {:?} MiB",
         paid as u64 == users,
         bank_calls(&h) as f64 / users as f64,
-        peak_rss_mib(&bot)
+        bots.iter()
+            .map(|b| (peak_rss_mib(b) * 10.0).round() / 10.0)
+            .collect::<Vec<_>>()
     );
-    let _ = bot.kill();
-    let _ = bot.wait();
+    for bot in &mut bots {
+        let _ = bot.kill();
+        let _ = bot.wait();
+    }
     assert_eq!(paid as u64, users, "each customer paid exactly once");
 }
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use tokio::sync::{Notify, watch};
 
+pub(crate) use relay::RELEASE_WITHIN;
 pub use relay::{LEASE, Relay};
 
 use crate::{
@@ -40,10 +41,7 @@ pub(super) async fn start(
         wake: wake.clone(),
         metrics: app.metrics.clone(),
     });
-    let path = match webhook.url.path() {
-        "" => "/",
-        p => p,
-    };
+    let path = webhook.url.path();
     let router = webhook::router(path, intake);
     let tcp = tokio::net::TcpListener::bind(webhook.listen)
         .await
