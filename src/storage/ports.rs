@@ -102,7 +102,7 @@ pub trait Inbox: Send + Sync {
     /// first, for `lease`; returns each one's oldest unhandled update.
     async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<Inboxed>, StoreError>;
     /// Extends `leases` by `lease` from now; returns the lanes still held
-    /// (a lease taken over is gone for good).
+    /// (a lease taken over, or given up by a "done", is gone for good).
     async fn renew(&self, leases: &[Lease], lease: Duration) -> Result<Vec<i64>, StoreError>;
     /// The update is handled and its lane free again. `false` when the
     /// lease was taken over meanwhile (its new holder handles it again).

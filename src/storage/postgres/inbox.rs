@@ -24,9 +24,11 @@ use crate::{
 pub(super) const KEEP_DONE: &str = "1 day";
 
 pub(super) struct PgInbox {
-    /// Its own few connections: a claim, a renewal or a "done" never waits
-    /// behind the handlers' queries.
+    /// The webhook's inserts share the handlers' connections.
     pub pool: Pool,
+    /// A few of its own for the leases (claim, renewal, "done"), so that
+    /// they never wait behind handlers or a burst of deliveries.
+    pub leases: Pool,
     pub replica: String,
 }
 
@@ -91,7 +93,7 @@ impl Inbox for PgInbox {
 
     async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<Inboxed>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut client = self.pool.get().await.map_err(pg)?;
+        let mut client = self.leases.get().await.map_err(pg)?;
         let tx = client.transaction().await.map_err(pg)?;
         let leased: Vec<Lease> = tx
             .query(LEASE_LANES, &[&&*self.replica, &secs(lease), &limit])
@@ -141,12 +143,13 @@ impl Inbox for PgInbox {
             return Ok(Vec::new());
         }
         let (lanes, fences) = split(leases);
-        let client = self.pool.get().await.map_err(pg)?;
+        let client = self.leases.get().await.map_err(pg)?;
         let rows = client
             .query(
                 "UPDATE inbox_lanes l SET lease_until = now() + make_interval(secs => $3)
                  FROM unnest($1::BIGINT[], $2::BIGINT[]) AS t(lane, fence)
                  WHERE l.lane = t.lane AND l.fence = t.fence
+                   AND l.lease_until IS NOT NULL
                  RETURNING l.lane",
                 &[&lanes, &fences, &secs(lease)],
             )
@@ -156,7 +159,7 @@ impl Inbox for PgInbox {
     }
 
     async fn done(&self, update_id: i64, lease: Lease) -> Result<bool, StoreError> {
-        let client = self.pool.get().await.map_err(pg)?;
+        let client = self.leases.get().await.map_err(pg)?;
         let marked = client
             .execute(
                 "WITH released AS (
@@ -174,7 +177,7 @@ impl Inbox for PgInbox {
     }
 
     async fn release(&self, leases: Option<&[Lease]>) -> Result<u64, StoreError> {
-        let client = self.pool.get().await.map_err(pg)?;
+        let client = self.leases.get().await.map_err(pg)?;
         let released = match leases {
             Some(leases) => {
                 let (lanes, fences) = split(leases);

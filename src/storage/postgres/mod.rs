@@ -34,8 +34,8 @@ pub type Pool = deadpool_postgres::Pool;
 /// Connections per process: enough for the handlers' short transactions,
 /// well under PostgreSQL's default of 100 for several replicas.
 const POOL_SIZE: usize = 16;
-/// The inbox's own connections (claims, renewals, "done"), so leases
-/// never wait behind handlers.
+/// The inbox's own connections for its leases (claims, renewals, "done"),
+/// so that they never wait behind handlers.
 const INBOX_POOL_SIZE: usize = 4;
 /// How long a verb waits for a connection or an answer before it fails.
 const WAIT: Duration = Duration::from_secs(10);
@@ -163,7 +163,8 @@ fn replica_ledger(pool: &Pool, replica: &str) -> Arc<ledger::PgLedger> {
 
 fn store_of(pool: Pool, inbox: Pool, ledger: Arc<ledger::PgLedger>, replica: &str) -> Store {
     let inbox = Arc::new(inbox::PgInbox {
-        pool: inbox,
+        pool: pool.clone(),
+        leases: inbox,
         replica: replica.into(),
     });
     let backend = Arc::new(PgBackend {

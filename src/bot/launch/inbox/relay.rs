@@ -110,7 +110,13 @@ impl Relay {
             match tokio::time::timeout(RENEW_WITHIN, self.inbox.renew(&held, LEASE)).await {
                 Ok(Ok(kept)) if kept.len() == held.len() => {}
                 Ok(Ok(kept)) => {
-                    for lost in held.iter().filter(|l| !kept.contains(&l.lane)) {
+                    // Finished meanwhile is not lost: only what is still
+                    // handled under the lease that was renewed.
+                    let still: Vec<Lease> = self.held();
+                    let lost = held
+                        .iter()
+                        .filter(|l| !kept.contains(&l.lane) && still.contains(l));
+                    for lost in lost {
                         tracing::warn!(
                             lane = lost.lane,
                             "lease taken over while handling: another replica handles that update again"
