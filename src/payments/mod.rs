@@ -4,7 +4,8 @@
 //! - [`state`]: [`PaymentState`] and its rules (receipt, unsettled,
 //!   cancellable, settle, abandoned).
 //! - [`record`]: what the ledger keeps: [`PaymentRecord`], [`AuditEntry`].
-//! - [`customer`]: [`UserRecord`] (linked accounts) and [`Invite`].
+//! - [`customer`]: [`UserRecord`] (linked accounts), [`Invite`] and the
+//!   [`InviteKey`] a backend stores in place of its token.
 //! - [`ports`]: the traits storage and the bank implement.
 //! - `pay`, `cancel`, `settle`: the flows of [`Payments`], each returning a
 //!   typed outcome; `attempt`: the claim → call → classify → record
@@ -29,7 +30,7 @@ mod tests;
 use std::sync::Arc;
 
 pub use cancel::CancelOutcome;
-pub use customer::{INVITE_TTL_HOURS, Invite, UserRecord};
+pub use customer::{INVITE_TTL_HOURS, Invite, InviteKey, UserRecord};
 pub use ids::{PaymentIntent, TelegramUserId, TransactionId};
 pub use pay::{PayOrder, PayOutcome};
 pub use ports::{Bank, InviteError, Invites, Ledger, Settled, StoreError, Users};

@@ -138,7 +138,8 @@ pub enum InviteError {
     Store(#[from] StoreError),
 }
 
-/// One-time, expiring invite tokens.
+/// One-time, expiring invite tokens. A backend stores a token's
+/// [`InviteKey`](super::InviteKey), never the token.
 #[async_trait]
 pub trait Invites: Send + Sync {
     /// A fresh token for `account`, durable.

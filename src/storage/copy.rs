@@ -49,6 +49,8 @@ pub async fn from_sled(dir: &Path, url: &str) -> Result<Copied, StoreError> {
             None => unreadable(&mut copied, "user", &"not JSON"),
         }
     }
+    // Keys already (sled re-keys clear tokens when it opens): copied as
+    // they are, so the tokens handed out redeem on PostgreSQL too.
     for entry in tree("invites")?.iter() {
         let (key, value) = entry?;
         let token = String::from_utf8_lossy(&key).into_owned();
@@ -199,8 +201,10 @@ mod tests {
     use crate::{
         bot::State,
         i18n::Lang,
-        payments::{Answer, AuditAction, PaymentState, TelegramUserId, TransactionId},
-        storage::{Store, fixtures},
+        payments::{
+            Answer, AuditAction, Invite, InviteKey, PaymentState, TelegramUserId, TransactionId,
+        },
+        storage::fixtures,
     };
 
     /// A single node's data arrives whole in PostgreSQL, and a second run
@@ -214,8 +218,15 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let at = Utc::now();
         let user = TelegramUserId(41);
-        {
-            let sled = Store::open(&dir).expect("sled");
+        // One invite as a version before keys stored it: its token in clear.
+        let clear_token = uuid::Uuid::new_v4().simple().to_string();
+        let open_token = {
+            let parts = SledParts::open(&dir).expect("sled");
+            let clear = Invite::new(fixtures::account(359), TelegramUserId(9), at);
+            let clear = serde_json::to_vec(&clear).expect("json");
+            let tree = parts.db.open_tree("invites").expect("tree");
+            tree.insert(clear_token.as_bytes(), clear).expect("clear");
+            let sled = parts.store();
             let token = sled
                 .invites
                 .create(fixtures::account(357), TelegramUserId(9), at);
@@ -224,7 +235,8 @@ mod tests {
                 .redeem(&token, user, Lang::En, at)
                 .await
                 .expect("linked");
-            sled.invites
+            let open = sled
+                .invites
                 .create(fixtures::account(358), TelegramUserId(9), at)
                 .await
                 .expect("invite");
@@ -252,7 +264,8 @@ mod tests {
                 .expect("dialogue");
             sled.menus.replace(41, 5).await;
             sled.flush().await.expect("flush");
-        }
+            open
+        };
         // sled lets its lock go once its threads do.
         let mut copied = None;
         for _ in 0..50 {
@@ -267,7 +280,7 @@ mod tests {
         let copied = copied.expect("copied");
         let expected = Copied {
             users: 1,
-            invites: 1,
+            invites: 2,
             payments: 1,
             audit: 1,
             dialogues: 1,
@@ -294,9 +307,29 @@ mod tests {
         let again = from_sled(&dir, &url).await.expect("again");
         assert_eq!(
             (again.users, again.payments, again.audit, again.kept),
-            (0, 0, 0, 5)
+            (0, 0, 0, 6)
         );
         assert_eq!(pg.ledger.audit_since(at, 10).await.expect("audit").len(), 1);
+
+        // The invites still open redeem with the tokens handed out.
+        let client = postgres::pool(&url).expect("pool");
+        let client = client.get().await.expect("client");
+        let rows = client.query("SELECT token FROM invites ORDER BY token", &[]);
+        let stored: Vec<String> = rows
+            .await
+            .expect("invites")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut keys = [InviteKey::of(&open_token), InviteKey::of(&clear_token)];
+        keys.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let keys = keys.map(|k| k.as_str().to_owned());
+        assert_eq!(stored, keys, "hashed once");
+        for (token, suffix) in [(&open_token, 358), (&clear_token, 359)] {
+            let linked = pg.invites.redeem(token, TelegramUserId(42), Lang::Tr, at);
+            let linked = linked.await.expect("redeemed");
+            assert_eq!(linked.account, fixtures::account(suffix));
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -7,6 +7,7 @@
 //! rolling deploy. What it writes is covered too: the invoice key is
 //! generated from the record, and a payment without an owner (written by a
 //! version before the heartbeat) is swept only once it is a minute old.
+//! The one exception is 7, which re-keys invites (see there).
 
 use super::{Pool, pg};
 use crate::payments::StoreError;
@@ -114,6 +115,19 @@ CREATE TABLE inbox_lanes (
 );
 "#,
     ),
+    // Rewrites rows, so a rolling deploy is not seamless here: an older
+    // replica cannot redeem an invite stored hashed, and a newer one cannot
+    // redeem one an older replica still stores in clear. Acceptable: an
+    // invite lives a day and the agent can issue another. The filter leaves
+    // keys as they are, so running it again changes nothing.
+    (
+        7,
+        "invite tokens stored as their SHA-256, never in clear",
+        r#"
+UPDATE invites SET token = encode(sha256(convert_to(token, 'UTF8')), 'hex')
+    WHERE token !~ '^[0-9a-f]{64}$';
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.
@@ -121,6 +135,11 @@ const LOCK: i64 = 0x6661_7475_7261;
 
 /// Applies what is missing; returns the versions applied now.
 pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, StoreError> {
+    migrate_to(pool, i32::MAX).await
+}
+
+/// [`migrate`], up to version `last` (tests build older schemas with it).
+async fn migrate_to(pool: &Pool, last: i32) -> Result<Vec<i32>, StoreError> {
     let mut client = pool.get().await.map_err(pg)?;
     let tx = client.transaction().await.map_err(pg)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
@@ -144,7 +163,7 @@ pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, StoreError> {
         .collect();
     let mut applied = Vec::new();
     for (version, description, sql) in MIGRATIONS {
-        if done.contains(version) {
+        if done.contains(version) || *version > last {
             continue;
         }
         tx.batch_execute(sql).await.map_err(pg)?;
@@ -158,4 +177,56 @@ pub async fn migrate(pool: &Pool) -> Result<Vec<i32>, StoreError> {
     }
     tx.commit().await.map_err(pg)?;
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::{
+        i18n::Lang,
+        payments::{Invite, InviteKey, TelegramUserId},
+        storage::{fixtures, postgres},
+    };
+
+    /// An invite stored in clear before 7 is re-keyed by it and still
+    /// redeems with the token the agent handed out; a second run is a no-op.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn clear_invites_are_hashed_and_still_redeem() {
+        let Some(url) = postgres::throwaway::database("migration 7").await else {
+            return;
+        };
+        let pool = postgres::pool(&url).expect("pool");
+        assert_eq!(
+            migrate_to(&pool, 6).await.expect("to 6"),
+            [1, 2, 3, 4, 5, 6]
+        );
+        let now = Utc::now();
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let invite = Invite::new(fixtures::account(357), TelegramUserId(9), now);
+        let json = serde_json::to_string(&invite).expect("json");
+        let client = pool.get().await.expect("client");
+        let insert = "INSERT INTO invites (token, invite) VALUES ($1, $2::text::jsonb)";
+        client
+            .execute(insert, &[&token, &json])
+            .await
+            .expect("clear row");
+
+        assert_eq!(migrate(&pool).await.expect("to 7"), [7]);
+        let rows = client
+            .query("SELECT token FROM invites", &[])
+            .await
+            .expect("rows");
+        let keys: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        assert_eq!(keys, [InviteKey::of(&token).as_str()]);
+        assert!(migrate(&pool).await.expect("again").is_empty());
+
+        let store = postgres::open(&url).await.expect("store");
+        let user = TelegramUserId(41);
+        let linked = store.invites.redeem(&token, user, Lang::Tr, now).await;
+        assert_eq!(linked.expect("redeemed").account, fixtures::account(357));
+        let again = store.invites.redeem(&token, user, Lang::Tr, now).await;
+        assert!(again.is_err(), "once");
+    }
 }

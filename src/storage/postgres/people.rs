@@ -1,5 +1,6 @@
 //! Users and invites. JSON goes in and out as text: amounts and the like
-//! keep their exact digits.
+//! keep their exact digits. An invite's row is keyed by its [`InviteKey`],
+//! never the token.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,7 +10,9 @@ use super::{Pool, pg};
 use crate::{
     bank::Account,
     i18n::Lang,
-    payments::{Invite, InviteError, Invites, StoreError, TelegramUserId, UserRecord, Users},
+    payments::{
+        Invite, InviteError, InviteKey, Invites, StoreError, TelegramUserId, UserRecord, Users,
+    },
 };
 
 fn id(user: TelegramUserId) -> Result<i64, StoreError> {
@@ -98,13 +101,13 @@ impl Invites for PgInvites {
         agent: TelegramUserId,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
-        let token = uuid::Uuid::new_v4().simple().to_string();
+        let (token, key) = InviteKey::issue();
         let json = serde_json::to_string(&Invite::new(account, agent, now))?;
         let client = self.pool.get().await.map_err(pg)?;
         client
             .execute(
                 "INSERT INTO invites (token, invite) VALUES ($1, $2::text::jsonb)",
-                &[&token, &json],
+                &[&key.as_str(), &json],
             )
             .await
             .map_err(pg)?;
@@ -119,13 +122,14 @@ impl Invites for PgInvites {
         now: DateTime<Utc>,
     ) -> Result<Invite, InviteError> {
         let user = id(user)?;
+        let key = InviteKey::of(token);
         let mut client = self.pool.get().await.map_err(pg)?;
         let tx = client.transaction().await.map_err(pg)?;
         // The DELETE is the use: of two users racing, one finds the row.
         let row = tx
             .query_opt(
                 "DELETE FROM invites WHERE token = $1 RETURNING invite::text",
-                &[&token],
+                &[&key.as_str()],
             )
             .await
             .map_err(pg)?;
@@ -145,5 +149,57 @@ impl Invites for PgInvites {
         write_user(&tx, user, &record).await?;
         tx.commit().await.map_err(pg)?;
         Ok(invite)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use crate::{
+        i18n::Lang,
+        payments::TelegramUserId,
+        storage::{fixtures, postgres},
+    };
+
+    /// The table holds keys: no row, key or value, contains a token.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_token_is_stored() {
+        let Some(url) = postgres::throwaway::database("invites hashed").await else {
+            return;
+        };
+        let store = postgres::open(&url).await.expect("store");
+        let now = Utc::now();
+        let mut tokens = Vec::new();
+        for n in 0..5 {
+            let created = store
+                .invites
+                .create(fixtures::account(n), TelegramUserId(9), now);
+            tokens.push(created.await.expect("invite"));
+        }
+        let client = postgres::pool(&url)
+            .expect("pool")
+            .get()
+            .await
+            .expect("client");
+        let rows = client
+            .query("SELECT token, invite::text FROM invites", &[])
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), tokens.len());
+        for row in &rows {
+            let stored = format!("{} {}", row.get::<_, &str>(0), row.get::<_, &str>(1));
+            for token in &tokens {
+                assert!(!stored.contains(token.as_str()), "{stored}");
+            }
+        }
+        let linked = store
+            .invites
+            .redeem(&tokens[0], TelegramUserId(1), Lang::En, now);
+        assert!(linked.await.is_ok());
+        // What a copy of the table shows is no token.
+        let key: String = rows[1].get(0);
+        let stolen = store.invites.redeem(&key, TelegramUserId(2), Lang::En, now);
+        assert!(stolen.await.is_err());
     }
 }

@@ -75,7 +75,7 @@ impl SledParts {
         let flusher = Flusher::new(db.clone());
         let users = SledUsers::new(db.open_tree("users")?, flusher.clone());
         Ok(SledParts {
-            invites: SledInvites::new(db.open_tree("invites")?, users.clone(), flusher.clone()),
+            invites: SledInvites::new(db.open_tree("invites")?, users.clone(), flusher.clone())?,
             users,
             menus: SledMenus::new(db.open_tree("menus")?),
             ledger: SledLedger::new(&db, flusher.clone())?,
