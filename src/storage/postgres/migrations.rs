@@ -110,6 +110,17 @@ CREATE INDEX inbox_open_by_lane ON inbox (lane, update_id) WHERE done_at IS NULL
 CREATE INDEX inbox_done ON inbox (done_at) WHERE done_at IS NOT NULL;
 "#,
     ),
+    (
+        8,
+        "payment PINs (argon2id hashes and locks) per Telegram user; users found by customer number",
+        r#"
+CREATE TABLE pins (
+    user_id BIGINT PRIMARY KEY,
+    record JSONB NOT NULL
+);
+CREATE INDEX users_by_account ON users USING GIN ((record->'accounts') jsonb_path_ops);
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.
