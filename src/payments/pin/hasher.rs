@@ -70,9 +70,11 @@ struct Inner {
     /// The argon2 memory of slots not in use, for the next hash.
     memory: Mutex<Vec<Vec<Block>>>,
     random: SystemRandom,
-    /// Hashes running now, and the most there ever were (tests, metrics).
+    /// Hashes running now, the most there ever were, and how many ran
+    /// (tests, metrics).
     running: AtomicUsize,
     peak: AtomicUsize,
+    done: AtomicUsize,
 }
 
 impl PinHasher {
@@ -95,6 +97,7 @@ impl PinHasher {
                 random: SystemRandom::new(),
                 running: AtomicUsize::new(0),
                 peak: AtomicUsize::new(0),
+                done: AtomicUsize::new(0),
             }),
         }
     }
@@ -114,6 +117,11 @@ impl PinHasher {
     /// The most hashes that ever ran at once.
     pub fn peak(&self) -> usize {
         self.inner.peak.load(Ordering::SeqCst)
+    }
+
+    /// How many hashes ran (checks and new PINs).
+    pub fn hashes(&self) -> usize {
+        self.inner.done.load(Ordering::SeqCst)
     }
 
     /// The argon2 memories kept for the next hash.
@@ -194,6 +202,7 @@ impl PinHasher {
             let result = work(&inner, &mut memory);
             inner.give_back(memory);
             inner.running.fetch_sub(1, Ordering::SeqCst);
+            inner.done.fetch_add(1, Ordering::SeqCst);
             result
         })
         .await

@@ -70,3 +70,34 @@ impl Pins for PgPins {
         Ok(before)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::storage::{fixtures, postgres};
+
+    /// No table holds the PIN's digits: only the hash is stored.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_pin_is_stored_in_clear() {
+        let Some(url) = postgres::throwaway::database("PINs in clear").await else {
+            return;
+        };
+        let store = postgres::open(&url).await.expect("store");
+        let digits = fixtures::pin_typed(&store).await;
+        let client = postgres::pool(&url).expect("pool");
+        let client = client.get().await.expect("client");
+        let tables = ["users", "pins", "audit", "payments", "dialogues"];
+        for table in tables {
+            let sql = format!("SELECT t::text FROM {table} t");
+            for row in client.query(&sql, &[]).await.expect("scan") {
+                let text: &str = row.get(0);
+                assert!(!text.contains(digits), "in {table}: {text}");
+            }
+        }
+        let row = client
+            .query_one("SELECT record->>'hash' FROM pins", &[])
+            .await
+            .expect("one record");
+        let hash: &str = row.get(0);
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+    }
+}

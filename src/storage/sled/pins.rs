@@ -62,3 +62,35 @@ impl Pins for SledPins {
         Ok(before)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::storage::{fixtures, sled::SledParts};
+
+    /// No tree holds the PIN's digits: only the hash is stored.
+    #[tokio::test]
+    async fn no_pin_is_stored_in_clear() {
+        let parts = SledParts::temporary().expect("store");
+        let (db, tree) = (parts.db.clone(), parts.pins.tree.clone());
+        let store = parts.store();
+        let digits = fixtures::pin_typed(&store).await;
+        assert_eq!(tree.len(), 1, "one user's record");
+        for name in db.tree_names() {
+            let tree = db.open_tree(&name).expect("tree");
+            for entry in tree.iter() {
+                let (key, value) = entry.expect("entry");
+                for bytes in [key.as_ref(), value.as_ref()] {
+                    let text = String::from_utf8_lossy(bytes);
+                    assert!(
+                        !text.contains(digits),
+                        "in {:?}",
+                        String::from_utf8_lossy(&name)
+                    );
+                }
+            }
+        }
+        let stored = String::from_utf8_lossy(&tree.iter().next().expect("one").expect("read").1)
+            .into_owned();
+        assert!(stored.contains("$argon2id$"), "{stored}");
+    }
+}
