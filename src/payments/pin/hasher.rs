@@ -23,10 +23,11 @@ use tokio::sync::Semaphore;
 use super::Pin;
 use crate::payments::StoreError;
 
-/// Memory per hash, KiB. With [`T_COST`] and one lane, a hash took
-/// 45–57 ms in a release build on this 2-core machine (other builds
-/// running beside it), 12 MiB of memory: OWASP's memory-for-passes trade
-/// (m = 12 MiB, t = 3 is its floor) with more passes to reach ~50 ms.
+/// Memory per hash, KiB. With [`T_COST`] and one lane, a hash takes
+/// 45–54 ms in a release build on this 2-core machine (the fastest of 15
+/// runs, other builds running beside it; 80–90 ms in the tests' build):
+/// OWASP's memory-for-passes trade (its floor is m = 12 MiB, t = 3), with
+/// more passes to reach ~50 ms.
 pub const M_COST_KIB: u32 = 12 * 1024;
 /// Passes over the memory.
 pub const T_COST: u32 = 10;
