@@ -1,6 +1,6 @@
 //! In-memory stand-ins for the core's unit tests: a ledger that keeps the
-//! ports' atomicity with one lock, invites, and a scripted bank that counts
-//! its calls.
+//! ports' atomicity with one lock, invites, users, PINs, and a scripted
+//! bank that counts its calls.
 
 use std::{
     collections::{BTreeMap, VecDeque},
@@ -233,6 +233,68 @@ impl Invites for MemoryInvites {
             Some(i) if i.expired_at(now) => Err(InviteError::Expired),
             Some(i) => Ok(i),
         }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct MemoryUsers {
+    pub records: Mutex<BTreeMap<TelegramUserId, UserRecord>>,
+}
+
+impl MemoryUsers {
+    /// `user` has `account` linked.
+    pub fn link(&self, user: TelegramUserId, account: &Account) {
+        let mut all = self.records.lock().expect("lock");
+        all.entry(user).or_default().link(account, Lang::Tr);
+    }
+}
+
+#[async_trait]
+impl Users for MemoryUsers {
+    async fn get(&self, user: TelegramUserId) -> Result<UserRecord, StoreError> {
+        let all = self.records.lock().expect("lock");
+        Ok(all.get(&user).cloned().unwrap_or_default())
+    }
+
+    async fn set_lang(&self, user: TelegramUserId, lang: Lang) -> Result<(), StoreError> {
+        let mut all = self.records.lock().expect("lock");
+        all.entry(user).or_default().lang = Some(lang);
+        Ok(())
+    }
+
+    async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError> {
+        let all = self.records.lock().expect("lock");
+        Ok(all
+            .iter()
+            .filter(|(_, r)| r.accounts.iter().any(|a| a.customer_no == customer_no))
+            .map(|(u, _)| *u)
+            .collect())
+    }
+}
+
+/// PINs under one lock.
+#[derive(Default)]
+pub(crate) struct MemoryPins {
+    pub records: Mutex<BTreeMap<TelegramUserId, PinRecord>>,
+}
+
+#[async_trait]
+impl Pins for MemoryPins {
+    async fn get(&self, user: TelegramUserId) -> Result<PinRecord, StoreError> {
+        let all = self.records.lock().expect("lock");
+        Ok(all.get(&user).cloned().unwrap_or_default())
+    }
+
+    async fn update(
+        &self,
+        user: TelegramUserId,
+        change: PinChange,
+    ) -> Result<PinRecord, StoreError> {
+        let mut all = self.records.lock().expect("lock");
+        let record = all.entry(user).or_default();
+        let before = record.clone();
+        *record = before.apply(&change).0;
+        Ok(before)
     }
 }
 

@@ -7,6 +7,9 @@
 //! - [`customer`]: [`UserRecord`] (linked accounts), [`Invite`] and the
 //!   [`InviteKey`] a backend stores in place of its token.
 //! - [`ports`]: the traits storage and the bank implement.
+//! - [`pin`]: the payment PIN ([`Pin`]), its stored hash and lock
+//!   ([`PinRecord`]), the hasher, and the flows `check_pin`, `choose_pin`,
+//!   `change_pin`, `reset_pins`.
 //! - `pay`, `cancel`, `settle`: the flows of [`Payments`], each returning a
 //!   typed outcome; `attempt`: the claim → call → classify → record
 //!   sequence payment and cancellation share.
@@ -20,6 +23,7 @@ pub mod customer;
 pub(crate) mod double;
 pub mod ids;
 mod pay;
+pub mod pin;
 pub mod ports;
 pub mod record;
 mod settle;
@@ -33,7 +37,11 @@ pub use cancel::CancelOutcome;
 pub use customer::{INVITE_TTL_HOURS, Invite, InviteKey, UserRecord};
 pub use ids::{PaymentIntent, TelegramUserId, TransactionId};
 pub use pay::{PayOrder, PayOutcome};
-pub use ports::{Bank, InviteError, Invites, Ledger, Settled, StoreError, Users};
+pub use pin::{
+    Changed, Chosen, Pin, PinChange, PinCheck, PinError, PinHasher, PinProblem, PinRecord,
+    PinStatus,
+};
+pub use ports::{Bank, InviteError, Invites, Ledger, Pins, Settled, StoreError, Users};
 pub use record::{Answer, AuditAction, AuditEntry, Begin, PaymentRecord, StateChange};
 pub use state::{Finding, NotCancellable, PaymentState};
 
@@ -44,6 +52,11 @@ use crate::clock::Clock;
 pub struct Payments {
     pub ledger: Arc<dyn Ledger>,
     pub invites: Arc<dyn Invites>,
+    /// Linked accounts: whose PINs `/resetpin` clears, which customer
+    /// numbers a PIN may not end.
+    pub users: Arc<dyn Users>,
+    pub pins: Arc<dyn Pins>,
+    pub pin_hasher: PinHasher,
     pub bank: Arc<dyn Bank>,
     pub clock: Clock,
 }

@@ -6,14 +6,16 @@
 //! Exactly-once rests on these verbs being atomic in the database:
 //! [`Ledger::begin`] inserts only if absent and the invoice is not held, [`Ledger::claim_cancel`],
 //! [`Ledger::complete`] and [`Ledger::settle`] are compare-and-swaps on the
-//! stored state, [`Invites::redeem`] uses a token up with the linking.
+//! stored state, [`Invites::redeem`] uses a token up with the linking,
+//! [`Pins::update`] is a read-modify-write under the row's lock (or a
+//! compare-and-swap).
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     Answer, AuditEntry, Begin, Finding, Invite, PaymentIntent, PaymentRecord, PaymentState,
-    TelegramUserId, TransactionId, UserRecord,
+    PinChange, PinRecord, TelegramUserId, TransactionId, UserRecord,
 };
 use crate::{
     bank::{Account, BankClient, BankError, CancelRequest, PaymentRequest, RequestId, SessionId},
@@ -126,6 +128,29 @@ pub trait Users: Send + Sync {
     /// Atomic per user, durable. A stored record that does not decode is an
     /// error and stays as it is: overwriting it would lose the accounts.
     async fn set_lang(&self, user: TelegramUserId, lang: Lang) -> Result<(), StoreError>;
+
+    /// The Telegram users with an account of bank customer `customer_no`
+    /// linked, in id order. Records that do not decode are left out.
+    async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError>;
+}
+
+/// Each Telegram user's PIN hash and lock.
+#[async_trait]
+pub trait Pins: Send + Sync {
+    /// A user never seen reads as the default (no PIN, no lock). One that
+    /// does not decode is an error: payments stay refused rather than
+    /// unlocked.
+    async fn get(&self, user: TelegramUserId) -> Result<PinRecord, StoreError>;
+
+    /// Applies `change` ([`PinRecord::apply`]) to the user's record in one
+    /// atomic step, durably, and returns the record as it was before: so
+    /// of many changes at once, each sees the one before it and counts
+    /// once. A stored record that does not decode is an error and stays.
+    async fn update(
+        &self,
+        user: TelegramUserId,
+        change: PinChange,
+    ) -> Result<PinRecord, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -152,6 +152,13 @@ pub enum AuditAction {
     CancelFailed,
     CancelUnknown,
     Settle,
+    /// Three wrong PINs in a row: payments locked for 15 minutes. The
+    /// "agent" is the customer.
+    PinLocked,
+    /// Six wrong PINs in a row: payments locked until `/resetpin`.
+    PinLockedUntilReset,
+    /// An agent's `/resetpin`.
+    PinReset,
     /// Written by a later version: kept, not shown.
     #[serde(other)]
     Other,
@@ -166,6 +173,9 @@ impl AuditAction {
             AuditAction::CancelFailed => "cancel_failed",
             AuditAction::CancelUnknown => "cancel_unknown",
             AuditAction::Settle => "settle",
+            AuditAction::PinLocked => "pin_locked",
+            AuditAction::PinLockedUntilReset => "pin_locked_until_reset",
+            AuditAction::PinReset => "pin_reset",
             AuditAction::Other => "other",
         }
     }
@@ -191,12 +201,25 @@ mod tests {
         let json =
             serde_json::to_string(&[AuditAction::Invite, AuditAction::CancelFailed]).expect("json");
         assert_eq!(json, r#"["invite","cancel_failed"]"#);
+        let json = serde_json::to_string(&[
+            AuditAction::PinLocked,
+            AuditAction::PinLockedUntilReset,
+            AuditAction::PinReset,
+        ])
+        .expect("json");
+        assert_eq!(
+            json,
+            r#"["pin_locked","pin_locked_until_reset","pin_reset"]"#
+        );
         for action in [
             AuditAction::Invite,
             AuditAction::Cancel,
             AuditAction::CancelFailed,
             AuditAction::CancelUnknown,
             AuditAction::Settle,
+            AuditAction::PinLocked,
+            AuditAction::PinLockedUntilReset,
+            AuditAction::PinReset,
         ] {
             let json = serde_json::to_string(&action).expect("json");
             assert_eq!(

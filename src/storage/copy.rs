@@ -1,6 +1,6 @@
 //! `faturabot migrate --from-sled DIR`: a single node's sled data copied
-//! into PostgreSQL (users, invites, the ledger, the audit trail, dialogues
-//! and menus). Idempotent: what is there already is left as it is, so a
+//! into PostgreSQL (users, invites, the ledger, the audit trail, dialogues,
+//! menus and PINs). Idempotent: what is there already is left as it is, so a
 //! second run copies only what is missing. It does not bring over what
 //! changed in sled since the first (an invite used, a payment settled):
 //! stop the node, copy, then start the replicas.
@@ -24,6 +24,7 @@ pub struct Copied {
     pub audit: usize,
     pub dialogues: usize,
     pub menus: usize,
+    pub pins: usize,
     /// Rows already in PostgreSQL.
     pub kept: usize,
     /// Records that did not decode, left behind (and logged).
@@ -122,6 +123,16 @@ pub async fn from_sled(dir: &Path, url: &str) -> Result<Copied, StoreError> {
             .map_err(pg)?;
         count(n, &mut copied.menus, &mut copied.kept);
     }
+    // As stored: the hashes are copied, never the PINs (there are none).
+    for entry in tree("pins")?.iter() {
+        let (key, value) = entry?;
+        let Some(id) = be_i64(&key) else { continue };
+        let sql = "INSERT INTO pins (user_id, record) VALUES ($1, $2::text::jsonb) ON CONFLICT DO NOTHING";
+        match copy_json(&pool, sql, id, &value).await? {
+            Some(n) => count(n, &mut copied.pins, &mut copied.kept),
+            None => unreadable(&mut copied, "PIN record", &"not JSON"),
+        }
+    }
     Ok(copied)
 }
 
@@ -202,7 +213,8 @@ mod tests {
         bot::State,
         i18n::Lang,
         payments::{
-            Answer, AuditAction, Invite, InviteKey, PaymentState, TelegramUserId, TransactionId,
+            Answer, AuditAction, Invite, InviteKey, PaymentState, PinChange, TelegramUserId,
+            TransactionId,
         },
         storage::fixtures,
     };
@@ -263,6 +275,10 @@ mod tests {
                 .await
                 .expect("dialogue");
             sled.menus.replace(41, 5).await;
+            let chose = PinChange::Choose {
+                hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into(),
+            };
+            sled.pins.update(user, chose).await.expect("PIN");
             sled.flush().await.expect("flush");
             open
         };
@@ -285,6 +301,7 @@ mod tests {
             audit: 1,
             dialogues: 1,
             menus: 1,
+            pins: 1,
             kept: 0,
             unreadable: 0,
         };
@@ -303,11 +320,13 @@ mod tests {
         assert_eq!(pg.ledger.audit_since(at, 10).await.expect("audit").len(), 1);
         assert_eq!(pg.dialogues::<State>().count().await.expect("count"), 1);
         assert_eq!(pg.menus.take(41).await, Some(5));
+        let pin = pg.pins.get(user).await.expect("PIN");
+        assert_eq!(pin.hash.as_deref().map(|h| &h[..9]), Some("$argon2id"));
 
         let again = from_sled(&dir, &url).await.expect("again");
         assert_eq!(
             (again.users, again.payments, again.audit, again.kept),
-            (0, 0, 0, 6)
+            (0, 0, 0, 7)
         );
         assert_eq!(pg.ledger.audit_since(at, 10).await.expect("audit").len(), 1);
 

@@ -38,3 +38,32 @@ pub(crate) fn record(intent: &str, payer: u64, invoice: &str, at: DateTime<Utc>)
         history: Vec::new(),
     }
 }
+
+/// The flows over `store`, with a bank that pays everything and PINs
+/// hashed cheaply.
+pub(crate) fn payments(store: &crate::storage::Store) -> crate::payments::Payments {
+    crate::payments::Payments {
+        ledger: store.ledger.clone(),
+        invites: store.invites.clone(),
+        users: store.users.clone(),
+        pins: store.pins.clone(),
+        pin_hasher: crate::payments::PinHasher::cheap(),
+        bank: std::sync::Arc::new(crate::payments::double::ScriptedBank::default()),
+        clock: crate::clock::Clock::system(),
+    }
+}
+
+/// A PIN chosen, then typed wrong and right, through the flows: what a
+/// scan of the stored data must not find in clear.
+pub(crate) async fn pin_typed(store: &crate::storage::Store) -> &'static str {
+    use crate::payments::{Chosen, Pin, PinCheck, TelegramUserId};
+    let (p, user) = (payments(store), TelegramUserId(61));
+    let digits = "482915";
+    let pin = Pin::parse(digits).expect("six digits");
+    assert_eq!(p.choose_pin(user, &pin).await.ok(), Some(Chosen::Done));
+    let wrong = Pin::parse("135790").expect("six digits");
+    let check = p.check_pin(user, &wrong).await.expect("check");
+    assert_eq!(check, PinCheck::Wrong { tries_left: 2 });
+    assert_eq!(p.check_pin(user, &pin).await.ok(), Some(PinCheck::Right));
+    digits
+}

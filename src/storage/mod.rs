@@ -5,7 +5,7 @@
 //! - [`dialogues`]: teloxide's dialogue `Storage` over any [`DialogueStore`]:
 //!   serialisation, and unreadable states reported, not dropped.
 //! - [`sled`]: the sled backend (one node): users, invites, the ledger,
-//!   dialogues, menus, and the one flusher that makes writes durable.
+//!   dialogues, menus, PINs, and the one flusher that makes writes durable.
 //! - [`postgres`]: the PostgreSQL backend (several replicas), selected by
 //!   `FATURABOT_DATABASE_URL`.
 //! - [`copy`]: `migrate --from-sled`, a single node's data into PostgreSQL.
@@ -30,8 +30,8 @@ pub use dialogues::{Dialogues, Recoverable};
 pub use ports::{Backend, DialogueStore, Inbox, Inboxed, Lease, Menus, NO_LANE};
 
 pub use crate::payments::{
-    Invite, InviteError, Invites, Ledger, PaymentRecord, PaymentState, StoreError, UserRecord,
-    Users,
+    Invite, InviteError, Invites, Ledger, PaymentRecord, PaymentState, Pins, StoreError,
+    UserRecord, Users,
 };
 
 /// The database could not be opened: the message names the variable (or
@@ -77,6 +77,8 @@ pub struct Store {
     pub menus: Arc<dyn Menus>,
     pub ledger: Arc<dyn Ledger>,
     pub dialogue_states: Arc<dyn DialogueStore>,
+    /// PIN hashes and locks, per Telegram user.
+    pub pins: Arc<dyn Pins>,
     pub backend: Arc<dyn Backend>,
     /// The durable inbox of replicated webhook mode; `None` for a backend
     /// that only ever serves one process (sled).

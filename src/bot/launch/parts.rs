@@ -24,7 +24,7 @@ use crate::{
     config::WebhookConfig,
     i18n::{I18n, Lang},
     metrics::Metrics,
-    payments::Payments,
+    payments::{Payments, PinHasher},
 };
 
 /// The bot for `token`, at `api_url` when given (tests, local Bot API),
@@ -70,6 +70,9 @@ pub(super) async fn build_app(
         payments: Payments {
             ledger: store.ledger.clone(),
             invites: store.invites.clone(),
+            users: store.users.clone(),
+            pins: store.pins.clone(),
+            pin_hasher: PinHasher::new(),
             bank: Arc::new(bank.clone()),
             clock: parts.clock.clone(),
         },

@@ -23,7 +23,7 @@ use crate::{
     config::{BankConfig, ReceiptConfig},
     i18n::I18n,
     metrics::Metrics,
-    payments::{PaymentIntent, Payments},
+    payments::{PaymentIntent, Payments, PinHasher},
     storage::{Store, fixtures},
 };
 
@@ -56,6 +56,9 @@ fn app() -> (Arc<App>, TgBot) {
         payments: Payments {
             ledger: store.ledger.clone(),
             invites: store.invites.clone(),
+            users: store.users.clone(),
+            pins: store.pins.clone(),
+            pin_hasher: PinHasher::new(),
             bank: Arc::new(bank.clone()),
             clock: clock.clone(),
         },

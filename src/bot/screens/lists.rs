@@ -155,7 +155,11 @@ fn audit_lines(t: Texts, entries: &[AuditEntry]) -> Vec<String> {
             AuditAction::CancelFailed => "audit.cancel_failed",
             AuditAction::CancelUnknown => "audit.cancel_unknown",
             AuditAction::Settle => "audit.settle",
-            AuditAction::Other => continue,
+            // Shown once the PIN screens bring their texts.
+            AuditAction::PinLocked
+            | AuditAction::PinLockedUntilReset
+            | AuditAction::PinReset
+            | AuditAction::Other => continue,
         };
         let time = e.at.with_timezone(&istanbul()).format("%H:%M");
         lines.push(t.f(

@@ -3,11 +3,12 @@
 
 mod cancel;
 mod pay;
+mod pin;
 
 use std::{sync::Arc, time::Duration};
 
 use super::{
-    double::{MemoryInvites, MemoryLedger, ScriptedBank},
+    double::{MemoryInvites, MemoryLedger, MemoryPins, MemoryUsers, ScriptedBank},
     *,
 };
 use crate::{
@@ -29,19 +30,32 @@ pub(super) fn noon() -> DateTime<Utc> {
 pub(super) struct World {
     pub payments: Payments,
     pub ledger: Arc<MemoryLedger>,
+    pub users: Arc<MemoryUsers>,
+    pub pins: Arc<MemoryPins>,
     pub bank: Arc<ScriptedBank>,
 }
 
 pub(super) fn world_at(at: DateTime<Utc>, bank: Arc<ScriptedBank>) -> World {
+    world_with_clock(Clock::fixed(at), bank)
+}
+
+pub(super) fn world_with_clock(clock: Clock, bank: Arc<ScriptedBank>) -> World {
     let ledger = Arc::new(MemoryLedger::default());
+    let users = Arc::new(MemoryUsers::default());
+    let pins = Arc::new(MemoryPins::default());
     World {
         payments: Payments {
             ledger: ledger.clone(),
             invites: Arc::new(MemoryInvites::default()),
+            users: users.clone(),
+            pins: pins.clone(),
+            pin_hasher: PinHasher::cheap(),
             bank: bank.clone(),
-            clock: Clock::fixed(at),
+            clock,
         },
         ledger,
+        users,
+        pins,
         bank,
     }
 }

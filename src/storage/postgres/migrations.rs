@@ -128,6 +128,17 @@ UPDATE invites SET token = encode(sha256(convert_to(token, 'UTF8')), 'hex')
     WHERE token !~ '^[0-9a-f]{64}$';
 "#,
     ),
+    (
+        8,
+        "payment PINs (argon2id hashes and locks) per Telegram user; users found by customer number",
+        r#"
+CREATE TABLE pins (
+    user_id BIGINT PRIMARY KEY,
+    record JSONB NOT NULL
+);
+CREATE INDEX users_by_account ON users USING GIN ((record->'accounts') jsonb_path_ops);
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.
@@ -213,7 +224,7 @@ mod tests {
             .await
             .expect("clear row");
 
-        assert_eq!(migrate(&pool).await.expect("to 7"), [7]);
+        assert_eq!(migrate(&pool).await.expect("to the last"), [7, 8]);
         let rows = client
             .query("SELECT token FROM invites", &[])
             .await

@@ -11,6 +11,7 @@
 //! - `migrations`: the schema, applied at start and by `faturabot migrate`.
 //! - `ledger`: payments, their indexes and history, the audit trail.
 //! - `people`: users and invites.
+//! - `pins`: PIN hashes and locks.
 //! - `chats`: dialogue states and menus.
 //! - `inbox`: the updates of replicated webhook mode, kept and leased.
 
@@ -19,6 +20,7 @@ mod inbox;
 mod ledger;
 pub mod migrations;
 mod people;
+mod pins;
 pub mod throwaway;
 
 use std::{sync::Arc, time::Duration};
@@ -176,6 +178,7 @@ fn store_of(pool: Pool, inbox: Pool, ledger: Arc<ledger::PgLedger>, replica: &st
         users: Arc::new(people::PgUsers { pool: pool.clone() }),
         invites: Arc::new(people::PgInvites { pool: pool.clone() }),
         menus: Arc::new(chats::PgMenus { pool: pool.clone() }),
+        pins: Arc::new(pins::PgPins { pool: pool.clone() }),
         ledger,
         dialogue_states: Arc::new(chats::PgDialogues { pool }),
         backend,

@@ -87,6 +87,27 @@ impl Users for PgUsers {
         write_user(&tx, user, &record).await?;
         tx.commit().await.map_err(pg)
     }
+
+    async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError> {
+        let customer = i64::try_from(customer_no)
+            .map_err(|_| StoreError::Backend("customer number beyond 64 bits".into()))?;
+        let client = self.pool.get().await.map_err(pg)?;
+        // Containment, which the index of migration 8 serves.
+        let rows = client
+            .query(
+                "SELECT user_id FROM users
+                 WHERE record->'accounts' @> jsonb_build_array(jsonb_build_object('customer_no', $1::bigint))
+                 ORDER BY user_id",
+                &[&customer],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| u64::try_from(r.get::<_, i64>(0)).ok())
+            .map(TelegramUserId)
+            .collect())
+    }
 }
 
 pub(super) struct PgInvites {

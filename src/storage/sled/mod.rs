@@ -10,6 +10,7 @@ pub mod flusher;
 pub mod invites;
 pub mod ledger;
 pub mod menus;
+pub mod pins;
 pub mod users;
 
 use std::{path::Path, sync::Arc};
@@ -21,6 +22,7 @@ pub use flusher::Flusher;
 pub use invites::SledInvites;
 pub use ledger::SledLedger;
 pub use menus::SledMenus;
+pub use pins::SledPins;
 pub use users::SledUsers;
 
 use super::{Backend, Store};
@@ -55,6 +57,7 @@ pub struct SledParts {
     pub menus: SledMenus,
     pub ledger: SledLedger,
     pub dialogues: SledDialogues,
+    pub pins: SledPins,
 }
 
 impl SledParts {
@@ -80,6 +83,7 @@ impl SledParts {
             menus: SledMenus::new(db.open_tree("menus")?),
             ledger: SledLedger::new(&db, flusher.clone())?,
             dialogues: SledDialogues::new(db.open_tree("dialogues")?, flusher.clone()),
+            pins: SledPins::new(db.open_tree("pins")?, flusher.clone()),
             flusher,
             db,
         })
@@ -92,6 +96,7 @@ impl SledParts {
             menus: Arc::new(self.menus.clone()),
             ledger: Arc::new(self.ledger.clone()),
             dialogue_states: Arc::new(self.dialogues.clone()),
+            pins: Arc::new(self.pins.clone()),
             inbox: None,
             backend: Arc::new(self),
         }

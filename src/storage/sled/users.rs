@@ -69,6 +69,29 @@ impl Users for SledUsers {
             .await
             .map(|_| ())
     }
+
+    /// A scan of every user: sled keeps no index by customer, and this is
+    /// an agent's rare `/resetpin`.
+    async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError> {
+        let tree = self.tree.clone();
+        blocking(move || {
+            let mut linked = Vec::new();
+            for entry in tree.iter() {
+                let (key, value) = entry?;
+                let Ok(id) = <[u8; 8]>::try_from(key.as_ref()) else {
+                    continue;
+                };
+                let Ok(record) = serde_json::from_slice::<UserRecord>(&value) else {
+                    continue;
+                };
+                if record.accounts.iter().any(|a| a.customer_no == customer_no) {
+                    linked.push(TelegramUserId(u64::from_be_bytes(id)));
+                }
+            }
+            Ok(linked)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 //!
 //! Exactly-once rests on these: one `begin` per intent, one winner of a
 //! state compare-and-swap, one redemption per invite, no lost update of a
-//! user record, unreadable records kept as they are.
+//! user record, unreadable records kept as they are; and each wrong PIN
+//! counted once (`pins`).
+
+mod pins;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -381,10 +384,13 @@ pub(crate) async fn run_all(mut fresh: impl FnMut() -> Store) {
     no_lost_user_update(fresh()).await;
     dialogues_are_kept_per_chat(fresh()).await;
     menus_remember_the_live_screen(fresh()).await;
+    pins::each_wrong_try_counts_once(fresh()).await;
+    pins::one_first_pin_among_many(fresh()).await;
+    pins::users_are_found_by_customer(fresh()).await;
 }
 
 /// How many fresh stores [`run_all`] takes.
-const CHECKS: usize = 8;
+const CHECKS: usize = 11;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_the_storage_contract() {
