@@ -20,6 +20,10 @@ pub enum Action {
     Confirm,
     Back,
     Cancel,
+    /// A PIN keypad's digit, 0–9.
+    Digit(u8),
+    /// The keypad's "take the last digit back".
+    Erase,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +58,8 @@ impl CallbackData {
                     Action::Confirm => "ok".into(),
                     Action::Back => "bk".into(),
                     Action::Cancel => "x".into(),
+                    Action::Digit(d) => format!("d{d}"),
+                    Action::Erase => "e".into(),
                 };
                 format!("s{}:{a}", base36(step.0))
             }
@@ -82,6 +88,7 @@ impl CallbackData {
                     "ok" => Action::Confirm,
                     "bk" => Action::Back,
                     "x" => Action::Cancel,
+                    "e" => Action::Erase,
                     _ => {
                         let (kind, n) = tail.split_at_checked(1)?;
                         let n = num(n)?;
@@ -91,6 +98,7 @@ impl CallbackData {
                             "i" => Action::Institution(n),
                             "p" => Action::Page(n),
                             "b" => Action::Bill(n),
+                            "d" if n <= 9 => Action::Digit(n as u8),
                             _ => return None,
                         }
                     }
@@ -140,6 +148,9 @@ mod tests {
             Action::Confirm,
             Action::Back,
             Action::Cancel,
+            Action::Digit(0),
+            Action::Digit(9),
+            Action::Erase,
         ] {
             all.push(CallbackData::Dialogue(big, action));
             all.push(CallbackData::Dialogue(Step(0), action));

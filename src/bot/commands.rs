@@ -18,6 +18,7 @@ pub enum Command {
     History,
     Language,
     Help,
+    Pin,
     Invite(String),
     #[command(rename = "cancelpayment")]
     CancelPayment(String),
@@ -37,6 +38,7 @@ pub const COMMANDS: &[(&str, &str, Audience)] = &[
     ("pay", "cmd.pay", Audience::Everyone),
     ("receipt", "cmd.receipt", Audience::Everyone),
     ("history", "cmd.history", Audience::Everyone),
+    ("pin", "cmd.pin", Audience::Everyone),
     ("language", "cmd.language", Audience::Everyone),
     ("cancel", "cmd.cancel", Audience::Everyone),
     ("help", "cmd.help", Audience::Everyone),

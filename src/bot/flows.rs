@@ -7,15 +7,20 @@ use teloxide::types::MessageId;
 use super::{
     Ctx, HandlerResult, PayDialogue, State,
     keyboards::pay_button,
+    pin,
     screens::{
         Screen, Texts,
         dialogue::{self as screens},
         payment::{receipt_error, receipt_text},
     },
-    state::{ChoosingAccount, Flow, Step},
+    state::{AfterChoosing, ChoosingAccount, Flow, Step},
     steps::show_groups,
 };
-use crate::{bank::SessionId, payments::PaymentRecord, receipt::qr_png_off_thread};
+use crate::{
+    bank::SessionId,
+    payments::{PaymentRecord, PinStatus},
+    receipt::qr_png_off_thread,
+};
 
 /// `/start` without a token, or Back from the dialogue's first screen.
 pub async fn welcome(ctx: &Ctx, message: Option<MessageId>) -> HandlerResult {
@@ -35,8 +40,43 @@ pub async fn welcome(ctx: &Ctx, message: Option<MessageId>) -> HandlerResult {
     Ok(())
 }
 
-/// Opens the dialogue for a linked customer: the account, or the groups.
+/// A payment's entry (`/pay`, a Pay button): with the PIN on, a customer
+/// without one chooses it first and a locked one is told so; then the
+/// dialogue opens.
 pub async fn begin(ctx: &Ctx, dialogue: &PayDialogue, message: Option<MessageId>) -> HandlerResult {
+    let user = ctx.app.store.users.get(ctx.user_id).await?;
+    if user.accounts.is_empty() || ctx.app.pin.is_none() {
+        return open_dialogue(ctx, dialogue, message).await;
+    }
+    let status = match ctx.app.payments.pin_status(ctx.user_id).await {
+        Ok(status) => status,
+        Err(e) => {
+            tracing::warn!(error = %e, "PIN status unavailable");
+            dialogue.exit().await?;
+            ctx.show_text(message, ctx.t("pin.trouble")).await?;
+            return Ok(());
+        }
+    };
+    if let Some(text) = pin::steps::locked_text(ctx, status) {
+        dialogue.exit().await?;
+        ctx.show_text(message, text).await?;
+        return Ok(());
+    }
+    match status {
+        PinStatus::Missing { was_reset } => {
+            let notice = pin::steps::reset_notice(ctx, was_reset);
+            pin::steps::show_choice(ctx, dialogue, AfterChoosing::Pay, None, message, notice).await
+        }
+        _ => open_dialogue(ctx, dialogue, message).await,
+    }
+}
+
+/// Opens the dialogue for a linked customer: the account, or the groups.
+pub async fn open_dialogue(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    message: Option<MessageId>,
+) -> HandlerResult {
     let user = ctx.app.store.users.get(ctx.user_id).await?;
     match user.accounts.as_slice() {
         [] => {

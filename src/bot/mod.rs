@@ -18,6 +18,9 @@
 //!   `confirm` (the payment itself), `receipts` (receipts, history), `agent`
 //!   (staff commands), `cancel` (the agent's cancel confirmation), `input`
 //!   (text and presses no step expects).
+//! - [`pin`]: the PIN keypad's entry, sealed in the dialogue state; `pin`
+//!   in `handlers` chooses and changes a PIN, `confirm` takes it before a
+//!   payment.
 //! - [`inflight`]: the updates being handled, for a bounded shutdown.
 //! - [`launch`]: building the bot and the dispatcher from a [`crate::config::Config`].
 
@@ -29,6 +32,7 @@ pub mod handlers;
 pub mod inflight;
 pub mod keyboards;
 pub mod launch;
+pub mod pin;
 pub mod schema;
 pub mod screens;
 pub mod state;
@@ -75,6 +79,9 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// The updates in progress.
     pub in_flight: inflight::InFlight,
+    /// With `FATURABOT_PAYMENT_PIN=required`: seals the keypad's entries.
+    /// `None`: payments take no PIN.
+    pub pin: Option<pin::Sealer>,
 }
 
 impl App {

@@ -13,7 +13,7 @@ use super::{
     App, Ctx, State, TgBot,
     callbacks::{Action, CallbackData},
     commands::Command,
-    handlers::{Press, Typed, agent, cancel, confirm, dialogue, input, receipts, start},
+    handlers::{Press, Typed, agent, cancel, confirm, dialogue, input, pin, receipts, start},
 };
 use crate::storage::Dialogues;
 
@@ -95,6 +95,7 @@ fn command_handler() -> Branch {
         .branch(case![Command::Language].endpoint(start::language))
         .branch(cancel_command)
         .branch(case![Command::Pay].endpoint(start::pay))
+        .branch(case![Command::Pin].endpoint(pin::receive_pin_command))
         .branch(case![Command::Receipt(arg)].endpoint(receipts::receipt))
         .branch(case![Command::History].endpoint(receipts::history))
 }
@@ -120,7 +121,10 @@ fn message_handler() -> Branch {
                 .branch(case![State::EnteringField(s)].endpoint(dialogue::receive_field_value))
                 .branch(case![State::ChoosingInvoice(s)].endpoint(input::receive_text_at_buttons))
                 .branch(case![State::Confirming(s)].endpoint(input::receive_text_at_buttons))
-                .branch(case![State::ConfirmingCancel(s)].endpoint(input::receive_text_at_buttons)),
+                .branch(case![State::ConfirmingCancel(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::ChoosingPin(s)].endpoint(input::receive_text_at_keypad))
+                .branch(case![State::EnteringPin(s)].endpoint(input::receive_text_at_keypad))
+                .branch(case![State::ChangingPin(s)].endpoint(input::receive_text_at_keypad)),
         )
 }
 
@@ -172,7 +176,10 @@ fn dialogue_button_handler() -> Branch {
             )
             .branch(case![State::EnteringField(s)].endpoint(dialogue::receive_field_button))
             .branch(case![State::ChoosingInvoice(s)].endpoint(dialogue::receive_invoice_button))
-            .branch(case![State::Confirming(s)].endpoint(confirm::receive_confirmation_button)),
+            .branch(case![State::Confirming(s)].endpoint(confirm::receive_confirmation_button))
+            .branch(case![State::EnteringPin(s)].endpoint(confirm::receive_pin_button))
+            .branch(case![State::ChoosingPin(s)].endpoint(pin::receive_choice_button))
+            .branch(case![State::ChangingPin(s)].endpoint(pin::receive_change_button)),
         )
 }
 

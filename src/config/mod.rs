@@ -19,6 +19,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use parse::Reader;
+
+pub use crate::bot::pin::PinMode;
 pub use sections::{BankConfig, ReceiptConfig, Upstream, WebhookConfig};
 
 /// One problem with one variable. `Display` names the variable first.
@@ -58,6 +60,8 @@ pub struct Config {
     pub send_rate: u32,
     /// After SIGTERM, how long updates in progress may finish.
     pub shutdown: Duration,
+    /// `FATURABOT_PAYMENT_PIN`: whether a payment takes the customer's PIN.
+    pub payment_pin: PinMode,
 }
 
 /// See [`Config::webhook_command`].
@@ -118,6 +122,7 @@ impl Config {
         let shutdown = r
             .seconds("FATURABOT_SHUTDOWN_SECS")
             .unwrap_or(DEFAULT_SHUTDOWN);
+        let payment_pin = r.payment_pin();
 
         match (r.errors.is_empty(), upstream, token) {
             (true, Some(upstream), Some(token)) => Ok(Config {
@@ -132,6 +137,7 @@ impl Config {
                 metrics_listen,
                 send_rate,
                 shutdown,
+                payment_pin,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }

@@ -6,7 +6,7 @@ use std::{collections::BTreeSet, net::SocketAddr, time::Duration};
 use secrecy::SecretString;
 use url::Url;
 
-use super::{ConfigError, DEFAULT_SEND_RATE};
+use super::{ConfigError, DEFAULT_SEND_RATE, PinMode};
 
 pub(super) struct Reader<'a> {
     pub(super) lookup: &'a dyn Fn(&str) -> Option<String>,
@@ -104,6 +104,22 @@ impl Reader<'_> {
                     format!("must be a whole number of seconds from 1 to 86400, got {text:?}"),
                 );
                 None
+            }
+        }
+    }
+
+    pub(super) fn payment_pin(&mut self) -> PinMode {
+        let var = "FATURABOT_PAYMENT_PIN";
+        match self
+            .get(var)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("required") => PinMode::Required,
+            Some("off") => PinMode::Off,
+            Some(other) => {
+                self.fail(var, format!("must be `required` or `off`, got {other:?}"));
+                PinMode::Required
             }
         }
     }

@@ -106,6 +106,7 @@ fn malformed_values_are_named() {
         ("FATURABOT_SEND_RATE", "0"),
         ("FATURABOT_SEND_RATE", "fast"),
         ("FATURABOT_SHUTDOWN_SECS", "0"),
+        ("FATURABOT_PAYMENT_PIN", "sometimes"),
     ] {
         let vars = with(&[(var, bad)]);
         assert_eq!(
@@ -114,6 +115,15 @@ fn malformed_values_are_named() {
             "{var}={bad}"
         );
     }
+}
+
+#[test]
+fn the_pin_is_required_unless_switched_off() {
+    let c = Config::from_lookup(env(&with(&[])), false).expect("valid");
+    assert_eq!(c.payment_pin, super::PinMode::Required);
+    let vars = with(&[("FATURABOT_PAYMENT_PIN", "Off")]);
+    let c = Config::from_lookup(env(&vars), false).expect("valid");
+    assert_eq!(c.payment_pin, super::PinMode::Off);
 }
 
 #[test]

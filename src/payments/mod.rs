@@ -38,7 +38,7 @@ pub use customer::{INVITE_TTL_HOURS, Invite, InviteKey, UserRecord};
 pub use ids::{PaymentIntent, TelegramUserId, TransactionId};
 pub use pay::{PayOrder, PayOutcome};
 pub use pin::{
-    Changed, Chosen, Pin, PinChange, PinCheck, PinError, PinHasher, PinProblem, PinRecord,
+    Changed, Chosen, PIN_LEN, Pin, PinChange, PinCheck, PinError, PinHasher, PinProblem, PinRecord,
     PinStatus,
 };
 pub use ports::{Bank, InviteError, Invites, Ledger, Pins, Settled, StoreError, Users};

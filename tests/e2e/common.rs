@@ -27,6 +27,7 @@ use std::{
 use chrono::{DateTime, Utc};
 use faturabot::{
     bot::launch::{Service, Settings},
+    bot::pin::PinMode,
     clock::Clock,
     config::{BankConfig, ReceiptConfig, WebhookConfig},
     fakegram::{FakeTelegram, FakeUser, TOKEN},
@@ -107,6 +108,8 @@ pub struct Harness {
     pub limits: Limits,
     /// How long `say`, `press` and `expect` wait for the bot.
     pub wait: Duration,
+    /// Whether payments take a PIN (the PIN tests switch it on).
+    pub pin: PinMode,
 }
 
 /// Send limits that never pace a test.
@@ -160,6 +163,7 @@ impl Harness {
             agents: vec![AGENT_ID],
             limits: FAST_LIMITS,
             wait: WAIT,
+            pin: PinMode::Off,
         }
     }
 
@@ -181,6 +185,14 @@ impl Harness {
             ("FATURABOT_RECEIPT_API_KEY", "api-key".into()),
             ("FATURABOT_RECEIPT_SECRET_KEY", "secret-key".into()),
             ("FATURABOT_AGENTS", AGENT_ID.to_string()),
+            (
+                "FATURABOT_PAYMENT_PIN",
+                match self.pin {
+                    PinMode::Required => "required",
+                    PinMode::Off => "off",
+                }
+                .into(),
+            ),
             ("RUST_LOG", "debug".into()),
         ]
     }
@@ -217,6 +229,7 @@ impl Harness {
             metrics_listen: None,
             drain: Duration::from_secs(30),
             replicated: self.database.is_some(),
+            pin: self.pin,
         };
         let service = Service::build(settings).await.expect("the bot builds");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

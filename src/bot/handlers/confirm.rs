@@ -11,11 +11,12 @@ use crate::{
         callbacks::Action,
         flows,
         keyboards::pay_button,
+        pin::{self, Typed},
         screens::{Screen, dialogue::refused, payment::status_text},
-        state::{Confirming, Step},
+        state::{AfterChoosing, Confirming, EnteringPin, Step},
         steps,
     },
-    payments::{PayOrder, PayOutcome, PaymentIntent, PaymentRecord},
+    payments::{PayOrder, PayOutcome, PaymentIntent, PaymentRecord, Pin, PinCheck, PinStatus},
 };
 
 pub async fn receive_confirmation_button(
@@ -31,11 +32,126 @@ pub async fn receive_confirmation_button(
                     steps::show_invoices(&ctx, &dialogue, s.picked, s.bills, None, press.message)
                         .await
                 }
+                Action::Confirm if ctx.app.pin.is_some() => {
+                    ask_pin(&ctx, &dialogue, s, press.message).await
+                }
                 Action::Confirm => pay(&ctx, &dialogue, s, press.message).await,
                 _ => ctx.expired().await,
             }
         })
         .await
+}
+
+/// Confirm pressed: the keypad, unless the customer must choose a PIN
+/// first (then back here) or is locked out.
+async fn ask_pin(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let status = match ctx.app.payments.pin_status(ctx.user_id).await {
+        Ok(status) => status,
+        Err(e) => {
+            // The confirmation stays, its button live: pressing it again
+            // tries again.
+            tracing::warn!(error = %e, "PIN status unavailable");
+            ctx.send(ctx.t("pin.trouble")).await?;
+            return Ok(());
+        }
+    };
+    if let Some(text) = pin::steps::locked_text(ctx, status) {
+        dialogue.exit().await?;
+        ctx.show_text(message, text).await?;
+        return Ok(());
+    }
+    match status {
+        PinStatus::Missing { was_reset } => {
+            let notice = pin::steps::reset_notice(ctx, was_reset);
+            let then = AfterChoosing::Confirm(s);
+            pin::steps::show_choice(ctx, dialogue, then, None, message, notice).await
+        }
+        _ => pin::steps::show_entry(ctx, dialogue, s, message, None).await,
+    }
+}
+
+/// A key of the payment's PIN keypad. The sixth digit checks the PIN and,
+/// when it is right, makes the payment: exactly once, as a confirm press
+/// would (the payment is the confirmation's, whatever happens between).
+pub async fn receive_pin_button(
+    ctx: Ctx,
+    dialogue: PayDialogue,
+    s: EnteringPin,
+    press: Press,
+) -> HandlerResult {
+    ctx.clone()
+        .guard_step("entering_pin", async move {
+            let Some(sealer) = ctx.app.pin.as_ref() else {
+                // Switched off since: the confirmation is enough.
+                return pay(&ctx, &dialogue, s.confirming, press.message).await;
+            };
+            let digit = match press.action {
+                Action::Digit(d) => Some(d),
+                Action::Erase => None,
+                _ => return ctx.expired().await,
+            };
+            let chat = ctx.chat_id.0;
+            let Some(entry) = sealer.open(chat, &s.entry, ctx.app.clock.now()) else {
+                let notice = Some(ctx.t("pin.expired").to_owned());
+                return pin::steps::show_entry(
+                    &ctx,
+                    &dialogue,
+                    s.confirming,
+                    press.message,
+                    notice,
+                )
+                .await;
+            };
+            match sealer.press(chat, &entry, digit) {
+                None => ctx.expired().await,
+                Some(Typed::More(entry, typed)) => {
+                    let s = EnteringPin { entry, ..s };
+                    pin::steps::show_typed(&ctx, &dialogue, s, typed, press.message).await
+                }
+                Some(Typed::Complete(pin)) => {
+                    check_and_pay(&ctx, &dialogue, s.confirming, &pin, press.message).await
+                }
+            }
+        })
+        .await
+}
+
+async fn check_and_pay(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    pin: &Pin,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let check = match ctx.app.payments.check_pin(ctx.user_id, pin).await {
+        Ok(check) => check,
+        Err(e) => {
+            tracing::warn!(error = %e, "PIN check failed");
+            let notice = Some(ctx.t("pin.trouble").to_owned());
+            return pin::steps::show_entry(ctx, dialogue, s, message, notice).await;
+        }
+    };
+    match check {
+        PinCheck::Right => pay(ctx, dialogue, s, message).await,
+        PinCheck::NoPin => {
+            let then = AfterChoosing::Confirm(s);
+            let notice = pin::steps::reset_notice(ctx, true);
+            pin::steps::show_choice(ctx, dialogue, then, None, message, notice).await
+        }
+        wrong => match pin::steps::after_wrong(ctx, wrong) {
+            Ok(notice) => pin::steps::show_entry(ctx, dialogue, s, message, Some(notice)).await,
+            Err(locked) => {
+                dialogue.exit().await?;
+                ctx.show_text(message, locked).await?;
+                Ok(())
+            }
+        },
+    }
 }
 
 /// The payment of confirmation screen `s`.

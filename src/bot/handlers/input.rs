@@ -47,6 +47,20 @@ pub async fn receive_text_at_buttons(ctx: Ctx, state: State) -> HandlerResult {
         .await
 }
 
+/// Text at a PIN keypad: it may be the PIN itself, so it is taken out of
+/// the chat (best effort) and the customer pointed at the keypad.
+pub async fn receive_text_at_keypad(ctx: Ctx, state: State, msg: Message) -> HandlerResult {
+    ctx.clone()
+        .guard_step(state.name(), async move {
+            if let Err(e) = ctx.bot.delete_message(msg.chat.id, msg.id).await {
+                tracing::warn!(error = %e, "could not delete text typed at the keypad");
+            }
+            ctx.send(ctx.t("pin.use_keypad")).await?;
+            Ok(())
+        })
+        .await
+}
+
 /// Button data this version never wrote.
 pub async fn receive_undecodable_button(ctx: Ctx, state: State, q: CallbackQuery) -> HandlerResult {
     ctx.clone()

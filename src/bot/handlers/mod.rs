@@ -7,6 +7,7 @@ pub mod cancel;
 pub mod confirm;
 pub mod dialogue;
 pub mod input;
+pub mod pin;
 pub mod receipts;
 pub mod start;
 

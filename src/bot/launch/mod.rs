@@ -18,7 +18,7 @@ use serving::Serving;
 
 pub use inbox::{LEASE, Relay};
 
-use super::{App, TgBot};
+use super::{App, TgBot, pin::PinMode};
 use crate::{
     clock::Clock,
     config::{BankConfig, Config, ReceiptConfig, WebhookConfig},
@@ -45,6 +45,7 @@ pub struct Settings {
     /// One of several replicas on a shared database: the webhook is
     /// registered once for all (`faturabot webhook set`), not by each.
     pub replicated: bool,
+    pub pin: PinMode,
 }
 
 impl Settings {
@@ -70,6 +71,7 @@ impl Settings {
             metrics_listen: config.metrics_listen,
             drain: config.shutdown,
             replicated: config.database_url.is_some(),
+            pin: config.payment_pin,
         }
     }
 }

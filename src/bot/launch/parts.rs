@@ -16,6 +16,7 @@ use teloxide::{
 use super::Settings;
 use crate::{
     bank::{BankClient, Catalog, ReceiptClient},
+    bot::pin::{PinMode, Sealer},
     bot::{
         App, TgBot,
         commands::{Audience, COMMANDS},
@@ -84,6 +85,10 @@ pub(super) async fn build_app(
         clock: parts.clock.clone(),
         metrics,
         in_flight: Default::default(),
+        pin: match parts.pin {
+            PinMode::Required => Some(Sealer::from_token(&parts.token)),
+            PinMode::Off => None,
+        },
     };
     Ok((Arc::new(app), me))
 }

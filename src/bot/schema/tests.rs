@@ -70,6 +70,9 @@ fn app() -> (Arc<App>, TgBot) {
         clock,
         metrics: Metrics::new(),
         in_flight: Default::default(),
+        pin: Some(crate::bot::pin::Sealer::from_token(
+            &"1:test".to_owned().into(),
+        )),
     };
     let bot = build_bot("1:test", Some(url), telegram_limits(1000));
     (Arc::new(app), bot)
@@ -100,6 +103,17 @@ fn one_of_each() -> Vec<State> {
         }],
         values: Vec::new(),
     };
+    let confirming = Confirming {
+        step,
+        picked: picked.clone(),
+        bills: Vec::new(),
+        chosen: 0,
+    };
+    // Sealed for no chat in particular: each input's chat finds it
+    // unreadable, which its branch must handle too.
+    let entry = crate::bot::pin::Sealer::from_token(&"1:test".to_owned().into())
+        .empty(0, chrono::Utc::now())
+        .expect("sealed");
     let all = vec![
         State::Idle,
         State::Unreadable,
@@ -129,15 +143,27 @@ fn one_of_each() -> Vec<State> {
             picked: picked.clone(),
             bills: Vec::new(),
         }),
-        State::Confirming(Confirming {
-            step,
-            picked,
-            bills: Vec::new(),
-            chosen: 0,
-        }),
+        State::Confirming(confirming.clone()),
         State::ConfirmingCancel(ConfirmingCancel {
             step,
             intent: PaymentIntent::of_confirmation(1, 42),
+        }),
+        State::ChoosingPin(ChoosingPin {
+            step,
+            entry: entry.clone(),
+            first: None,
+            then: AfterChoosing::Pay,
+        }),
+        State::EnteringPin(EnteringPin {
+            step,
+            entry: entry.clone(),
+            confirming,
+        }),
+        State::ChangingPin(ChangingPin {
+            step,
+            entry,
+            old: None,
+            new: None,
         }),
     ];
     for state in &all {
@@ -150,7 +176,10 @@ fn one_of_each() -> Vec<State> {
             | State::EnteringField(_)
             | State::ChoosingInvoice(_)
             | State::Confirming(_)
-            | State::ConfirmingCancel(_) => {}
+            | State::ConfirmingCancel(_)
+            | State::ChoosingPin(_)
+            | State::EnteringPin(_)
+            | State::ChangingPin(_) => {}
         }
     }
     all
@@ -297,7 +326,7 @@ async fn every_dialogue_state_has_its_branches() {
         assert!(handled, "{what} in state {state} has no branch");
         seen += 1;
     }
-    assert_eq!(seen, 9 * 8);
+    assert_eq!(seen, one_of_each().len() * 8);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

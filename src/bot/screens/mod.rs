@@ -6,10 +6,12 @@
 //! - [`payment`]: a payment's status, its receipt, the bank's errors.
 //! - [`lists`]: `/history` and the agents' `/payments`.
 //! - [`staff`]: cancellation, settlement and invite texts.
+//! - [`pin`]: the PIN keypad.
 
 pub mod dialogue;
 pub mod lists;
 pub mod payment;
+pub mod pin;
 pub mod staff;
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ pub use items::{GroupRef, Institution, Invoice, QueryField};
 
 use crate::{
     bank::{Account, SessionId},
+    bot::pin::Sealed,
     payments::PaymentIntent,
 };
 
@@ -135,6 +136,44 @@ pub struct ConfirmingCancel {
     pub intent: PaymentIntent,
 }
 
+/// What follows once a first PIN is chosen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AfterChoosing {
+    /// The payment dialogue, from its start (`/pay`, a Pay button).
+    Pay,
+    /// Back to this confirmation (the PIN was reset under it).
+    Confirm(Confirming),
+    /// Nothing more (`/pin` without a PIN).
+    Done,
+}
+
+/// A customer without a PIN chooses one on the keypad, then types it again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoosingPin {
+    pub step: Step,
+    pub entry: Sealed,
+    /// The first entry, once complete.
+    pub first: Option<Sealed>,
+    pub then: AfterChoosing,
+}
+
+/// The PIN that lets the payment of `confirming` go to the bank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnteringPin {
+    pub step: Step,
+    pub entry: Sealed,
+    pub confirming: Confirming,
+}
+
+/// `/pin`: the old PIN, then the new one twice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangingPin {
+    pub step: Step,
+    pub entry: Sealed,
+    pub old: Option<Sealed>,
+    pub new: Option<Sealed>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum State {
     /// No dialogue in progress.
@@ -150,6 +189,9 @@ pub enum State {
     ChoosingInvoice(ChoosingInvoice),
     Confirming(Confirming),
     ConfirmingCancel(ConfirmingCancel),
+    ChoosingPin(ChoosingPin),
+    EnteringPin(EnteringPin),
+    ChangingPin(ChangingPin),
 }
 
 impl State {
@@ -164,6 +206,9 @@ impl State {
             State::ChoosingInvoice(s) => Some(s.step),
             State::Confirming(s) => Some(s.step),
             State::ConfirmingCancel(s) => Some(s.step),
+            State::ChoosingPin(s) => Some(s.step),
+            State::EnteringPin(s) => Some(s.step),
+            State::ChangingPin(s) => Some(s.step),
         }
     }
 
@@ -179,6 +224,9 @@ impl State {
             State::ChoosingInvoice(_) => "choosing_invoice",
             State::Confirming(_) => "confirming",
             State::ConfirmingCancel(_) => "confirming_cancel",
+            State::ChoosingPin(_) => "choosing_pin",
+            State::EnteringPin(_) => "entering_pin",
+            State::ChangingPin(_) => "changing_pin",
         }
     }
 }

@@ -98,7 +98,8 @@ impl Pin {
         self.digits() == other.digits()
     }
 
-    fn digits(&self) -> &str {
+    /// The digits, for sealing them (bot::pin) and hashing; never to show.
+    pub(crate) fn digits(&self) -> &str {
         self.0.expose_secret()
     }
 }

@@ -6,8 +6,10 @@
 //! second claimer waits for the first one's transaction and then finds the
 //! lease alive, so a lane is never leased twice, whatever order its
 //! updates arrived in. Every lease has a fencing token from a sequence; a
-//! renewal or a "done" counts only under the current one. Handled rows stay
-//! a day (deliveries again stay no-ops) and are then pruned by the sweep.
+//! renewal or a "done" counts only under the current one. A handled row
+//! keeps only its id, for a day (deliveries again stay no-ops; what a
+//! customer typed or pressed, keypad digits included, is gone at once),
+//! and is then pruned by the sweep.
 
 use std::time::Duration;
 
@@ -166,7 +168,7 @@ impl Inbox for PgInbox {
                      UPDATE inbox_lanes SET lease_until = NULL
                      WHERE lane = $2 AND fence = $3
                      RETURNING lane)
-                 UPDATE inbox SET done_at = now()
+                 UPDATE inbox SET done_at = now(), body = ''::BYTEA
                  WHERE update_id = $1 AND lane = $2 AND done_at IS NULL
                    AND EXISTS (SELECT 1 FROM released)",
                 &[&update_id, &lease.lane, &lease.fence],
@@ -304,13 +306,46 @@ mod tests {
         let Some((a, b)) = inboxes("inbox late").await else {
             return;
         };
-        a.accept(1002, 5, b"{}").await.expect("accept");
+        a.accept(1002, 5, b"{\"typed\":\"7\"}")
+            .await
+            .expect("accept");
         let held = a.claim(10, LEASE).await.expect("claim");
         assert_eq!(ids(&held), [1002]);
+        assert_eq!(held[0].body, b"{\"typed\":\"7\"}");
         b.accept(1001, 5, b"{}").await.expect("accept");
         assert!(b.claim(10, LEASE).await.expect("claim").is_empty());
         assert!(a.done(1002, held[0].lease).await.expect("done"));
         assert_eq!(ids(&b.claim(10, LEASE).await.expect("claim")), [1001]);
+    }
+
+    /// What a customer typed or pressed is not kept once handled.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_handled_update_keeps_only_its_id() {
+        let Some(url) = throwaway::database("inbox scrub").await else {
+            return;
+        };
+        let a = open_as(&url, "a")
+            .await
+            .expect("a")
+            .inbox
+            .expect("an inbox");
+        a.accept(1, 5, b"{\"data\":\"s1:d7\"}")
+            .await
+            .expect("accept");
+        let held = a.claim(10, LEASE).await.expect("claim");
+        assert!(a.done(1, held[0].lease).await.expect("done"));
+        assert!(!a.accept(1, 5, b"{}").await.expect("again"), "still known");
+        let client = crate::storage::postgres::pool(&url)
+            .expect("pool")
+            .get()
+            .await
+            .expect("client");
+        let body: Vec<u8> = client
+            .query_one("SELECT body FROM inbox WHERE update_id = 1", &[])
+            .await
+            .expect("row")
+            .get(0);
+        assert!(body.is_empty(), "{body:?}");
     }
 
     /// A replica that dies holding a lane: the lane waits until the lease
