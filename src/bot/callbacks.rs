@@ -20,10 +20,17 @@ pub enum Action {
     Confirm,
     Back,
     Cancel,
-    /// A PIN keypad's digit, 0–9.
-    Digit(u8),
-    /// The keypad's "take the last digit back".
-    Erase,
+    /// A PIN keypad's digit (0–9) for the entry holding `at` digits: a
+    /// press again (a double tap, a delivery again) finds the entry moved
+    /// on and does nothing.
+    Digit {
+        digit: u8,
+        at: u8,
+    },
+    /// The keypad's "take the last digit back", for an entry of `at`.
+    Erase {
+        at: u8,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +65,8 @@ impl CallbackData {
                     Action::Confirm => "ok".into(),
                     Action::Back => "bk".into(),
                     Action::Cancel => "x".into(),
-                    Action::Digit(d) => format!("d{d}"),
-                    Action::Erase => "e".into(),
+                    Action::Digit { digit, at } => format!("d{digit}{at}"),
+                    Action::Erase { at } => format!("e{at}"),
                 };
                 format!("s{}:{a}", base36(step.0))
             }
@@ -88,7 +95,19 @@ impl CallbackData {
                     "ok" => Action::Confirm,
                     "bk" => Action::Back,
                     "x" => Action::Cancel,
-                    "e" => Action::Erase,
+                    _ if tail.starts_with('d') || tail.starts_with('e') => {
+                        let key = |i: usize| {
+                            let b = *tail.as_bytes().get(i)?;
+                            b.is_ascii_digit().then_some(b - b'0')
+                        };
+                        match (tail.len(), key(1), key(2)) {
+                            (3, Some(digit), Some(at)) if tail.starts_with('d') => {
+                                Action::Digit { digit, at }
+                            }
+                            (2, Some(at), None) => Action::Erase { at },
+                            _ => return None,
+                        }
+                    }
                     _ => {
                         let (kind, n) = tail.split_at_checked(1)?;
                         let n = num(n)?;
@@ -98,7 +117,6 @@ impl CallbackData {
                             "i" => Action::Institution(n),
                             "p" => Action::Page(n),
                             "b" => Action::Bill(n),
-                            "d" if n <= 9 => Action::Digit(n as u8),
                             _ => return None,
                         }
                     }
@@ -148,9 +166,9 @@ mod tests {
             Action::Confirm,
             Action::Back,
             Action::Cancel,
-            Action::Digit(0),
-            Action::Digit(9),
-            Action::Erase,
+            Action::Digit { digit: 0, at: 0 },
+            Action::Digit { digit: 9, at: 5 },
+            Action::Erase { at: 5 },
         ] {
             all.push(CallbackData::Dialogue(big, action));
             all.push(CallbackData::Dialogue(Step(0), action));

@@ -4,16 +4,19 @@
 //! - [`chat`]: sending, pressing and waiting, as a user.
 //! - [`locale`]: the bot's wording by locale key ([`Key`]).
 //! - [`flows`]: linking, the way to the invoices, the binary.
+//! - [`pin`]: the PIN keypad, digit by digit.
 
 mod chat;
 mod flows;
 mod locale;
+mod pin;
 
 pub use chat::{action_data, labelled};
 pub use flows::{
     page_turn, pay_and_wait_for_the_bank, spawn_bot, to_invoices, to_subscriber_prompt,
 };
 pub use locale::{Key, filled, needle, read, words};
+pub use pin::{PIN, confirm_data};
 
 use std::{
     path::PathBuf,

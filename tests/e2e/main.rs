@@ -24,5 +24,6 @@ mod measure;
 mod ops;
 mod outage;
 mod payment;
+mod pin;
 mod replicas;
 mod seed_fixtures;

@@ -298,6 +298,7 @@ async fn webhook_mode_serves_updates_with_the_secret_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_sandbox_pays_with_only_a_token() {
     let h = Harness::without_bot(Duration::from_secs(3)).await;
+    let log = h.dir.0.with_extension("sandbox.log");
     let mut cmd = Command::new(BIN);
     cmd.args(["run", "--sandbox"])
         .env_clear()
@@ -305,12 +306,15 @@ async fn run_sandbox_pays_with_only_a_token() {
         .env("TELOXIDE_API_URL", h.tg.api_url().to_string())
         .env("FATURABOT_DATA_DIR", h.dir.0.display().to_string())
         .env("FATURABOT_AGENTS", common::AGENT_ID.to_string())
+        .env("RUST_LOG", "debug")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(&log).expect("log file"));
     let mut bot = cmd.spawn().expect("starts");
     let user = h.customer(3003, "tr");
     h.link(&user).await;
+    // The default asks for a PIN: chosen at the first payment.
+    h.choose_pin_at_first_payment(&user).await;
     let invoices = common::to_invoices(&h, &user, "1000001").await;
     assert!(
         Key::from("pay.choose_invoice").shown_in(&user, &invoices.plain()),
@@ -318,12 +322,16 @@ async fn run_sandbox_pays_with_only_a_token() {
         invoices.plain()
     );
     let confirm = h.press_key(&user, &invoices, "₺29,20", "pay.confirm").await;
-    h.press_action(&user, &confirm, Action::Confirm, "status.completed")
+    h.pay_with_pin(&user, &confirm, common::PIN, "status.completed")
         .await;
     // Not the harness's sandbox: the embedded one was used.
     assert_eq!(h.sandbox.sandbox.calls("InvoicePayment"), 0);
     sigterm(&bot);
     assert!(wait_exit(&mut bot, Duration::from_secs(15)).success());
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(logged.contains("faturabot started"), "the log is there");
+    assert!(!logged.contains(common::PIN), "the PIN is never logged");
+    let _ = std::fs::remove_file(log);
 }
 
 fn spawn_logged(h: &Harness, extra: &[(&str, String)], log: &std::path::Path) -> Child {

@@ -90,9 +90,9 @@ pub async fn receive_pin_button(
                 // Switched off since: the confirmation is enough.
                 return pay(&ctx, &dialogue, s.confirming, press.message).await;
             };
-            let digit = match press.action {
-                Action::Digit(d) => Some(d),
-                Action::Erase => None,
+            let (digit, at) = match press.action {
+                Action::Digit { digit, at } => (Some(digit), at),
+                Action::Erase { at } => (None, at),
                 _ => return ctx.expired().await,
             };
             let chat = ctx.chat_id.0;
@@ -107,6 +107,11 @@ pub async fn receive_pin_button(
                 )
                 .await;
             };
+            if entry.len() != usize::from(at) {
+                // A key of the keypad as it was: a double tap, or this very
+                // press delivered again after a crash.
+                return Ok(());
+            }
             match sealer.press(chat, &entry, digit) {
                 None => ctx.expired().await,
                 Some(Typed::More(entry, typed)) => {

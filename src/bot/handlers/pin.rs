@@ -56,6 +56,9 @@ enum Pressed {
     Complete(Pin),
     /// The entry ran out (or does not open): start again.
     Expired,
+    /// A key of a keypad already moved on (a double tap, a delivery
+    /// again): answered, nothing else.
+    Again,
     NotAKey,
 }
 
@@ -63,14 +66,17 @@ fn apply(ctx: &Ctx, sealed: &pin::Sealed, press: &Press) -> Pressed {
     let Some(sealer) = ctx.app.pin.as_ref() else {
         return Pressed::NotAKey;
     };
-    let digit = match press.action {
-        Action::Digit(d) => Some(d),
-        Action::Erase => None,
+    let (digit, at) = match press.action {
+        Action::Digit { digit, at } => (Some(digit), at),
+        Action::Erase { at } => (None, at),
         _ => return Pressed::NotAKey,
     };
     let Some(entry): Option<Entry> = sealer.open(ctx.chat_id.0, sealed, ctx.app.clock.now()) else {
         return Pressed::Expired;
     };
+    if entry.len() != usize::from(at) {
+        return Pressed::Again;
+    }
     match sealer.press(ctx.chat_id.0, &entry, digit) {
         None => Pressed::NotAKey,
         Some(Typed::More(next, n)) => Pressed::Typed(next, n),
@@ -94,6 +100,7 @@ pub async fn receive_choice_button(
             };
             match apply(&ctx, &s.entry, &press) {
                 Pressed::NotAKey => ctx.expired().await,
+                Pressed::Again => Ok(()),
                 Pressed::Expired => {
                     let notice = Some(ctx.t("pin.expired").to_owned());
                     pin::steps::show_choice(&ctx, &dialogue, s.then, None, press.message, notice)
@@ -194,6 +201,7 @@ pub async fn receive_change_button(
             };
             match apply(&ctx, &s.entry, &press) {
                 Pressed::NotAKey => ctx.expired().await,
+                Pressed::Again => Ok(()),
                 Pressed::Expired => {
                     let notice = Some(ctx.t("pin.expired").to_owned());
                     pin::steps::show_change(&ctx, &dialogue, None, None, press.message, notice)

@@ -1,0 +1,97 @@
+//! The PIN keypad, as a customer uses it: digit buttons pressed one by
+//! one, each press waited for (its dot) before the next.
+
+use faturabot::{
+    bot::callbacks::Action,
+    fakegram::{BotMessage, FakeUser},
+};
+
+use super::{Harness, action_data};
+
+/// The PIN the tests choose: not trivial, not the end of a customer number.
+pub const PIN: &str = "482915";
+
+impl Harness {
+    /// The keypad message as it is shown now.
+    fn shown(&self, user: &FakeUser, message_id: i32) -> BotMessage {
+        self.tg
+            .chat(user.chat_id())
+            .into_iter()
+            .find(|m| m.message_id == message_id)
+            .unwrap_or_else(|| panic!("keypad #{message_id} is gone"))
+    }
+
+    /// Presses the digit button `digit` of the keypad as shown now.
+    pub fn press_digit(&self, user: &FakeUser, keypad: &BotMessage, digit: char) {
+        let now = self.shown(user, keypad.message_id);
+        let data = now
+            .all_buttons()
+            .find(|b| b.text == digit.to_string())
+            .and_then(|b| b.callback_data.clone())
+            .unwrap_or_else(|| panic!("no key {digit} in {:?}", now.buttons));
+        self.tg.press(user, keypad.message_id, &data);
+    }
+
+    /// Types `digits` on `keypad`; after each digit but the last, waits
+    /// until the keypad shows one dot more.
+    pub async fn type_pin(&self, user: &FakeUser, keypad: &BotMessage, digits: &str) {
+        let n = digits.chars().count();
+        for (i, d) in digits.chars().enumerate() {
+            self.press_digit(user, keypad, d);
+            if i + 1 < n {
+                let dots = format!("{}{}", "●".repeat(i + 1), "○".repeat(6 - i - 1));
+                self.tg
+                    .wait_for_message(
+                        user.chat_id(),
+                        |m| m.message_id == keypad.message_id && m.plain().contains(&dots),
+                        self.wait,
+                    )
+                    .await
+                    .unwrap_or_else(|| panic!("keypad shows {dots}: {:?}", self.transcript(user)));
+            }
+        }
+    }
+
+    /// On a keypad asking for a new PIN: `digits`, then `digits` again;
+    /// returns the message saying it is set.
+    pub async fn choose_pin(
+        &self,
+        user: &FakeUser,
+        keypad: &BotMessage,
+        digits: &str,
+    ) -> BotMessage {
+        self.type_pin(user, keypad, digits).await;
+        let repeat = self.expect_key(user, "pin.repeat").await;
+        self.type_pin(user, &repeat, digits).await;
+        self.expect_key(user, "pin.chosen").await
+    }
+
+    /// `/pay` for a customer without a PIN: chooses [`PIN`] first; returns
+    /// the groups the dialogue then opens with.
+    pub async fn choose_pin_at_first_payment(&self, user: &FakeUser) -> BotMessage {
+        let keypad = self.say_key(user, "/pay", "pin.choose").await;
+        self.choose_pin(user, &keypad, PIN).await;
+        self.expect_key(user, "pay.choose_group").await
+    }
+
+    /// Presses pay on `confirm`, then types `digits` on the keypad; returns
+    /// the first message showing `key` after it.
+    pub async fn pay_with_pin<'a>(
+        &self,
+        user: &FakeUser,
+        confirm: &BotMessage,
+        digits: &str,
+        key: impl Into<super::Key<'a>>,
+    ) -> BotMessage {
+        let keypad = self
+            .press_action(user, confirm, Action::Confirm, "pin.enter")
+            .await;
+        self.type_pin(user, &keypad, digits).await;
+        self.expect_key(user, key).await
+    }
+}
+
+/// The confirm button's data of a confirmation screen.
+pub fn confirm_data(confirm: &BotMessage) -> String {
+    action_data(confirm, Action::Confirm)
+}
