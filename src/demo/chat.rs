@@ -9,7 +9,7 @@ use tokio::{
 };
 
 use super::world::DataDir;
-use super::{MAX_LINE, demo_account, render};
+use super::{DEMO_PIN, MAX_LINE, demo_account, render};
 use crate::{
     fakegram::{BotEvent, BotMessage, FakeTelegram, FakeUser},
     sandbox::MAGIC_NUMBERS,
@@ -87,7 +87,10 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
         t.push_str(
             "  /pay        pay a bill (e.g. SU, type \"iski\", İSKİ İSTANBUL, subscriber 1000001)\n",
         );
-        t.push_str("  /history  /receipt  /language  /help  /cancel\n");
+        t.push_str(&format!(
+            "  (your payment PIN is {DEMO_PIN}: at the keypad, press its digits' buttons one by one)\n"
+        ));
+        t.push_str("  /history  /receipt  /pin  /language  /help  /cancel\n");
         t.push_str("  /invite 3488017 9142 357   /payments   /cancelpayment <id>   (staff)\n");
         t.push_str("  3           press button [3] of the buttons shown last\n");
         t.push_str("  \\3          send \"3\" as text instead\n");

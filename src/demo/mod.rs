@@ -38,6 +38,9 @@ use stdin::StdinReader;
 /// The Telegram user id of the person at the terminal (also an agent).
 pub const DEMO_USER_ID: u64 = 42;
 
+/// The demo customer's payment PIN, chosen for them and told at the start.
+pub const DEMO_PIN: &str = "482915";
+
 /// The bank account the demo user is linked to before the chat starts.
 pub fn demo_account() -> Account {
     Account {

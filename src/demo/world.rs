@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 use tokio::sync::broadcast;
 
-use super::{BANK_TIMEOUT, DEMO_USER_ID, SHUTDOWN_MAX, SLOW_DELAY, demo_account};
+use super::{BANK_TIMEOUT, DEMO_PIN, DEMO_USER_ID, SHUTDOWN_MAX, SLOW_DELAY, demo_account};
 use crate::{
     bot::launch::{self, Service, Settings},
     clock::Clock,
@@ -130,7 +130,7 @@ pub(super) async fn start_world(
         metrics_listen: None,
         drain: SHUTDOWN_MAX,
         replicated: false,
-        pin: crate::bot::pin::PinMode::Off,
+        pin: crate::bot::pin::PinMode::Required,
     };
     let service = Service::build(settings).await?;
 
@@ -148,6 +148,12 @@ pub(super) async fn start_world(
         )
         .await
         .context("creating the demo invite")?;
+    // The demo's PIN is chosen already, and told in the introduction.
+    let pin = crate::payments::Pin::parse(DEMO_PIN).context("the demo PIN")?;
+    app.payments
+        .choose_pin(TelegramUserId(DEMO_USER_ID), &pin)
+        .await
+        .context("choosing the demo PIN")?;
 
     let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
     // Subscribed before anything is sent: no reply is missed.

@@ -192,7 +192,16 @@ fn the_demo_pays_a_bill_and_draws_the_receipt_qr() {
     let pay = filled("button.confirm", &amount)
         .pieces_in(Lang::En)
         .concat();
-    let at = demo.press(at, "confirm", |b| b == pay);
+    let mut at = demo.press(at, "confirm", |b| b == pay);
+    // The keypad: the demo's PIN, told at the start, digit by digit.
+    at = demo.wait_for(at, "the keypad", shows("pin.enter".into()));
+    for (i, digit) in faturabot::demo::DEMO_PIN.chars().enumerate() {
+        if i > 0 {
+            let dots = format!("{}{}", "●".repeat(i), "○".repeat(6 - i));
+            at = demo.wait_for(at, "a dot more", |l| l.contains(&dots));
+        }
+        demo.press(at, "a digit", |b| b == digit.to_string());
+    }
     let paid = demo.wait_for(
         at,
         "the payment done",
