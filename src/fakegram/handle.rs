@@ -295,7 +295,9 @@ impl FakeTelegram {
         .await
     }
 
-    async fn wait_until<T>(
+    /// Waits until `check` finds something (looked at after every call the
+    /// bot makes), at most `timeout`.
+    pub async fn wait_until<T>(
         &self,
         timeout: Duration,
         mut check: impl FnMut() -> Option<T>,

@@ -111,7 +111,7 @@ pub struct Harness {
     pub limits: Limits,
     /// How long `say`, `press` and `expect` wait for the bot.
     pub wait: Duration,
-    /// Whether payments take a PIN (the PIN tests switch it on).
+    /// Whether payments take a PIN ([`PIN_MODE`] unless a test says).
     pub pin: PinMode,
 }
 
@@ -166,7 +166,7 @@ impl Harness {
             agents: vec![AGENT_ID],
             limits: FAST_LIMITS,
             wait: WAIT,
-            pin: PinMode::Off,
+            pin: PIN_MODE,
         }
     }
 
@@ -315,6 +315,17 @@ impl Harness {
 /// Whether this binary runs the suite on PostgreSQL (`e2e_postgres`: the
 /// same sources as `e2e`, built twice).
 pub const POSTGRES: bool = matches!(env!("CARGO_CRATE_NAME").as_bytes(), b"e2e_postgres");
+
+/// Whether this binary runs the suite with `FATURABOT_PAYMENT_PIN=off`
+/// (`e2e_pin_off`); the others choose and type a PIN, as customers do.
+pub const PIN_OFF: bool = matches!(env!("CARGO_CRATE_NAME").as_bytes(), b"e2e_pin_off");
+
+/// The PIN mode of this binary's harnesses.
+pub const PIN_MODE: PinMode = if PIN_OFF {
+    PinMode::Off
+} else {
+    PinMode::Required
+};
 
 /// A fresh database for a harness of the `e2e_postgres` binary. Without a
 /// server (outside CI) the test says so and runs on sled.

@@ -312,7 +312,7 @@ async fn run_sandbox_pays_with_only_a_token() {
         .stderr(std::fs::File::create(&log).expect("log file"));
     let mut bot = cmd.spawn().expect("starts");
     let user = h.customer(3003, "tr");
-    h.link(&user).await;
+    h.link_only(&user).await;
     // The default asks for a PIN: chosen at the first payment.
     h.choose_pin_at_first_payment(&user).await;
     let invoices = common::to_invoices(&h, &user, "1000001").await;

@@ -31,7 +31,7 @@ async fn at_confirmation(
     faturabot::fakegram::BotMessage,
 ) {
     let user = h.customer(id, lang);
-    h.link(&user).await;
+    h.link_only(&user).await;
     h.choose_pin_at_first_payment(&user).await;
     let invoices = to_invoices(h, &user, "1000001").await;
     let confirm = h
@@ -45,7 +45,7 @@ async fn a_first_payment_chooses_a_pin_and_pays_only_with_it() {
     for (id, lang) in [(6101, "tr"), (6102, "en")] {
         let h = harness().await;
         let user = h.customer(id, lang);
-        h.link(&user).await;
+        h.link_only(&user).await;
 
         // Arrange: a first /pay asks for a PIN before anything else.
         let keypad = h.say_key(&user, "/pay", "pin.choose").await;
@@ -268,7 +268,7 @@ async fn postgres_text(url: &str) -> Vec<u8> {
 async fn pin_changes_with_the_old_one_first() {
     let h = harness().await;
     let user = h.customer(6501, "en");
-    h.link(&user).await;
+    h.link_only(&user).await;
     h.choose_pin_at_first_payment(&user).await;
 
     let keypad = h.say_key(&user, "/pin", "pin.old").await;

@@ -1,11 +1,14 @@
 //! Talking to the bot as a user: send, press, wait for what it shows.
 
 use faturabot::{
-    bot::callbacks::{Action, CallbackData},
+    bot::{
+        callbacks::{Action, CallbackData},
+        pin::PinMode,
+    },
     fakegram::{BotMessage, Button, FakeUser},
 };
 
-use super::{Harness, Key, words};
+use super::{Harness, Key, PIN, words};
 
 impl Harness {
     /// Sends `text` as `user` and waits for a new bot message containing
@@ -56,9 +59,62 @@ impl Harness {
         action: Action,
         key: impl Into<Key<'a>>,
     ) -> BotMessage {
+        let key = key.into();
+        let before = self.last_id(user);
         self.tg
             .press(user, msg.message_id, &action_data(msg, action));
+        if action == Action::Confirm && self.pin == PinMode::Required && key.name() != "pin.enter" {
+            return self.through_keypad(user, msg.message_id, before, key).await;
+        }
         self.expect_key(user, key).await
+    }
+
+    /// After a confirm press with the PIN on: the keypad (the PIN typed)
+    /// and then `key`, or `key` at once when no keypad comes (a press the
+    /// bot did not take as a payment's).
+    async fn through_keypad(
+        &self,
+        user: &FakeUser,
+        confirm: i32,
+        before: i32,
+        key: Key<'_>,
+    ) -> BotMessage {
+        let keypad = Key::from("pin.enter").pieces(user);
+        let wanted = key.pieces(user);
+        let shows = |m: &BotMessage, pieces: &[String]| {
+            let t = m.plain();
+            pieces.iter().all(|p| t.contains(p.as_str()))
+        };
+        let found = self
+            .tg
+            .wait_until(self.wait, || {
+                let chat = self.tg.chat(user.chat_id());
+                if let Some(k) = chat
+                    .iter()
+                    .find(|m| m.message_id == confirm && shows(m, &keypad))
+                {
+                    return Some((true, k.clone()));
+                }
+                chat.iter()
+                    .rev()
+                    .find(|m| {
+                        (m.message_id > before || m.message_id == confirm) && shows(m, &wanted)
+                    })
+                    .map(|m| (false, m.clone()))
+            })
+            .await;
+        match found {
+            Some((true, keypad)) => {
+                self.type_pin(user, &keypad, PIN).await;
+                self.expect_key(user, key).await
+            }
+            Some((false, shown)) => shown,
+            None => panic!(
+                "neither the keypad nor {} after the confirm press; chat: {:#?}",
+                key.name(),
+                self.transcript(user)
+            ),
+        }
     }
 
     /// Presses the button of `msg` that carries `data` (outside a

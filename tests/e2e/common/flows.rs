@@ -8,12 +8,19 @@ use faturabot::{
     fakegram::{BotMessage, FakeUser},
 };
 
-use super::{Harness, ISKI, Key, SUBSCRIBER_FIELD, WAIT, action_data, filled};
+use super::{Harness, ISKI, Key, PIN, SUBSCRIBER_FIELD, WAIT, action_data, filled};
+use faturabot::bot::pin::PinMode;
 
 impl Harness {
     /// Agent invites, customer opens the link: the customer is linked to
-    /// account 3488017/9142/357.
+    /// account 3488017/9142/357; with the PIN on, they choose it too.
     pub async fn link(&self, customer: &FakeUser) {
+        self.link_only(customer).await;
+        self.choose_first_pin(customer).await;
+    }
+
+    /// Linked, and no PIN chosen yet.
+    pub async fn link_only(&self, customer: &FakeUser) {
         let agent = self.agent();
         self.link_via(&agent, customer).await;
     }
@@ -84,6 +91,10 @@ pub async fn pay_and_wait_for_the_bank(
 ) -> String {
     let data = action_data(confirm, Action::Confirm);
     h.tg.press(user, confirm.message_id, &data);
+    if h.pin == PinMode::Required {
+        let keypad = h.expect_key(user, "pin.enter").await;
+        h.type_pin(user, &keypad, PIN).await;
+    }
     let deadline = std::time::Instant::now() + WAIT;
     while h.sandbox.sandbox.calls("InvoicePayment") == 0 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

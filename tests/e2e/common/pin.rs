@@ -2,7 +2,7 @@
 //! one, each press waited for (its dot) before the next.
 
 use faturabot::{
-    bot::callbacks::Action,
+    bot::{callbacks::Action, pin::PinMode},
     fakegram::{BotMessage, FakeUser},
 };
 
@@ -64,6 +64,38 @@ impl Harness {
         let repeat = self.expect_key(user, "pin.repeat").await;
         self.type_pin(user, &repeat, digits).await;
         self.expect_key(user, "pin.chosen").await
+    }
+
+    /// With the PIN on, a customer just linked chooses [`PIN`] (`/pin`), as
+    /// the first payment would ask; nothing with it off.
+    pub async fn choose_first_pin(&self, user: &FakeUser) {
+        if self.pin != PinMode::Required {
+            return;
+        }
+        let keypad = self.say_key(user, "/pin", "pin.choose").await;
+        self.choose_pin(user, &keypad, PIN).await;
+    }
+
+    /// With the PIN on: waits for confirmation `message_id` to become the
+    /// keypad and types [`PIN`]; nothing with it off.
+    pub async fn type_pin_if_asked(&self, user: &FakeUser, message_id: i32) {
+        if self.pin != PinMode::Required {
+            return;
+        }
+        let pieces = super::Key::from("pin.enter").pieces(user);
+        let keypad = self
+            .tg
+            .wait_for_message(
+                user.chat_id(),
+                |m| {
+                    m.message_id == message_id
+                        && pieces.iter().all(|p| m.plain().contains(p.as_str()))
+                },
+                self.wait,
+            )
+            .await
+            .unwrap_or_else(|| panic!("no keypad: {:#?}", self.transcript(user)));
+        self.type_pin(user, &keypad, PIN).await;
     }
 
     /// `/pay` for a customer without a PIN: chooses [`PIN`] first; returns

@@ -20,6 +20,7 @@ async fn two_confirm_presses_in_one_batch_pay_once() {
         faturabot::fakegram::UpdateSpec::press(&user, confirm.message_id, data.clone()),
         faturabot::fakegram::UpdateSpec::press(&user, confirm.message_id, data.clone()),
     ]);
+    h.type_pin_if_asked(&user, confirm.message_id).await;
     h.expect_key(&user, "status.completed").await;
     h.tg.wait_for_message(user.chat_id(), |m| m.photo.is_some(), WAIT)
         .await
