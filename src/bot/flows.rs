@@ -15,7 +15,11 @@ use super::{
     state::{ChoosingAccount, Flow, Step},
     steps::show_groups,
 };
-use crate::{bank::SessionId, payments::PaymentRecord, receipt::qr_png_off_thread};
+use crate::{
+    bank::SessionId,
+    payments::{PaymentRecord, TelegramUserId},
+    receipt::qr_png_off_thread,
+};
 
 /// `/start` without a token, or Back from the dialogue's first screen.
 pub async fn welcome(ctx: &Ctx, message: Option<MessageId>) -> HandlerResult {
@@ -108,17 +112,29 @@ async fn send_with_qr(ctx: &Ctx, qr: &str, text: &str) -> HandlerResult {
 /// Writes to the payer of `record` (an agent acted on their payment), in
 /// the payer's language (else the agent's): best effort, logged.
 pub async fn tell_payer(ctx: &Ctx, record: &PaymentRecord, text: impl FnOnce(Texts) -> String) {
+    tell_user(ctx, record.payer, record.chat_id, text).await;
+}
+
+/// Writes to `user` in their private chat `chat_id`, in their language
+/// (else the agent's), through the bot's usual send path: best effort, so
+/// one who blocked the bot (403) fails nothing the agent did; logged.
+pub async fn tell_user(
+    ctx: &Ctx,
+    user: TelegramUserId,
+    chat_id: i64,
+    text: impl FnOnce(Texts) -> String,
+) {
     let lang = ctx
         .app
         .store
         .users
-        .get(record.payer)
+        .get(user)
         .await
         .ok()
         .and_then(|u| u.preferred_lang())
         .unwrap_or(ctx.lang);
-    let payer = ctx.for_user(record.payer, record.chat_id, lang);
-    if let Err(e) = payer.send(text(payer.texts())).await {
-        tracing::warn!(payer = %record.payer, error = %e, "could not write to the payer");
+    let them = ctx.for_user(user, chat_id, lang);
+    if let Err(e) = them.send(text(them.texts())).await {
+        tracing::warn!(%user, error = %e, "could not write to the user");
     }
 }

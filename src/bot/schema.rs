@@ -13,7 +13,7 @@ use super::{
     App, Ctx, State, TgBot,
     callbacks::{Action, CallbackData},
     commands::Command,
-    handlers::{Press, Typed, agent, cancel, confirm, dialogue, input, receipts, start},
+    handlers::{Press, Typed, agent, cancel, confirm, dialogue, input, receipts, start, unlink},
 };
 use crate::storage::Dialogues;
 
@@ -75,17 +75,23 @@ fn command_handler() -> Branch {
     let agent_commands = dptree::filter(|cmd: Command| {
         matches!(
             cmd,
-            Command::Invite(_) | Command::CancelPayment(_) | Command::Payments | Command::Settle(_)
+            Command::Invite(_)
+                | Command::CancelPayment(_)
+                | Command::Payments
+                | Command::Settle(_)
+                | Command::ResetPin(_)
         )
     })
     .branch(dptree::filter(|ctx: Ctx| !ctx.is_agent).endpoint(agent::refuse))
     .branch(case![Command::Invite(args)].endpoint(agent::invite))
     .branch(case![Command::CancelPayment(args)].endpoint(agent::cancel_payment))
     .branch(case![Command::Payments].endpoint(agent::payments))
-    .branch(case![Command::Settle(args)].endpoint(agent::settle));
+    .branch(case![Command::Settle(args)].endpoint(agent::settle))
+    .branch(case![Command::ResetPin(args)].endpoint(agent::reset_pin));
 
     let cancel_command = case![Command::Cancel]
         .branch(case![State::ConfirmingCancel(s)].endpoint(cancel::cancel))
+        .branch(case![State::ConfirmingUnlink(s)].endpoint(unlink::cancel))
         .endpoint(dialogue::cancel);
 
     teloxide::filter_command::<Command, _>()
@@ -97,6 +103,7 @@ fn command_handler() -> Branch {
         .branch(case![Command::Pay].endpoint(start::pay))
         .branch(case![Command::Receipt(arg)].endpoint(receipts::receipt))
         .branch(case![Command::History].endpoint(receipts::history))
+        .branch(case![Command::Unlink].endpoint(unlink::unlink))
 }
 
 /// Text, by the state it arrives in.
@@ -120,7 +127,9 @@ fn message_handler() -> Branch {
                 .branch(case![State::EnteringField(s)].endpoint(dialogue::receive_field_value))
                 .branch(case![State::ChoosingInvoice(s)].endpoint(input::receive_text_at_buttons))
                 .branch(case![State::Confirming(s)].endpoint(input::receive_text_at_buttons))
-                .branch(case![State::ConfirmingCancel(s)].endpoint(input::receive_text_at_buttons)),
+                .branch(case![State::ConfirmingCancel(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::ChoosingUnlink(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::ConfirmingUnlink(s)].endpoint(input::receive_text_at_buttons)),
         )
 }
 
@@ -163,6 +172,12 @@ fn dialogue_button_handler() -> Branch {
             .branch(
                 case![State::ConfirmingCancel(s)]
                     .endpoint(cancel::receive_cancel_confirmation_button),
+            )
+            // Before the payment dialogue's Cancel: it says the account stays.
+            .branch(case![State::ChoosingUnlink(s)].endpoint(unlink::receive_unlink_choice_button))
+            .branch(
+                case![State::ConfirmingUnlink(s)]
+                    .endpoint(unlink::receive_unlink_confirmation_button),
             )
             .branch(leave.endpoint(dialogue::receive_leave_button))
             .branch(case![State::ChoosingAccount(s)].endpoint(dialogue::receive_account_button))

@@ -9,6 +9,7 @@ pub mod dialogue;
 pub mod input;
 pub mod receipts;
 pub mod start;
+pub mod unlink;
 
 use teloxide::types::{CallbackQuery, CallbackQueryId, Message, MessageId};
 

@@ -5,7 +5,8 @@
 //! - [`dialogue`]: the payment dialogue's steps.
 //! - [`payment`]: a payment's status, its receipt, the bank's errors.
 //! - [`lists`]: `/history` and the agents' `/payments`.
-//! - [`staff`]: cancellation, settlement and invite texts.
+//! - [`staff`]: cancellation, settlement, invite and PIN-reset texts.
+//! - [`unlink`]: `/unlink`'s choice and confirmation.
 
 pub mod dialogue;
 pub mod lists;
@@ -13,6 +14,7 @@ pub mod payment;
 pub mod staff;
 #[cfg(test)]
 mod tests;
+pub mod unlink;
 
 use teloxide::types::InlineKeyboardMarkup;
 

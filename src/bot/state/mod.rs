@@ -135,6 +135,21 @@ pub struct ConfirmingCancel {
     pub intent: PaymentIntent,
 }
 
+/// `/unlink` with several accounts linked: which one goes? The accounts
+/// as shown, so a button removes exactly the one the user saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoosingUnlink {
+    pub step: Step,
+    pub accounts: Vec<Account>,
+}
+
+/// The account `/unlink` removes once confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmingUnlink {
+    pub step: Step,
+    pub account: Account,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum State {
     /// No dialogue in progress.
@@ -150,6 +165,8 @@ pub enum State {
     ChoosingInvoice(ChoosingInvoice),
     Confirming(Confirming),
     ConfirmingCancel(ConfirmingCancel),
+    ChoosingUnlink(ChoosingUnlink),
+    ConfirmingUnlink(ConfirmingUnlink),
 }
 
 impl State {
@@ -164,6 +181,8 @@ impl State {
             State::ChoosingInvoice(s) => Some(s.step),
             State::Confirming(s) => Some(s.step),
             State::ConfirmingCancel(s) => Some(s.step),
+            State::ChoosingUnlink(s) => Some(s.step),
+            State::ConfirmingUnlink(s) => Some(s.step),
         }
     }
 
@@ -179,6 +198,8 @@ impl State {
             State::ChoosingInvoice(_) => "choosing_invoice",
             State::Confirming(_) => "confirming",
             State::ConfirmingCancel(_) => "confirming_cancel",
+            State::ChoosingUnlink(_) => "choosing_unlink",
+            State::ConfirmingUnlink(_) => "confirming_unlink",
         }
     }
 }
