@@ -24,6 +24,9 @@ pub enum Command {
     CancelPayment(String),
     Payments,
     Settle(String),
+    Unlink,
+    #[command(rename = "resetpin")]
+    ResetPin(String),
 }
 
 /// Who may use a command.
@@ -40,13 +43,31 @@ pub const COMMANDS: &[(&str, &str, Audience)] = &[
     ("history", "cmd.history", Audience::Everyone),
     ("pin", "cmd.pin", Audience::Everyone),
     ("language", "cmd.language", Audience::Everyone),
+    ("unlink", "cmd.unlink", Audience::Everyone),
     ("cancel", "cmd.cancel", Audience::Everyone),
     ("help", "cmd.help", Audience::Everyone),
     ("invite", "cmd.invite", Audience::Agents),
     ("cancelpayment", "cmd.cancelpayment", Audience::Agents),
     ("payments", "cmd.payments", Audience::Agents),
     ("settle", "cmd.settle", Audience::Agents),
+    ("resetpin", "cmd.resetpin", Audience::Agents),
 ];
+
+/// `/resetpin`'s argument: a bank customer number, as the bank's 64-bit
+/// field holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CustomerNo(pub u64);
+
+impl CustomerNo {
+    /// Exactly one number: digits only, no sign or leading zero, 1 to
+    /// `i64::MAX`.
+    pub fn parse(args: &str) -> Option<CustomerNo> {
+        match args.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [no] => bounded(no, 1, i64::MAX as u64).map(CustomerNo),
+            _ => None,
+        }
+    }
+}
 
 /// `<customer_no> <branch_code> <account_suffix> [currency]`.
 pub fn parse_invite(args: &str) -> Option<Account> {
@@ -131,6 +152,47 @@ mod tests {
         ] {
             assert_eq!(parse_settle(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn resetpin_arguments() {
+        assert_eq!(CustomerNo::parse("3488017"), Some(CustomerNo(3488017)));
+        assert_eq!(CustomerNo::parse("  3488017 "), Some(CustomerNo(3488017)));
+        assert_eq!(
+            CustomerNo::parse("9223372036854775807"),
+            Some(CustomerNo(i64::MAX as u64)),
+            "the largest 64-bit customer number"
+        );
+        for bad in [
+            "",
+            " ",
+            "0",
+            "-5",
+            "+5",
+            "03488017",
+            "3488017 9142",
+            "34880l7",
+            "3.488.017",
+            "٣٤٨٨٠١٧",
+            "9223372036854775808",
+            "18446744073709551616",
+        ] {
+            assert_eq!(CustomerNo::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_new_commands_parse() {
+        let parse = |t: &str| Command::parse(t, "fatura_bot").ok();
+        assert_eq!(parse("/unlink"), Some(Command::Unlink));
+        assert_eq!(
+            parse("/resetpin 3488017"),
+            Some(Command::ResetPin("3488017".into()))
+        );
+        assert_eq!(parse("/resetpin"), Some(Command::ResetPin(String::new())));
+        let listed = |name: &str| COMMANDS.iter().find(|(n, _, _)| *n == name).map(|c| c.2);
+        assert_eq!(listed("resetpin"), Some(Audience::Agents));
+        assert_eq!(listed("unlink"), Some(Audience::Everyone));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     bank::SessionId,
-    payments::{PaymentRecord, PinStatus},
+    payments::{PaymentRecord, PinStatus, TelegramUserId},
     receipt::qr_png_off_thread,
 };
 
@@ -148,17 +148,29 @@ async fn send_with_qr(ctx: &Ctx, qr: &str, text: &str) -> HandlerResult {
 /// Writes to the payer of `record` (an agent acted on their payment), in
 /// the payer's language (else the agent's): best effort, logged.
 pub async fn tell_payer(ctx: &Ctx, record: &PaymentRecord, text: impl FnOnce(Texts) -> String) {
+    tell_user(ctx, record.payer, record.chat_id, text).await;
+}
+
+/// Writes to `user` in their private chat `chat_id`, in their language
+/// (else the agent's), through the bot's usual send path: best effort, so
+/// one who blocked the bot (403) fails nothing the agent did; logged.
+pub async fn tell_user(
+    ctx: &Ctx,
+    user: TelegramUserId,
+    chat_id: i64,
+    text: impl FnOnce(Texts) -> String,
+) {
     let lang = ctx
         .app
         .store
         .users
-        .get(record.payer)
+        .get(user)
         .await
         .ok()
         .and_then(|u| u.preferred_lang())
         .unwrap_or(ctx.lang);
-    let payer = ctx.for_user(record.payer, record.chat_id, lang);
-    if let Err(e) = payer.send(text(payer.texts())).await {
-        tracing::warn!(payer = %record.payer, error = %e, "could not write to the payer");
+    let them = ctx.for_user(user, chat_id, lang);
+    if let Err(e) = them.send(text(them.texts())).await {
+        tracing::warn!(%user, error = %e, "could not write to the user");
     }
 }

@@ -16,8 +16,9 @@
 //! - [`handlers`]: the endpoints, named `receive_*` for what they receive:
 //!   `start` (start, help, language), `dialogue` (the payment steps),
 //!   `confirm` (the payment itself), `receipts` (receipts, history), `agent`
-//!   (staff commands), `cancel` (the agent's cancel confirmation), `input`
-//!   (text and presses no step expects).
+//!   (staff commands), `cancel` (the agent's cancel confirmation), `unlink`
+//!   (a customer's `/unlink` and its confirmation), `input` (text and
+//!   presses no step expects).
 //! - [`pin`]: the PIN keypad's entry, sealed in the dialogue state; `pin`
 //!   in `handlers` chooses and changes a PIN, `confirm` takes it before a
 //!   payment.

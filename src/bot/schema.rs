@@ -13,7 +13,9 @@ use super::{
     App, Ctx, State, TgBot,
     callbacks::{Action, CallbackData},
     commands::Command,
-    handlers::{Press, Typed, agent, cancel, confirm, dialogue, input, pin, receipts, start},
+    handlers::{
+        Press, Typed, agent, cancel, confirm, dialogue, input, pin, receipts, start, unlink,
+    },
 };
 use crate::storage::Dialogues;
 
@@ -75,17 +77,23 @@ fn command_handler() -> Branch {
     let agent_commands = dptree::filter(|cmd: Command| {
         matches!(
             cmd,
-            Command::Invite(_) | Command::CancelPayment(_) | Command::Payments | Command::Settle(_)
+            Command::Invite(_)
+                | Command::CancelPayment(_)
+                | Command::Payments
+                | Command::Settle(_)
+                | Command::ResetPin(_)
         )
     })
     .branch(dptree::filter(|ctx: Ctx| !ctx.is_agent).endpoint(agent::refuse))
     .branch(case![Command::Invite(args)].endpoint(agent::invite))
     .branch(case![Command::CancelPayment(args)].endpoint(agent::cancel_payment))
     .branch(case![Command::Payments].endpoint(agent::payments))
-    .branch(case![Command::Settle(args)].endpoint(agent::settle));
+    .branch(case![Command::Settle(args)].endpoint(agent::settle))
+    .branch(case![Command::ResetPin(args)].endpoint(agent::reset_pin));
 
     let cancel_command = case![Command::Cancel]
         .branch(case![State::ConfirmingCancel(s)].endpoint(cancel::cancel))
+        .branch(case![State::ConfirmingUnlink(s)].endpoint(unlink::cancel))
         .endpoint(dialogue::cancel);
 
     teloxide::filter_command::<Command, _>()
@@ -98,6 +106,7 @@ fn command_handler() -> Branch {
         .branch(case![Command::Pin].endpoint(pin::receive_pin_command))
         .branch(case![Command::Receipt(arg)].endpoint(receipts::receipt))
         .branch(case![Command::History].endpoint(receipts::history))
+        .branch(case![Command::Unlink].endpoint(unlink::unlink))
 }
 
 /// Text, by the state it arrives in.
@@ -124,7 +133,9 @@ fn message_handler() -> Branch {
                 .branch(case![State::ConfirmingCancel(s)].endpoint(input::receive_text_at_buttons))
                 .branch(case![State::ChoosingPin(s)].endpoint(input::receive_text_at_keypad))
                 .branch(case![State::EnteringPin(s)].endpoint(input::receive_text_at_keypad))
-                .branch(case![State::ChangingPin(s)].endpoint(input::receive_text_at_keypad)),
+                .branch(case![State::ChangingPin(s)].endpoint(input::receive_text_at_keypad))
+                .branch(case![State::ChoosingUnlink(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::ConfirmingUnlink(s)].endpoint(input::receive_text_at_buttons)),
         )
 }
 
@@ -167,6 +178,12 @@ fn dialogue_button_handler() -> Branch {
             .branch(
                 case![State::ConfirmingCancel(s)]
                     .endpoint(cancel::receive_cancel_confirmation_button),
+            )
+            // Before the payment dialogue's Cancel: it says the account stays.
+            .branch(case![State::ChoosingUnlink(s)].endpoint(unlink::receive_unlink_choice_button))
+            .branch(
+                case![State::ConfirmingUnlink(s)]
+                    .endpoint(unlink::receive_unlink_confirmation_button),
             )
             .branch(leave.endpoint(dialogue::receive_leave_button))
             .branch(case![State::ChoosingAccount(s)].endpoint(dialogue::receive_account_button))

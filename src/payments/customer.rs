@@ -41,6 +41,22 @@ impl UserRecord {
         }
         self.telegram_lang = Some(telegram_lang);
     }
+
+    /// Removes `account`; whether it was linked.
+    pub fn unlink(&mut self, account: &Account) -> bool {
+        let before = self.accounts.len();
+        self.accounts.retain(|a| a != account);
+        self.accounts.len() != before
+    }
+}
+
+/// What [`Users::unlink`](super::Users::unlink) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlinked {
+    /// Removed; this many accounts stay linked.
+    Removed { left: usize },
+    /// It was not linked (any more): nothing changed.
+    NotLinked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -262,6 +262,24 @@ impl Users for MemoryUsers {
         Ok(())
     }
 
+    async fn unlink(
+        &self,
+        user: TelegramUserId,
+        account: &Account,
+    ) -> Result<Unlinked, StoreError> {
+        let mut all = self.records.lock().expect("lock");
+        let Some(record) = all.get_mut(&user) else {
+            return Ok(Unlinked::NotLinked);
+        };
+        Ok(if record.unlink(account) {
+            Unlinked::Removed {
+                left: record.accounts.len(),
+            }
+        } else {
+            Unlinked::NotLinked
+        })
+    }
+
     async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError> {
         let all = self.records.lock().expect("lock");
         Ok(all

@@ -10,8 +10,8 @@
 //! - [`pin`]: the payment PIN ([`Pin`]), its stored hash and lock
 //!   ([`PinRecord`]), the hasher, and the flows `check_pin`, `choose_pin`,
 //!   `change_pin`, `reset_pins`.
-//! - `pay`, `cancel`, `settle`: the flows of [`Payments`], each returning a
-//!   typed outcome; `attempt`: the claim → call → classify → record
+//! - `pay`, `cancel`, `settle`, `unlink`: the flows of [`Payments`], each
+//!   returning a typed outcome; `attempt`: the claim → call → classify → record
 //!   sequence payment and cancellation share.
 //!
 //! Handlers call [`Payments`] and render what it returns.
@@ -30,11 +30,12 @@ mod settle;
 pub mod state;
 #[cfg(test)]
 mod tests;
+mod unlink;
 
 use std::sync::Arc;
 
 pub use cancel::CancelOutcome;
-pub use customer::{INVITE_TTL_HOURS, Invite, InviteKey, UserRecord};
+pub use customer::{INVITE_TTL_HOURS, Invite, InviteKey, Unlinked, UserRecord};
 pub use ids::{PaymentIntent, TelegramUserId, TransactionId};
 pub use pay::{PayOrder, PayOutcome};
 pub use pin::{

@@ -7,6 +7,7 @@
 //! [`Ledger::begin`] inserts only if absent and the invoice is not held, [`Ledger::claim_cancel`],
 //! [`Ledger::complete`] and [`Ledger::settle`] are compare-and-swaps on the
 //! stored state, [`Invites::redeem`] uses a token up with the linking,
+//! [`Users::unlink`] is a read-modify-write of the user's record,
 //! [`Pins::update`] is a read-modify-write under the row's lock (or a
 //! compare-and-swap).
 
@@ -15,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     Answer, AuditEntry, Begin, Finding, Invite, PaymentIntent, PaymentRecord, PaymentState,
-    PinChange, PinRecord, TelegramUserId, TransactionId, UserRecord,
+    PinChange, PinRecord, TelegramUserId, TransactionId, Unlinked, UserRecord,
 };
 use crate::{
     bank::{Account, BankClient, BankError, CancelRequest, PaymentRequest, RequestId, SessionId},
@@ -128,6 +129,15 @@ pub trait Users: Send + Sync {
     /// Atomic per user, durable. A stored record that does not decode is an
     /// error and stays as it is: overwriting it would lose the accounts.
     async fn set_lang(&self, user: TelegramUserId, lang: Lang) -> Result<(), StoreError>;
+
+    /// Removes `account` from the user's record in one atomic step
+    /// (read-modify-write under the row's lock, or a compare-and-swap),
+    /// durable: of many at once, each sees the one before it. A user never
+    /// seen, or without that account, is [`Unlinked::NotLinked`] and nothing
+    /// is written. A stored record that does not decode is an error and
+    /// stays as it is.
+    async fn unlink(&self, user: TelegramUserId, account: &Account)
+    -> Result<Unlinked, StoreError>;
 
     /// The Telegram users with an account of bank customer `customer_no`
     /// linked, in id order. Records that do not decode are left out.

@@ -159,6 +159,9 @@ pub enum AuditAction {
     PinLockedUntilReset,
     /// An agent's `/resetpin`.
     PinReset,
+    /// A customer's `/unlink` of one of their accounts. The "agent" is
+    /// the customer.
+    Unlinked,
     /// Written by a later version: kept, not shown.
     #[serde(other)]
     Other,
@@ -176,6 +179,7 @@ impl AuditAction {
             AuditAction::PinLocked => "pin_locked",
             AuditAction::PinLockedUntilReset => "pin_locked_until_reset",
             AuditAction::PinReset => "pin_reset",
+            AuditAction::Unlinked => "unlinked",
             AuditAction::Other => "other",
         }
     }
@@ -220,6 +224,7 @@ mod tests {
             AuditAction::PinLocked,
             AuditAction::PinLockedUntilReset,
             AuditAction::PinReset,
+            AuditAction::Unlinked,
         ] {
             let json = serde_json::to_string(&action).expect("json");
             assert_eq!(

@@ -10,6 +10,8 @@
 //! - [`cancel`]: agents cancelling payments, and when they cannot.
 //! - [`agents`]: agents' commands refused to customers, `/payments`, the
 //!   audit trail, `/help` and the menus.
+//! - [`resetpin`]: an agent's `/resetpin`, told to every linked user.
+//! - [`unlink`]: a customer's `/unlink`, its confirmation and history.
 
 use crate::common;
 
@@ -23,6 +25,8 @@ mod agents;
 mod cancel;
 mod history;
 mod receipts;
+mod resetpin;
+mod unlink;
 
 /// Waits for a photo message newer than `after`.
 async fn next_photo(h: &Harness, user: &FakeUser, after: i32) -> BotMessage {

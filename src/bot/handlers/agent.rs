@@ -1,4 +1,5 @@
-//! Agents' commands: `/invite`, `/cancelpayment`, `/payments`, `/settle`.
+//! Agents' commands: `/invite`, `/cancelpayment`, `/payments`, `/settle`,
+//! `/resetpin`.
 //! The schema lets only agents reach them; everyone else gets [`refuse`].
 
 use teloxide::types::{CallbackQuery, MessageId};
@@ -6,7 +7,7 @@ use teloxide::types::{CallbackQuery, MessageId};
 use crate::{
     bot::{
         Ctx, HandlerResult, PayDialogue, State,
-        commands::{parse_invite, parse_settle},
+        commands::{CustomerNo, parse_invite, parse_settle},
         flows,
         screens::{
             lists,
@@ -162,6 +163,38 @@ pub async fn settle(ctx: Ctx, args: String) -> HandlerResult {
                     ctx.send(status_text(t, &record)).await?;
                     flows::tell_payer(&ctx, &record, |t| staff::payer_settled(t, &record)).await;
                 }
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// `/resetpin <customer_no>`: no PIN and no lock for every Telegram user
+/// linked to the customer (audited by the core). The agent learns how many;
+/// each of them is told, in their language.
+pub async fn reset_pin(ctx: Ctx, args: String) -> HandlerResult {
+    ctx.clone()
+        .guard(async move {
+            let Some(CustomerNo(customer)) = CustomerNo::parse(&args) else {
+                ctx.send(ctx.t("resetpin.usage")).await?;
+                return Ok(());
+            };
+            let reset = ctx.app.payments.reset_pins(ctx.user_id, customer).await?;
+            let no = customer.to_string();
+            if reset.is_empty() {
+                ctx.send(ctx.f("resetpin.none", &[("customer", &no)]))
+                    .await?;
+                return Ok(());
+            }
+            let count = reset.len().to_string();
+            ctx.send(ctx.f("resetpin.done", &[("customer", &no), ("count", &count)]))
+                .await?;
+            for user in reset {
+                // A private chat's id is its user's.
+                let Ok(chat_id) = i64::try_from(user.0) else {
+                    continue;
+                };
+                flows::tell_user(&ctx, user, chat_id, |t| t.t("resetpin.notice").to_owned()).await;
             }
             Ok(())
         })

@@ -10,6 +10,7 @@ pub mod input;
 pub mod pin;
 pub mod receipts;
 pub mod start;
+pub mod unlink;
 
 use teloxide::types::{CallbackQuery, CallbackQueryId, Message, MessageId};
 

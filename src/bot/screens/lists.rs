@@ -155,11 +155,11 @@ fn audit_lines(t: Texts, entries: &[AuditEntry]) -> Vec<String> {
             AuditAction::CancelFailed => "audit.cancel_failed",
             AuditAction::CancelUnknown => "audit.cancel_unknown",
             AuditAction::Settle => "audit.settle",
-            // Shown once the PIN screens bring their texts.
-            AuditAction::PinLocked
-            | AuditAction::PinLockedUntilReset
-            | AuditAction::PinReset
-            | AuditAction::Other => continue,
+            AuditAction::PinLocked => "audit.pin_locked",
+            AuditAction::PinLockedUntilReset => "audit.pin_locked_until_reset",
+            AuditAction::PinReset => "audit.pin_reset",
+            AuditAction::Unlinked => "audit.unlinked",
+            AuditAction::Other => continue,
         };
         let time = e.at.with_timezone(&istanbul()).format("%H:%M");
         lines.push(t.f(

@@ -5,8 +5,9 @@
 //! - [`dialogue`]: the payment dialogue's steps.
 //! - [`payment`]: a payment's status, its receipt, the bank's errors.
 //! - [`lists`]: `/history` and the agents' `/payments`.
-//! - [`staff`]: cancellation, settlement and invite texts.
+//! - [`staff`]: cancellation, settlement, invite and PIN-reset texts.
 //! - [`pin`]: the PIN keypad.
+//! - [`unlink`]: `/unlink`'s choice and confirmation.
 
 pub mod dialogue;
 pub mod lists;
@@ -15,6 +16,7 @@ pub mod pin;
 pub mod staff;
 #[cfg(test)]
 mod tests;
+pub mod unlink;
 
 use teloxide::types::InlineKeyboardMarkup;
 

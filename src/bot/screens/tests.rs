@@ -3,7 +3,7 @@
 use chrono::{TimeZone, Utc};
 use teloxide::types::{InlineKeyboardButtonKind, InlineKeyboardMarkup};
 
-use super::{dialogue, lists, payment, staff, *};
+use super::{dialogue, lists, payment, staff, unlink, *};
 use crate::{
     bank::{Account, BankError, SessionId},
     bot::{
@@ -11,7 +11,7 @@ use crate::{
         state::{Flow, GroupRef, Institution, Invoice, Picked, QueryField, Step},
     },
     i18n::{I18n, Lang},
-    payments::{PaymentRecord, PaymentState, TransactionId},
+    payments::{AuditAction, AuditEntry, PaymentRecord, PaymentState, TransactionId},
     storage::fixtures,
 };
 
@@ -148,6 +148,8 @@ fn every_button_fits_in_64_bytes() {
         dialogue::confirmation(t, step, &picked(), &bills[29]),
         staff::cancel_question(t, step, &record(PaymentState::Completed)),
         lists::history(t, 3, 9, &[record(PaymentState::Completed)]),
+        unlink::choose(t, step, &accounts),
+        unlink::confirm(t, step, &accounts[29]),
     ];
     for screen in screens {
         for (label, data) in callbacks(&screen.keyboard) {
@@ -225,4 +227,41 @@ fn paging_arrows_follow_the_page() {
         (0, 1),
         "nothing: one empty page"
     );
+}
+
+/// Every staff action the audit trail knows has its line under
+/// `/payments`, in both languages; one written by a later version has none.
+#[test]
+fn every_audit_action_is_shown() {
+    let i18n = I18n::load().expect("locales");
+    let at = Utc
+        .with_ymd_and_hms(2026, 12, 2, 9, 0, 0)
+        .single()
+        .expect("time");
+    let entry = |action| AuditEntry {
+        at,
+        agent: crate::payments::TelegramUserId(77),
+        action,
+        details: "9142-•••017-357 TRY".into(),
+        payment: Some(TransactionId(5)),
+    };
+    let known = [
+        AuditAction::Invite,
+        AuditAction::Cancel,
+        AuditAction::CancelFailed,
+        AuditAction::CancelUnknown,
+        AuditAction::Settle,
+        AuditAction::PinLocked,
+        AuditAction::PinLockedUntilReset,
+        AuditAction::PinReset,
+        AuditAction::Unlinked,
+    ];
+    let mut entries: Vec<_> = known.into_iter().map(entry).collect();
+    entries.push(entry(AuditAction::Other));
+    for lang in Lang::ALL {
+        let t = Texts::new(&i18n, lang);
+        let html = lists::payments(t, "02.12.2026", &[], 0, &entries).html;
+        let lines = html.lines().filter(|l| l.contains(" 77 ")).count();
+        assert_eq!(lines, known.len(), "{lang:?}: {html}");
+    }
 }

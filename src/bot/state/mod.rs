@@ -174,6 +174,21 @@ pub struct ChangingPin {
     pub new: Option<Sealed>,
 }
 
+/// `/unlink` with several accounts linked: which one goes? The accounts
+/// as shown, so a button removes exactly the one the user saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoosingUnlink {
+    pub step: Step,
+    pub accounts: Vec<Account>,
+}
+
+/// The account `/unlink` removes once confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmingUnlink {
+    pub step: Step,
+    pub account: Account,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum State {
     /// No dialogue in progress.
@@ -192,6 +207,8 @@ pub enum State {
     ChoosingPin(ChoosingPin),
     EnteringPin(EnteringPin),
     ChangingPin(ChangingPin),
+    ChoosingUnlink(ChoosingUnlink),
+    ConfirmingUnlink(ConfirmingUnlink),
 }
 
 impl State {
@@ -209,6 +226,8 @@ impl State {
             State::ChoosingPin(s) => Some(s.step),
             State::EnteringPin(s) => Some(s.step),
             State::ChangingPin(s) => Some(s.step),
+            State::ChoosingUnlink(s) => Some(s.step),
+            State::ConfirmingUnlink(s) => Some(s.step),
         }
     }
 
@@ -227,6 +246,8 @@ impl State {
             State::ChoosingPin(_) => "choosing_pin",
             State::EnteringPin(_) => "entering_pin",
             State::ChangingPin(_) => "changing_pin",
+            State::ChoosingUnlink(_) => "choosing_unlink",
+            State::ConfirmingUnlink(_) => "confirming_unlink",
         }
     }
 }

@@ -279,6 +279,29 @@ mod tests {
         assert_eq!(State::decode(&v1).expect("reads"), state);
     }
 
+    /// `/unlink`'s states are version 1 as they are: added variants, no
+    /// version 0 to read.
+    #[test]
+    fn unlink_states_round_trip() {
+        use crate::{
+            bot::state::{ChoosingUnlink, ConfirmingUnlink, Step},
+            storage::fixtures::account,
+        };
+        for state in [
+            State::ChoosingUnlink(ChoosingUnlink {
+                step: Step(3),
+                accounts: vec![account(357), account(358)],
+            }),
+            State::ConfirmingUnlink(ConfirmingUnlink {
+                step: Step(4),
+                account: account(357),
+            }),
+        ] {
+            let bytes = state.encode().expect("encode");
+            assert_eq!(State::decode(&bytes).expect("reads"), state);
+        }
+    }
+
     #[test]
     fn a_later_version_is_unreadable_not_misread() {
         let later = br#"{"v":2,"state":"Idle"}"#;

@@ -4,6 +4,7 @@
 mod cancel;
 mod pay;
 mod pin;
+mod unlink;
 
 use std::{sync::Arc, time::Duration};
 

@@ -4,10 +4,11 @@
 //!
 //! Exactly-once rests on these: one `begin` per intent, one winner of a
 //! state compare-and-swap, one redemption per invite, no lost update of a
-//! user record, unreadable records kept as they are; and each wrong PIN
-//! counted once (`pins`).
+//! user record (`users`: nor among unlinks), unreadable records kept as
+//! they are; and each wrong PIN counted once (`pins`).
 
 mod pins;
+mod users;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -387,10 +388,12 @@ pub(crate) async fn run_all(mut fresh: impl FnMut() -> Store) {
     pins::each_wrong_try_counts_once(fresh()).await;
     pins::one_first_pin_among_many(fresh()).await;
     pins::users_are_found_by_customer(fresh()).await;
+    users::unlinks_and_links_lose_no_update(fresh()).await;
+    users::one_unlink_per_account(fresh()).await;
 }
 
 /// How many fresh stores [`run_all`] takes.
-const CHECKS: usize = 11;
+const CHECKS: usize = 13;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_the_storage_contract() {

@@ -11,7 +11,8 @@ use crate::{
     bank::Account,
     i18n::Lang,
     payments::{
-        Invite, InviteError, InviteKey, Invites, StoreError, TelegramUserId, UserRecord, Users,
+        Invite, InviteError, InviteKey, Invites, StoreError, TelegramUserId, Unlinked, UserRecord,
+        Users,
     },
 };
 
@@ -86,6 +87,37 @@ impl Users for PgUsers {
         record.lang = Some(lang);
         write_user(&tx, user, &record).await?;
         tx.commit().await.map_err(pg)
+    }
+
+    /// Under the row's lock; a user with no row has nothing to unlink, and
+    /// gets none (the transaction ends unwritten, as when not linked).
+    async fn unlink(
+        &self,
+        user: TelegramUserId,
+        account: &Account,
+    ) -> Result<Unlinked, StoreError> {
+        let user = id(user)?;
+        let mut client = self.pool.get().await.map_err(pg)?;
+        let tx = client.transaction().await.map_err(pg)?;
+        let row = tx
+            .query_opt(
+                "SELECT record::text FROM users WHERE user_id = $1 FOR UPDATE",
+                &[&user],
+            )
+            .await
+            .map_err(pg)?;
+        let Some(row) = row else {
+            return Ok(Unlinked::NotLinked);
+        };
+        let mut record: UserRecord = serde_json::from_str(row.get::<_, &str>(0))?;
+        if !record.unlink(account) {
+            return Ok(Unlinked::NotLinked);
+        }
+        write_user(&tx, user, &record).await?;
+        tx.commit().await.map_err(pg)?;
+        Ok(Unlinked::Removed {
+            left: record.accounts.len(),
+        })
     }
 
     async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError> {

@@ -4,8 +4,9 @@ use async_trait::async_trait;
 
 use super::{Flusher, blocking};
 use crate::{
+    bank::Account,
     i18n::Lang,
-    payments::{StoreError, TelegramUserId, UserRecord, Users},
+    payments::{StoreError, TelegramUserId, Unlinked, UserRecord, Users},
 };
 
 #[derive(Clone)]
@@ -70,6 +71,39 @@ impl Users for SledUsers {
             .map(|_| ())
     }
 
+    /// Compare-and-swap against the record read, retried when another
+    /// write came between; nothing is written when the account is not there.
+    async fn unlink(
+        &self,
+        user: TelegramUserId,
+        account: &Account,
+    ) -> Result<Unlinked, StoreError> {
+        let (tree, account) = (self.tree.clone(), account.clone());
+        let key = user.0.to_be_bytes();
+        let unlinked = blocking(move || {
+            loop {
+                let Some(old) = tree.get(key)? else {
+                    return Ok(Unlinked::NotLinked);
+                };
+                let mut record: UserRecord = serde_json::from_slice(&old)?;
+                if !record.unlink(&account) {
+                    return Ok(Unlinked::NotLinked);
+                }
+                let new = serde_json::to_vec(&record)?;
+                if tree.compare_and_swap(key, Some(old), Some(new))?.is_ok() {
+                    return Ok(Unlinked::Removed {
+                        left: record.accounts.len(),
+                    });
+                }
+            }
+        })
+        .await?;
+        if unlinked != Unlinked::NotLinked {
+            self.flusher.durable().await?;
+        }
+        Ok(unlinked)
+    }
+
     /// A scan of every user: sled keeps no index by customer, and this is
     /// an agent's rare `/resetpin`.
     async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError> {
@@ -99,11 +133,11 @@ mod tests {
     use crate::{
         i18n::Lang,
         payments::{TelegramUserId, Users},
-        storage::sled::SledParts,
+        storage::{fixtures, sled::SledParts},
     };
 
-    /// Changing the language of a user whose record does not decode fails
-    /// and keeps the record (and so the linked accounts in it).
+    /// Changing the language of (or unlinking from) a user whose record
+    /// does not decode fails and keeps the record (and so the linked accounts in it).
     #[tokio::test]
     async fn an_unreadable_record_is_kept_not_overwritten() {
         let users = SledParts::temporary().expect("store").users;
@@ -112,6 +146,8 @@ mod tests {
             .insert(5u64.to_be_bytes(), &b"{not json"[..])
             .expect("insert");
         assert!(users.set_lang(TelegramUserId(5), Lang::En).await.is_err());
+        let account = fixtures::account(357);
+        assert!(users.unlink(TelegramUserId(5), &account).await.is_err());
         assert_eq!(
             users.tree.get(5u64.to_be_bytes()).expect("get").as_deref(),
             Some(&b"{not json"[..])

@@ -25,6 +25,7 @@ async fn customers_are_refused_every_agent_command_and_the_bank_hears_nothing() 
         "/cancelpayment 1".to_owned(),
         format!("/cancelpayment {id}"),
         "/payments".to_owned(),
+        "/resetpin 3488017".to_owned(),
     ] {
         replies.push((command.clone(), reply_to(&h, &user, &command).await));
     }
@@ -44,7 +45,7 @@ async fn customers_are_refused_every_agent_command_and_the_bank_hears_nothing() 
     let after_press =
         h.tg.wait_for_message(
             user.chat_id(),
-            |m| m.message_id > replies[4].1.message_id,
+            |m| m.message_id > replies[5].1.message_id,
             WAIT,
         )
         .await
@@ -141,12 +142,13 @@ async fn help_and_command_menus_show_agent_commands_to_agents_only() {
     let h = Harness::start().await;
     let user = h.customer(2801, "tr");
     let agent = h.agent();
-    let agent_only = ["/invite", "/cancelpayment", "/payments"];
+    let agent_only = ["/invite", "/cancelpayment", "/payments", "/resetpin"];
     let everyone = [
         "/pay",
         "/receipt",
         "/history",
         "/language",
+        "/unlink",
         "/cancel",
         "/help",
     ];
@@ -175,7 +177,9 @@ async fn help_and_command_menus_show_agent_commands_to_agents_only() {
     // Assert: the menus.
     let names =
         |list: Vec<(String, String)>| -> Vec<String> { list.into_iter().map(|(c, _)| c).collect() };
-    let customer_menu = ["pay", "receipt", "history", "language", "cancel", "help"];
+    let customer_menu = [
+        "pay", "receipt", "history", "language", "unlink", "cancel", "help",
+    ];
     for lang in [None, Some("tr")] {
         let menu = names(h.tg.my_commands(lang));
         assert_eq!(menu, customer_menu, "default scope, {lang:?}");
@@ -213,7 +217,7 @@ async fn help_and_command_menus_show_agent_commands_to_agents_only() {
             .unwrap_or_default();
         for c in customer_menu
             .iter()
-            .chain(&["invite", "cancelpayment", "payments"])
+            .chain(&["invite", "cancelpayment", "payments", "resetpin"])
         {
             assert!(
                 listed.contains(c),

@@ -27,7 +27,13 @@ impl Harness {
 
     /// `link` through the given agent.
     pub async fn link_via(&self, agent: &FakeUser, customer: &FakeUser) {
-        let invite = self.say(agent, "/invite 3488017 9142 357", "start=").await;
+        self.link_account(agent, customer, "3488017 9142 357").await;
+    }
+
+    /// `/invite <account>` by `agent`, opened by `customer`.
+    pub async fn link_account(&self, agent: &FakeUser, customer: &FakeUser, account: &str) {
+        let command = format!("/invite {account}");
+        let invite = self.say(agent, &command, "start=").await;
         let text = invite.plain();
         let token = text
             .split("start=")

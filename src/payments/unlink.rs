@@ -1,0 +1,31 @@
+//! A customer removes one of their linked accounts. The user's record
+//! changes in one atomic step; the ledger keeps their payments for the
+//! bank's records; the audit trail notes it.
+
+use super::{AuditAction, AuditEntry, Payments, StoreError, TelegramUserId, Unlinked};
+use crate::bank::Account;
+
+impl Payments {
+    /// `/unlink`, confirmed: `account` is no longer `user`'s. Audited only
+    /// when it was linked, so a second confirm leaves no second entry.
+    pub async fn unlink(
+        &self,
+        user: TelegramUserId,
+        account: &Account,
+    ) -> Result<Unlinked, StoreError> {
+        let unlinked = self.users.unlink(user, account).await?;
+        // Saved bills of this account go here once they exist.
+        if let Unlinked::Removed { .. } = unlinked {
+            self.ledger
+                .audit(AuditEntry {
+                    at: self.clock.now(),
+                    agent: user,
+                    action: AuditAction::Unlinked,
+                    details: account.masked(),
+                    payment: None,
+                })
+                .await?;
+        }
+        Ok(unlinked)
+    }
+}
