@@ -18,6 +18,7 @@ use std::{collections::BTreeSet, net::SocketAddr, path::PathBuf, time::Duration}
 use secrecy::SecretString;
 use url::Url;
 
+use crate::money::Amount;
 use parse::Reader;
 pub use sections::{BankConfig, ReceiptConfig, Upstream, WebhookConfig};
 
@@ -58,6 +59,9 @@ pub struct Config {
     pub send_rate: u32,
     /// After SIGTERM, how long updates in progress may finish.
     pub shutdown: Duration,
+    /// The most one bank account may pay per Istanbul day, in its
+    /// currency; `None`: no limit.
+    pub daily_limit: Option<Amount>,
 }
 
 /// See [`Config::webhook_command`].
@@ -118,6 +122,7 @@ impl Config {
         let shutdown = r
             .seconds("FATURABOT_SHUTDOWN_SECS")
             .unwrap_or(DEFAULT_SHUTDOWN);
+        let daily_limit = r.daily_limit();
 
         match (r.errors.is_empty(), upstream, token) {
             (true, Some(upstream), Some(token)) => Ok(Config {
@@ -132,6 +137,7 @@ impl Config {
                 metrics_listen,
                 send_rate,
                 shutdown,
+                daily_limit,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }

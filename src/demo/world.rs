@@ -130,6 +130,7 @@ pub(super) async fn start_world(
         metrics_listen: None,
         drain: SHUTDOWN_MAX,
         replicated: false,
+        daily_limit: None,
     };
     let service = Service::build(settings).await?;
 

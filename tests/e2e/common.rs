@@ -30,6 +30,7 @@ use faturabot::{
     clock::Clock,
     config::{BankConfig, ReceiptConfig, WebhookConfig},
     fakegram::{FakeTelegram, FakeUser, TOKEN},
+    money::Amount,
     sandbox::{RunningSandbox, Sandbox, SandboxConfig},
     storage::Store,
 };
@@ -107,6 +108,8 @@ pub struct Harness {
     pub limits: Limits,
     /// How long `say`, `press` and `expect` wait for the bot.
     pub wait: Duration,
+    /// `FATURABOT_DAILY_LIMIT` for the next `launch`; none by default.
+    pub daily_limit: Option<Amount>,
 }
 
 /// Send limits that never pace a test.
@@ -160,6 +163,7 @@ impl Harness {
             agents: vec![AGENT_ID],
             limits: FAST_LIMITS,
             wait: WAIT,
+            daily_limit: None,
         }
     }
 
@@ -217,6 +221,7 @@ impl Harness {
             metrics_listen: None,
             drain: Duration::from_secs(30),
             replicated: self.database.is_some(),
+            daily_limit: self.daily_limit,
         };
         let service = Service::build(settings).await.expect("the bot builds");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

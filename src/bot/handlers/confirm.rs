@@ -1,5 +1,8 @@
 //! The confirmation screen, and the payment it makes: the core records it
-//! and calls the bank exactly once; this says what became of it.
+//! and calls the bank exactly once; this says what became of it. A
+//! payment over the daily limit is refused on the press, before anything
+//! else (the PIN to come included), and again by the ledger if two
+//! payments raced past that first look.
 
 use teloxide::types::MessageId;
 
@@ -11,11 +14,15 @@ use crate::{
         callbacks::Action,
         flows,
         keyboards::pay_button,
-        screens::{Screen, dialogue::refused, payment::status_text},
+        screens::{
+            Screen,
+            dialogue::{over_limit, refused},
+            payment::status_text,
+        },
         state::{Confirming, Step},
         steps,
     },
-    payments::{PayOrder, PayOutcome, PaymentIntent, PaymentRecord},
+    payments::{OverLimit, PayOrder, PayOutcome, PaymentIntent, PaymentRecord},
 };
 
 pub async fn receive_confirmation_button(
@@ -61,6 +68,11 @@ async fn pay(
         bill: bill.to_bill(),
     };
     let intent = order.intent.clone();
+    // Before anything else happens (the PIN, to come, included).
+    if let Err(over) = ctx.app.payments.allowance(&order).await? {
+        ctx.app.metrics.payment("over_limit");
+        return tell_over_limit(ctx, dialogue, s, &over, message).await;
+    }
     // This press owns the payment now: the confirm button goes at once and
     // the dialogue is over, whatever the bank says. Neither may stop the
     // bank call.
@@ -92,6 +104,10 @@ async fn pay(
         }
         PayOutcome::Duplicate(existing) => {
             ctx.send(status_text(ctx.texts(), &existing)).await?;
+        }
+        // Nothing was recorded or sent: the dialogue goes on.
+        PayOutcome::OverLimit(over) => {
+            tell_over_limit(ctx, dialogue, s, &over, message).await?;
         }
         // From here the bank has answered: nothing may end in the generic
         // error message, which says nothing was paid.
@@ -136,6 +152,34 @@ async fn tell_refused(
 ) -> HandlerResult {
     let step = Step::new();
     let screen = refused(ctx.texts(), step, error);
+    back_to_invoices(ctx, dialogue, s, step, screen, message).await
+}
+
+/// Over the daily limit: the limit and what is left, with a way back to
+/// the invoices.
+async fn tell_over_limit(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    over: &OverLimit,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let step = Step::new();
+    let currency = s.picked.flow.account.currency.clone();
+    let screen = over_limit(ctx.texts(), step, over, &currency);
+    back_to_invoices(ctx, dialogue, s, step, screen, message).await
+}
+
+/// Shows `screen` (its buttons of `step`): Back leads to the invoices, and
+/// Confirm no longer pays.
+async fn back_to_invoices(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    step: Step,
+    screen: Screen,
+    message: Option<MessageId>,
+) -> HandlerResult {
     dialogue
         .update(State::Confirming(Confirming {
             step,

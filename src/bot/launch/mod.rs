@@ -23,6 +23,7 @@ use crate::{
     clock::Clock,
     config::{BankConfig, Config, ReceiptConfig, WebhookConfig},
     metrics::{self, Health},
+    money::Amount,
     storage::Store,
 };
 
@@ -45,6 +46,8 @@ pub struct Settings {
     /// One of several replicas on a shared database: the webhook is
     /// registered once for all (`faturabot webhook set`), not by each.
     pub replicated: bool,
+    /// `FATURABOT_DAILY_LIMIT`, per account and Istanbul day.
+    pub daily_limit: Option<Amount>,
 }
 
 impl Settings {
@@ -70,6 +73,7 @@ impl Settings {
             metrics_listen: config.metrics_listen,
             drain: config.shutdown,
             replicated: config.database_url.is_some(),
+            daily_limit: config.daily_limit,
         }
     }
 }

@@ -61,6 +61,7 @@ fn app() -> (Arc<App>, TgBot) {
             pin_hasher: PinHasher::new(),
             bank: Arc::new(bank.clone()),
             clock: clock.clone(),
+            daily_limit: None,
         },
         store,
         catalog: Catalog::new(bank, Duration::from_secs(60)),
