@@ -53,6 +53,8 @@ fn malformed_values_exit_2_naming_the_variable() {
         ("FATURABOT_AGENTS", "12,x"),
         ("FATURABOT_CATALOG_TTL_SECS", "0"),
         ("TELOXIDE_TOKEN", "nocolon"),
+        ("FATURABOT_DAILY_LIMIT", "0"),
+        ("FATURABOT_DAILY_LIMIT", "2.500,50"),
     ] {
         let mut vars: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != var).collect();
         vars.push((var, bad));
