@@ -28,8 +28,10 @@
 //!   identifiers, [`payments::PaymentState`] and its rules, the ledger's
 //!   records, the ports storage and the bank implement, and
 //!   [`payments::Payments`] (`pay`, `cancel`, `settle`, `invite`, `unlink`,
-//!   and the PIN's `check_pin`, `choose_pin`, `change_pin`, `reset_pins`)
-//!   with typed outcomes; [`payments::pin`]: the PIN, its argon2id hash and lock rules.
+//!   the daily limit's `allowance`, and the PIN's `check_pin`, `choose_pin`,
+//!   `change_pin`, `reset_pins`) with typed outcomes; [`payments::limit`]:
+//!   the daily limit per bank account; [`payments::pin`]: the PIN, its
+//!   argon2id hash and lock rules.
 //!
 //! The bot
 //! - [`bot`]: the dptree `schema()` (a branch per command, button kind and

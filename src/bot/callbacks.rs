@@ -20,17 +20,10 @@ pub enum Action {
     Confirm,
     Back,
     Cancel,
-    /// A PIN keypad's digit (0–9) for the entry holding `at` digits: a
-    /// press again (a double tap, a delivery again) finds the entry moved
-    /// on and does nothing.
-    Digit {
-        digit: u8,
-        at: u8,
-    },
-    /// The keypad's "take the last digit back", for an entry of `at`.
-    Erase {
-        at: u8,
-    },
+    /// A PIN keypad's digit, 0–9.
+    Digit(u8),
+    /// The keypad's "take the last digit back".
+    Erase,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +58,8 @@ impl CallbackData {
                     Action::Confirm => "ok".into(),
                     Action::Back => "bk".into(),
                     Action::Cancel => "x".into(),
-                    Action::Digit { digit, at } => format!("d{digit}{at}"),
-                    Action::Erase { at } => format!("e{at}"),
+                    Action::Digit(d) => format!("d{d}"),
+                    Action::Erase => "e".into(),
                 };
                 format!("s{}:{a}", base36(step.0))
             }
@@ -95,19 +88,7 @@ impl CallbackData {
                     "ok" => Action::Confirm,
                     "bk" => Action::Back,
                     "x" => Action::Cancel,
-                    _ if tail.starts_with('d') || tail.starts_with('e') => {
-                        let key = |i: usize| {
-                            let b = *tail.as_bytes().get(i)?;
-                            b.is_ascii_digit().then_some(b - b'0')
-                        };
-                        match (tail.len(), key(1), key(2)) {
-                            (3, Some(digit), Some(at)) if tail.starts_with('d') => {
-                                Action::Digit { digit, at }
-                            }
-                            (2, Some(at), None) => Action::Erase { at },
-                            _ => return None,
-                        }
-                    }
+                    "e" => Action::Erase,
                     _ => {
                         let (kind, n) = tail.split_at_checked(1)?;
                         let n = num(n)?;
@@ -117,6 +98,7 @@ impl CallbackData {
                             "i" => Action::Institution(n),
                             "p" => Action::Page(n),
                             "b" => Action::Bill(n),
+                            "d" if n <= 9 && tail.len() == 2 => Action::Digit(n as u8),
                             _ => return None,
                         }
                     }
@@ -166,9 +148,9 @@ mod tests {
             Action::Confirm,
             Action::Back,
             Action::Cancel,
-            Action::Digit { digit: 0, at: 0 },
-            Action::Digit { digit: 9, at: 5 },
-            Action::Erase { at: 5 },
+            Action::Digit(0),
+            Action::Digit(9),
+            Action::Erase,
         ] {
             all.push(CallbackData::Dialogue(big, action));
             all.push(CallbackData::Dialogue(Step(0), action));
@@ -207,6 +189,9 @@ mod tests {
             "hp:-1",
             &"a".repeat(65),
             "s1:ok:extra",
+            "s1:d10",
+            "s1:d05",
+            "s1:e1",
         ] {
             assert_eq!(CallbackData::decode(forged), None, "{forged:?}");
         }

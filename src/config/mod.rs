@@ -18,6 +18,7 @@ use std::{collections::BTreeSet, net::SocketAddr, path::PathBuf, time::Duration}
 use secrecy::SecretString;
 use url::Url;
 
+use crate::money::Amount;
 use parse::Reader;
 
 pub use crate::bot::pin::PinMode;
@@ -62,6 +63,9 @@ pub struct Config {
     pub shutdown: Duration,
     /// `FATURABOT_PAYMENT_PIN`: whether a payment takes the customer's PIN.
     pub payment_pin: PinMode,
+    /// The most one bank account may pay per Istanbul day, in its
+    /// currency; `None`: no limit.
+    pub daily_limit: Option<Amount>,
 }
 
 /// See [`Config::webhook_command`].
@@ -123,6 +127,7 @@ impl Config {
             .seconds("FATURABOT_SHUTDOWN_SECS")
             .unwrap_or(DEFAULT_SHUTDOWN);
         let payment_pin = r.payment_pin();
+        let daily_limit = r.daily_limit();
 
         match (r.errors.is_empty(), upstream, token) {
             (true, Some(upstream), Some(token)) => Ok(Config {
@@ -138,6 +143,7 @@ impl Config {
                 send_rate,
                 shutdown,
                 payment_pin,
+                daily_limit,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }

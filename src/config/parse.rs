@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use super::{ConfigError, DEFAULT_SEND_RATE, PinMode};
+use crate::money::Amount;
 
 pub(super) struct Reader<'a> {
     pub(super) lookup: &'a dyn Fn(&str) -> Option<String>,
@@ -139,6 +140,28 @@ impl Reader<'_> {
                     ),
                 );
                 DEFAULT_SEND_RATE
+            }
+        }
+    }
+
+    /// `FATURABOT_DAILY_LIMIT`: a plain positive decimal (`2500`,
+    /// `2500.50`); no exponent, sign or grouping, which an operator would
+    /// not mean.
+    pub(super) fn daily_limit(&mut self) -> Option<Amount> {
+        const VAR: &str = "FATURABOT_DAILY_LIMIT";
+        let text = self.get(VAR)?;
+        let t = text.trim();
+        let plain = t.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        match t.parse::<Amount>() {
+            Ok(limit) if plain && limit > Amount::ZERO => Some(limit),
+            _ => {
+                self.fail(
+                    VAR,
+                    format!(
+                        "must be a positive decimal amount in the account's currency, like 2500 or 2500.50, got {text:?}"
+                    ),
+                );
+                None
             }
         }
     }

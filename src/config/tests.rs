@@ -42,6 +42,7 @@ fn full_config_with_defaults() {
     assert_eq!(c.shutdown, Duration::from_secs(30));
     assert_eq!(c.data_dir, PathBuf::from("./data"));
     assert!(c.agents.is_empty() && c.webhook.is_none() && c.metrics_listen.is_none());
+    assert_eq!(c.daily_limit, None, "no limit unless set");
     let Upstream::Real { bank, receipt } = &c.upstream else {
         panic!("real upstream expected")
     };
@@ -107,6 +108,13 @@ fn malformed_values_are_named() {
         ("FATURABOT_SEND_RATE", "fast"),
         ("FATURABOT_SHUTDOWN_SECS", "0"),
         ("FATURABOT_PAYMENT_PIN", "sometimes"),
+        ("FATURABOT_DAILY_LIMIT", "0"),
+        ("FATURABOT_DAILY_LIMIT", "-5"),
+        ("FATURABOT_DAILY_LIMIT", "0.00"),
+        ("FATURABOT_DAILY_LIMIT", "lots"),
+        ("FATURABOT_DAILY_LIMIT", "2,500"),
+        ("FATURABOT_DAILY_LIMIT", "1e3"),
+        ("FATURABOT_DAILY_LIMIT", "25.00.1"),
     ] {
         let vars = with(&[(var, bad)]);
         assert_eq!(
@@ -124,6 +132,22 @@ fn the_pin_is_required_unless_switched_off() {
     let vars = with(&[("FATURABOT_PAYMENT_PIN", "Off")]);
     let c = Config::from_lookup(env(&vars), false).expect("valid");
     assert_eq!(c.payment_pin, super::PinMode::Off);
+}
+
+#[test]
+fn daily_limit_parses_as_a_decimal() {
+    for (text, want) in [("2500", "2500"), ("2500.50", "2500.50"), (" 0.01 ", "0.01")] {
+        let vars = with(&[("FATURABOT_DAILY_LIMIT", text)]);
+        let c = Config::from_lookup(env(&vars), false).expect("valid");
+        assert_eq!(c.daily_limit, Some(want.parse().expect("amount")), "{text}");
+    }
+    let vars = with(&[("FATURABOT_DAILY_LIMIT", "-5")]);
+    let errors = Config::from_lookup(env(&vars), false).expect_err("must fail");
+    assert_eq!(errors.0.len(), 1, "one line: {errors}");
+    assert!(
+        errors.to_string().starts_with("FATURABOT_DAILY_LIMIT: "),
+        "{errors}"
+    );
 }
 
 #[test]

@@ -131,6 +131,7 @@ pub(super) async fn start_world(
         drain: SHUTDOWN_MAX,
         replicated: false,
         pin: crate::bot::pin::PinMode::Required,
+        daily_limit: None,
     };
     let service = Service::build(settings).await?;
 

@@ -18,6 +18,7 @@ use super::*;
 use crate::{
     bank::{Account, BankError, CancelRequest, PaymentRequest, RequestId, SessionId},
     i18n::Lang,
+    money::Amount,
 };
 
 #[derive(Default)]
@@ -52,7 +53,11 @@ impl MemoryLedger {
 
 #[async_trait]
 impl Ledger for MemoryLedger {
-    async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
+    async fn begin(
+        &self,
+        record: PaymentRecord,
+        limit: Option<Amount>,
+    ) -> Result<Begin, StoreError> {
         Ok(self.with(|all| {
             if let Some(existing) = all.get(&record.intent) {
                 return Begin::Exists(existing.clone());
@@ -63,9 +68,19 @@ impl Ledger for MemoryLedger {
             if let Some(holder) = holder {
                 return Begin::Blocked(holder.clone());
             }
+            if let Some(limit) = limit {
+                let spent = limit::spent(all.values(), &record.account, record.day());
+                if let Err(over) = limit::check(limit, spent, record.amount) {
+                    return Begin::OverLimit(over);
+                }
+            }
             all.insert(record.intent.clone(), record.clone());
             Begin::Started(record)
         }))
+    }
+
+    async fn spent_on(&self, account: &Account, day: NaiveDate) -> Result<Amount, StoreError> {
+        Ok(self.with(|all| limit::spent(all.values(), account, day)))
     }
 
     async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError> {

@@ -7,6 +7,7 @@
 //! - [`customer`]: [`UserRecord`] (linked accounts), [`Invite`] and the
 //!   [`InviteKey`] a backend stores in place of its token.
 //! - [`ports`]: the traits storage and the bank implement.
+//! - [`limit`]: the daily limit per bank account ([`OverLimit`]).
 //! - [`pin`]: the payment PIN ([`Pin`]), its stored hash and lock
 //!   ([`PinRecord`]), the hasher, and the flows `check_pin`, `choose_pin`,
 //!   `change_pin`, `reset_pins`.
@@ -22,6 +23,7 @@ pub mod customer;
 #[cfg(test)]
 pub(crate) mod double;
 pub mod ids;
+pub mod limit;
 mod pay;
 pub mod pin;
 pub mod ports;
@@ -37,6 +39,7 @@ use std::sync::Arc;
 pub use cancel::CancelOutcome;
 pub use customer::{INVITE_TTL_HOURS, Invite, InviteKey, Unlinked, UserRecord};
 pub use ids::{PaymentIntent, TelegramUserId, TransactionId};
+pub use limit::OverLimit;
 pub use pay::{PayOrder, PayOutcome};
 pub use pin::{
     Changed, Chosen, PIN_LEN, Pin, PinChange, PinCheck, PinError, PinHasher, PinProblem, PinRecord,
@@ -46,7 +49,7 @@ pub use ports::{Bank, InviteError, Invites, Ledger, Pins, Settled, StoreError, U
 pub use record::{Answer, AuditAction, AuditEntry, Begin, PaymentRecord, StateChange};
 pub use state::{Finding, NotCancellable, PaymentState};
 
-use crate::clock::Clock;
+use crate::{clock::Clock, money::Amount};
 
 /// The flows, over the ports they need. Cheap to clone.
 #[derive(Clone)]
@@ -60,4 +63,7 @@ pub struct Payments {
     pub pin_hasher: PinHasher,
     pub bank: Arc<dyn Bank>,
     pub clock: Clock,
+    /// `FATURABOT_DAILY_LIMIT`: the most one account may pay per day, in
+    /// its currency; `None`, no limit.
+    pub daily_limit: Option<Amount>,
 }

@@ -1,8 +1,8 @@
 //! Paying one invoice, exactly once per confirmation.
 
 use super::{
-    Answer, Begin, PaymentIntent, PaymentRecord, PaymentState, Payments, StateChange, StoreError,
-    TelegramUserId, attempt::call_claimed,
+    Answer, Begin, OverLimit, PaymentIntent, PaymentRecord, PaymentState, Payments, StateChange,
+    StoreError, TelegramUserId, attempt::call_claimed,
 };
 use crate::bank::{Account, BankError, Bill, PaymentRequest, RequestId, SessionId};
 
@@ -29,6 +29,9 @@ pub enum PayOutcome {
     Blocked(PaymentRecord),
     /// This confirmation was acted on before: nothing was sent.
     Duplicate(PaymentRecord),
+    /// It would take the account's payments of the day over the daily
+    /// limit: nothing was recorded or sent.
+    OverLimit(OverLimit),
     Paid(PaymentRecord),
     /// The answer was lost: it may or may not have been paid.
     Unknown(PaymentRecord, BankError),
@@ -42,6 +45,7 @@ impl PayOutcome {
         match self {
             PayOutcome::Blocked(_) => "blocked",
             PayOutcome::Duplicate(_) => "duplicate",
+            PayOutcome::OverLimit(_) => "over_limit",
             PayOutcome::Paid(_) => "completed",
             PayOutcome::Unknown(..) => "unknown",
             PayOutcome::Refused(..) => "refused",
@@ -59,6 +63,7 @@ impl Payments {
         on_claimed: impl Future<Output = ()>,
     ) -> Result<PayOutcome, StoreError> {
         let now = self.clock.now();
+        let intent = order.intent.clone();
         let record = PaymentRecord {
             intent: order.intent,
             payer: order.payer,
@@ -81,10 +86,14 @@ impl Payments {
                 note: None,
             }],
         };
-        let record = match self.ledger.begin(record).await? {
+        let record = match self.ledger.begin(record, self.daily_limit).await? {
             Begin::Started(record) => record,
             Begin::Exists(existing) => return Ok(PayOutcome::Duplicate(existing)),
             Begin::Blocked(earlier) => return Ok(PayOutcome::Blocked(earlier)),
+            Begin::OverLimit(over) => {
+                tracing::info!(%intent, %over, "payment over the daily limit");
+                return Ok(PayOutcome::OverLimit(over));
+            }
         };
         let request = PaymentRequest {
             association_code: order.association_code,
@@ -92,7 +101,6 @@ impl Payments {
             account: order.account,
         };
         let request_id = record.request_id.clone();
-        let intent = record.intent.clone();
         let call = self.bank.pay(&order.session, &request_id, &request);
         let (record, outcome) = call_claimed(
             &*self.ledger,

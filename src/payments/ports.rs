@@ -4,7 +4,8 @@
 //! core's unit tests use an in-memory double.
 //!
 //! Exactly-once rests on these verbs being atomic in the database:
-//! [`Ledger::begin`] inserts only if absent and the invoice is not held, [`Ledger::claim_cancel`],
+//! [`Ledger::begin`] inserts only if absent, the invoice is not held and
+//! the account's day stays within the limit, [`Ledger::claim_cancel`],
 //! [`Ledger::complete`] and [`Ledger::settle`] are compare-and-swaps on the
 //! stored state, [`Invites::redeem`] uses a token up with the linking,
 //! [`Users::unlink`] is a read-modify-write of the user's record,
@@ -21,6 +22,7 @@ use super::{
 use crate::{
     bank::{Account, BankClient, BankError, CancelRequest, PaymentRequest, RequestId, SessionId},
     i18n::Lang,
+    money::Amount,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +56,22 @@ pub trait Ledger: Send + Sync {
     /// the indexes `/history` and `/payments` read; and only while no other
     /// attempt [holds](PaymentState::holds_invoice) the same
     /// [invoice](PaymentRecord::invoice_key), whichever Telegram user made it.
-    async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError>;
+    ///
+    /// With a `limit`, also only while the amounts that
+    /// [count](PaymentRecord::counts_toward) toward the account's limit on
+    /// the record's day, this one included, stay within it
+    /// ([`limit::check`](super::limit::check)): decided in the same atomic
+    /// step as the insert, so payments begun at once cannot together pass
+    /// it. A press already recorded, or an invoice held, is told as such
+    /// first.
+    async fn begin(
+        &self,
+        record: PaymentRecord,
+        limit: Option<Amount>,
+    ) -> Result<Begin, StoreError>;
+
+    /// What counts toward `account`'s daily limit on `day` now.
+    async fn spent_on(&self, account: &Account, day: NaiveDate) -> Result<Amount, StoreError>;
 
     async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError>;
 

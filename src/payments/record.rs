@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Finding, NotCancellable, PaymentIntent, PaymentState, TelegramUserId, TransactionId};
+use super::{
+    Finding, NotCancellable, OverLimit, PaymentIntent, PaymentState, TelegramUserId, TransactionId,
+};
 use crate::{
     bank::{Account, RequestId, SessionId},
     clock::istanbul,
@@ -129,6 +131,9 @@ pub enum Begin {
     /// Another attempt at the same invoice of the same bank customer is
     /// open (its outcome unknown, or paid): nothing was recorded.
     Blocked(PaymentRecord),
+    /// The account's payments of the day would go over the daily limit:
+    /// nothing was recorded.
+    OverLimit(OverLimit),
 }
 
 impl PaymentRecord {

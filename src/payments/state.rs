@@ -99,6 +99,13 @@ impl PaymentState {
         !matches!(self, PaymentState::Refused | PaymentState::Cancelled)
     }
 
+    /// Whether this payment's amount counts toward its account's daily
+    /// limit: the money moved, may have, or may still. A refused or
+    /// cancelled one frees its amount.
+    pub fn counts_toward_limit(self) -> bool {
+        !matches!(self, PaymentState::Refused | PaymentState::Cancelled)
+    }
+
     /// Whether a payment in this state, made on `paid_on`, may be cancelled
     /// on `today`. An unverified cancellation may be asked again: the bank
     /// refuses to cancel twice, so nothing is refunded twice.
@@ -172,6 +179,15 @@ mod tests {
         let free: Vec<_> = ALL_STATES
             .into_iter()
             .filter(|s| !s.holds_invoice())
+            .collect();
+        assert_eq!(free, [Refused, Cancelled]);
+    }
+
+    #[test]
+    fn only_refused_and_cancelled_payments_free_their_amount() {
+        let free: Vec<_> = ALL_STATES
+            .into_iter()
+            .filter(|s| !s.counts_toward_limit())
             .collect();
         assert_eq!(free, [Refused, Cancelled]);
     }

@@ -253,7 +253,7 @@ mod tests {
                 .await
                 .expect("invite");
             let paid = fixtures::record("41-00000000000000aa", 41, "F1", at);
-            sled.ledger.begin(paid.clone()).await.expect("begin");
+            sled.ledger.begin(paid.clone(), None).await.expect("begin");
             let answer = Answer {
                 state: PaymentState::Completed,
                 transaction_id: Some(TransactionId(700)),

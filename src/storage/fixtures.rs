@@ -50,6 +50,7 @@ pub(crate) fn payments(store: &crate::storage::Store) -> crate::payments::Paymen
         pin_hasher: crate::payments::PinHasher::cheap(),
         bank: std::sync::Arc::new(crate::payments::double::ScriptedBank::default()),
         clock: crate::clock::Clock::system(),
+        daily_limit: None,
     }
 }
 

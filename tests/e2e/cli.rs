@@ -53,6 +53,8 @@ fn malformed_values_exit_2_naming_the_variable() {
         ("FATURABOT_AGENTS", "12,x"),
         ("FATURABOT_CATALOG_TTL_SECS", "0"),
         ("TELOXIDE_TOKEN", "nocolon"),
+        ("FATURABOT_DAILY_LIMIT", "0"),
+        ("FATURABOT_DAILY_LIMIT", "2.500,50"),
     ] {
         let mut vars: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != var).collect();
         vars.push((var, bad));
@@ -242,7 +244,7 @@ async fn migrate_applies_once_and_names_the_variable() {
     let said = String::from_utf8_lossy(&first.stdout).into_owned();
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        said.contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8]"),
+        said.contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9]"),
         "{said}"
     );
     let second = run(&["migrate"], &[("FATURABOT_DATABASE_URL", &url)]);

@@ -34,6 +34,7 @@ use faturabot::{
     clock::Clock,
     config::{BankConfig, ReceiptConfig, WebhookConfig},
     fakegram::{FakeTelegram, FakeUser, TOKEN},
+    money::Amount,
     sandbox::{RunningSandbox, Sandbox, SandboxConfig},
     storage::Store,
 };
@@ -113,6 +114,8 @@ pub struct Harness {
     pub wait: Duration,
     /// Whether payments take a PIN ([`PIN_MODE`] unless a test says).
     pub pin: PinMode,
+    /// `FATURABOT_DAILY_LIMIT` for the next `launch`; none by default.
+    pub daily_limit: Option<Amount>,
 }
 
 /// Send limits that never pace a test.
@@ -167,6 +170,7 @@ impl Harness {
             limits: FAST_LIMITS,
             wait: WAIT,
             pin: PIN_MODE,
+            daily_limit: None,
         }
     }
 
@@ -233,6 +237,7 @@ impl Harness {
             drain: Duration::from_secs(30),
             replicated: self.database.is_some(),
             pin: self.pin,
+            daily_limit: self.daily_limit,
         };
         let service = Service::build(settings).await.expect("the bot builds");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -205,7 +205,7 @@ async fn durable_writes(store: Store, dialogues: Arc<Dialogues<State>>, i: u64) 
         state: PaymentState::InFlight,
         history: Vec::new(),
     };
-    let started = store.ledger.begin(record).await.expect("ledger");
+    let started = store.ledger.begin(record, None).await.expect("ledger");
     assert!(matches!(started, Begin::Started(_)));
 }
 

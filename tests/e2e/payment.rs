@@ -4,6 +4,7 @@
 //! - [`dialogue`]: linking, paying, lists, languages.
 //! - [`guards`]: double presses, restarts, forged or stale buttons, odd
 //!   input.
+//! - [`limit`]: the daily limit, refused before the bank.
 //! - [`bank_failures`]: each bank failure's message; unknown outcomes and
 //!   `/settle`.
 //! - [`stored`]: dialogues stored by earlier builds.
@@ -11,4 +12,5 @@
 mod bank_failures;
 mod dialogue;
 mod guards;
+mod limit;
 mod stored;

@@ -1,5 +1,8 @@
 //! The confirmation screen, and the payment it makes: the core records it
-//! and calls the bank exactly once; this says what became of it.
+//! and calls the bank exactly once; this says what became of it. A
+//! payment over the daily limit is refused on the press, before anything
+//! else (the PIN to come included), and again by the ledger if two
+//! payments raced past that first look.
 
 use teloxide::types::MessageId;
 
@@ -12,11 +15,17 @@ use crate::{
         flows,
         keyboards::pay_button,
         pin::{self, Typed},
-        screens::{Screen, dialogue::refused, payment::status_text},
+        screens::{
+            Screen,
+            dialogue::{over_limit, refused},
+            payment::status_text,
+        },
         state::{AfterChoosing, Confirming, EnteringPin, Step},
         steps,
     },
-    payments::{PayOrder, PayOutcome, PaymentIntent, PaymentRecord, Pin, PinCheck, PinStatus},
+    payments::{
+        OverLimit, PayOrder, PayOutcome, PaymentIntent, PaymentRecord, Pin, PinCheck, PinStatus,
+    },
 };
 
 pub async fn receive_confirmation_button(
@@ -32,18 +41,55 @@ pub async fn receive_confirmation_button(
                     steps::show_invoices(&ctx, &dialogue, s.picked, s.bills, None, press.message)
                         .await
                 }
-                Action::Confirm if ctx.app.pin.is_some() => {
-                    ask_pin(&ctx, &dialogue, s, press.message).await
-                }
-                Action::Confirm => pay(&ctx, &dialogue, s, press.message).await,
+                Action::Confirm => confirmed(&ctx, &dialogue, s, press.message).await,
                 _ => ctx.expired().await,
             }
         })
         .await
 }
 
-/// Confirm pressed: the keypad, unless the customer must choose a PIN
-/// first (then back here) or is locked out.
+/// Confirm pressed: over the daily limit is refused before anything else;
+/// then the PIN's keypad (when payments take one), else the payment.
+async fn confirmed(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let Some(order) = order_of(ctx, &s) else {
+        return ctx.expired().await;
+    };
+    if let Err(over) = ctx.app.payments.allowance(&order).await? {
+        ctx.app.metrics.payment("over_limit");
+        return tell_over_limit(ctx, dialogue, s, &over, message).await;
+    }
+    if ctx.app.pin.is_some() {
+        ask_pin(ctx, dialogue, s, message).await
+    } else {
+        pay(ctx, dialogue, s, message).await
+    }
+}
+
+/// The payment confirmation `s` makes; `None` when it shows no bill (a
+/// refusal's screen).
+fn order_of(ctx: &Ctx, s: &Confirming) -> Option<PayOrder> {
+    let bill = s.bills.get(s.chosen)?;
+    let p = &s.picked;
+    Some(PayOrder {
+        intent: s.step.payment_intent(ctx.chat_id.0),
+        payer: ctx.user_id,
+        chat_id: ctx.chat_id.0,
+        session: p.flow.session.clone(),
+        account: p.flow.account.clone(),
+        association_code: p.institution.code.clone(),
+        association_name: p.institution.name.clone(),
+        subscriber: p.subscriber(Some(bill)),
+        bill: bill.to_bill(),
+    })
+}
+
+/// The keypad, unless the customer must choose a PIN first (then back
+/// here) or is locked out.
 async fn ask_pin(
     ctx: &Ctx,
     dialogue: &PayDialogue,
@@ -87,14 +133,19 @@ pub async fn receive_pin_button(
     ctx.clone()
         .guard_step("entering_pin", async move {
             let Some(sealer) = ctx.app.pin.as_ref() else {
-                // Switched off since: the confirmation is enough.
-                return pay(&ctx, &dialogue, s.confirming, press.message).await;
+                // Switched off since (a replica configured otherwise): the
+                // confirmation again, same payment, pressed on purpose.
+                return show_again(&ctx, &dialogue, s.confirming, press.message).await;
             };
-            let (digit, at) = match press.action {
-                Action::Digit { digit, at } => (Some(digit), at),
-                Action::Erase { at } => (None, at),
+            let digit = match press.action {
+                Action::Digit(d) => Some(d),
+                Action::Erase => None,
                 _ => return ctx.expired().await,
             };
+            // This very press, delivered again after a crash: applied once.
+            if s.last_press.as_deref() == Some(press.query.0.as_str()) {
+                return Ok(());
+            }
             let chat = ctx.chat_id.0;
             let Some(entry) = sealer.open(chat, &s.entry, ctx.app.clock.now()) else {
                 let notice = Some(ctx.t("pin.expired").to_owned());
@@ -107,15 +158,15 @@ pub async fn receive_pin_button(
                 )
                 .await;
             };
-            if entry.len() != usize::from(at) {
-                // A key of the keypad as it was: a double tap, or this very
-                // press delivered again after a crash.
-                return Ok(());
-            }
             match sealer.press(chat, &entry, digit) {
                 None => ctx.expired().await,
                 Some(Typed::More(entry, typed)) => {
-                    let s = EnteringPin { entry, ..s };
+                    let last_press = Some(press.query.0.clone());
+                    let s = EnteringPin {
+                        entry,
+                        last_press,
+                        ..s
+                    };
                     pin::steps::show_typed(&ctx, &dialogue, s, typed, press.message).await
                 }
                 Some(Typed::Complete(pin)) => {
@@ -124,6 +175,23 @@ pub async fn receive_pin_button(
             }
         })
         .await
+}
+
+/// The confirmation `s` again, under its own step: its payment stays the
+/// one a press of it makes (and the one an earlier press may have made).
+async fn show_again(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let Some(bill) = s.bills.get(s.chosen) else {
+        return ctx.expired().await;
+    };
+    let screen = crate::bot::screens::dialogue::confirmation(ctx.texts(), s.step, &s.picked, bill);
+    dialogue.update(State::Confirming(s)).await?;
+    ctx.show_step(message, screen).await?;
+    Ok(())
 }
 
 async fn check_and_pay(
@@ -166,20 +234,8 @@ async fn pay(
     s: Confirming,
     message: Option<MessageId>,
 ) -> HandlerResult {
-    let Some(bill) = s.bills.get(s.chosen) else {
+    let Some(order) = order_of(ctx, &s) else {
         return ctx.expired().await;
-    };
-    let p = &s.picked;
-    let order = PayOrder {
-        intent: s.step.payment_intent(ctx.chat_id.0),
-        payer: ctx.user_id,
-        chat_id: ctx.chat_id.0,
-        session: p.flow.session.clone(),
-        account: p.flow.account.clone(),
-        association_code: p.institution.code.clone(),
-        association_name: p.institution.name.clone(),
-        subscriber: p.subscriber(Some(bill)),
-        bill: bill.to_bill(),
     };
     let intent = order.intent.clone();
     // This press owns the payment now: the confirm button goes at once and
@@ -212,7 +268,15 @@ async fn pay(
             ctx.show_text(message, text).await?;
         }
         PayOutcome::Duplicate(existing) => {
-            ctx.send(status_text(ctx.texts(), &existing)).await?;
+            // This confirmation's payment was made before: the keypad (or
+            // the confirmation) is done with.
+            dialogue.exit().await?;
+            ctx.show_text(message, status_text(ctx.texts(), &existing))
+                .await?;
+        }
+        // Nothing was recorded or sent: the dialogue goes on.
+        PayOutcome::OverLimit(over) => {
+            tell_over_limit(ctx, dialogue, s, &over, message).await?;
         }
         // From here the bank has answered: nothing may end in the generic
         // error message, which says nothing was paid.
@@ -257,6 +321,34 @@ async fn tell_refused(
 ) -> HandlerResult {
     let step = Step::new();
     let screen = refused(ctx.texts(), step, error);
+    back_to_invoices(ctx, dialogue, s, step, screen, message).await
+}
+
+/// Over the daily limit: the limit and what is left, with a way back to
+/// the invoices.
+async fn tell_over_limit(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    over: &OverLimit,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let step = Step::new();
+    let currency = s.picked.flow.account.currency.clone();
+    let screen = over_limit(ctx.texts(), step, over, &currency);
+    back_to_invoices(ctx, dialogue, s, step, screen, message).await
+}
+
+/// Shows `screen` (its buttons of `step`): Back leads to the invoices, and
+/// Confirm no longer pays.
+async fn back_to_invoices(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    s: Confirming,
+    step: Step,
+    screen: Screen,
+    message: Option<MessageId>,
+) -> HandlerResult {
     dialogue
         .update(State::Confirming(Confirming {
             step,

@@ -13,7 +13,6 @@ use crate::{
         pin::{self, Entry, Typed},
         screens::pin::{Asking, keypad, problem},
         state::{AfterChoosing, ChangingPin, ChoosingPin, State},
-        steps,
     },
     payments::{Changed, Chosen, Pin, PinCheck, PinStatus},
 };
@@ -32,7 +31,14 @@ pub async fn receive_pin_command(ctx: Ctx, dialogue: PayDialogue) -> HandlerResu
                 return Ok(());
             }
             ctx.end_steps().await;
-            let status = ctx.app.payments.pin_status(ctx.user_id).await?;
+            let status = match ctx.app.payments.pin_status(ctx.user_id).await {
+                Ok(status) => status,
+                Err(e) => {
+                    tracing::warn!(error = %e, "PIN status unavailable");
+                    ctx.send(ctx.t("pin.trouble")).await?;
+                    return Ok(());
+                }
+            };
             if let Some(text) = pin::steps::locked_text(&ctx, status) {
                 dialogue.exit().await?;
                 ctx.send(text).await?;
@@ -56,27 +62,27 @@ enum Pressed {
     Complete(Pin),
     /// The entry ran out (or does not open): start again.
     Expired,
-    /// A key of a keypad already moved on (a double tap, a delivery
-    /// again): answered, nothing else.
+    /// The last key applied, delivered again (after a crash): answered,
+    /// nothing else.
     Again,
     NotAKey,
 }
 
-fn apply(ctx: &Ctx, sealed: &pin::Sealed, press: &Press) -> Pressed {
+fn apply(ctx: &Ctx, sealed: &pin::Sealed, last_press: Option<&str>, press: &Press) -> Pressed {
     let Some(sealer) = ctx.app.pin.as_ref() else {
         return Pressed::NotAKey;
     };
-    let (digit, at) = match press.action {
-        Action::Digit { digit, at } => (Some(digit), at),
-        Action::Erase { at } => (None, at),
+    let digit = match press.action {
+        Action::Digit(d) => Some(d),
+        Action::Erase => None,
         _ => return Pressed::NotAKey,
     };
+    if last_press == Some(press.query.0.as_str()) {
+        return Pressed::Again;
+    }
     let Some(entry): Option<Entry> = sealer.open(ctx.chat_id.0, sealed, ctx.app.clock.now()) else {
         return Pressed::Expired;
     };
-    if entry.len() != usize::from(at) {
-        return Pressed::Again;
-    }
     match sealer.press(ctx.chat_id.0, &entry, digit) {
         None => Pressed::NotAKey,
         Some(Typed::More(next, n)) => Pressed::Typed(next, n),
@@ -98,7 +104,7 @@ pub async fn receive_choice_button(
             } else {
                 Asking::Choose
             };
-            match apply(&ctx, &s.entry, &press) {
+            match apply(&ctx, &s.entry, s.last_press.as_deref(), &press) {
                 Pressed::NotAKey => ctx.expired().await,
                 Pressed::Again => Ok(()),
                 Pressed::Expired => {
@@ -109,7 +115,11 @@ pub async fn receive_choice_button(
                 Pressed::Typed(entry, typed) => {
                     let step = s.step;
                     dialogue
-                        .update(State::ChoosingPin(ChoosingPin { entry, ..s }))
+                        .update(State::ChoosingPin(ChoosingPin {
+                            entry,
+                            last_press: Some(press.query.0.clone()),
+                            ..s
+                        }))
                         .await?;
                     let screen = keypad(ctx.texts(), step, asking, typed, None);
                     ctx.show_step(press.message, screen).await?;
@@ -178,8 +188,10 @@ async fn chosen(
             flows::open_dialogue(ctx, dialogue, None).await?;
         }
         AfterChoosing::Confirm(c) => {
-            ctx.show_text(message, ctx.t("pin.chosen")).await?;
-            steps::show_confirmation(ctx, dialogue, c.picked, c.bills, c.chosen, None).await?;
+            // Straight to the keypad of that payment (the same one: its
+            // confirmation's step is kept).
+            let notice = Some(ctx.t("pin.chosen").to_owned());
+            pin::steps::show_entry(ctx, dialogue, c, message, notice).await?;
         }
     }
     Ok(())
@@ -199,7 +211,7 @@ pub async fn receive_change_button(
                 (Some(_), None) => Asking::New,
                 (Some(_), Some(_)) => Asking::Repeat,
             };
-            match apply(&ctx, &s.entry, &press) {
+            match apply(&ctx, &s.entry, s.last_press.as_deref(), &press) {
                 Pressed::NotAKey => ctx.expired().await,
                 Pressed::Again => Ok(()),
                 Pressed::Expired => {
@@ -210,7 +222,11 @@ pub async fn receive_change_button(
                 Pressed::Typed(entry, typed) => {
                     let step = s.step;
                     dialogue
-                        .update(State::ChangingPin(ChangingPin { entry, ..s }))
+                        .update(State::ChangingPin(ChangingPin {
+                            entry,
+                            last_press: Some(press.query.0.clone()),
+                            ..s
+                        }))
                         .await?;
                     let screen = keypad(ctx.texts(), step, asking, typed, None);
                     ctx.show_step(press.message, screen).await?;
@@ -309,6 +325,12 @@ async fn not_changed(
     check: PinCheck,
     message: Option<MessageId>,
 ) -> HandlerResult {
+    if check == PinCheck::NoPin {
+        // Reset by an agent meanwhile: a new one is chosen, not changed.
+        let notice = pin::steps::reset_notice(ctx, true);
+        return pin::steps::show_choice(ctx, dialogue, AfterChoosing::Done, None, message, notice)
+            .await;
+    }
     match pin::steps::after_wrong(ctx, check) {
         Ok(notice) => {
             let notice = (!notice.is_empty()).then_some(notice);

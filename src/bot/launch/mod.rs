@@ -23,6 +23,7 @@ use crate::{
     clock::Clock,
     config::{BankConfig, Config, ReceiptConfig, WebhookConfig},
     metrics::{self, Health},
+    money::Amount,
     storage::Store,
 };
 
@@ -46,6 +47,8 @@ pub struct Settings {
     /// registered once for all (`faturabot webhook set`), not by each.
     pub replicated: bool,
     pub pin: PinMode,
+    /// `FATURABOT_DAILY_LIMIT`, per account and Istanbul day.
+    pub daily_limit: Option<Amount>,
 }
 
 impl Settings {
@@ -72,6 +75,7 @@ impl Settings {
             drain: config.shutdown,
             replicated: config.database_url.is_some(),
             pin: config.payment_pin,
+            daily_limit: config.daily_limit,
         }
     }
 }
@@ -173,6 +177,7 @@ impl Service {
                     me,
                     webhook,
                     inbox.clone(),
+                    &settings.token,
                     stop_rx,
                 )
                 .await?;

@@ -76,6 +76,7 @@ pub(super) async fn build_app(
             pin_hasher: PinHasher::new(),
             bank: Arc::new(bank.clone()),
             clock: parts.clock.clone(),
+            daily_limit: parts.daily_limit,
         },
         store,
         catalog: Catalog::new(bank, parts.catalog_ttl),

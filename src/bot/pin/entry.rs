@@ -28,16 +28,55 @@ pub struct Sealer {
 }
 
 impl Sealer {
+    /// The sealer of PIN entries.
     pub fn from_token(token: &SecretString) -> Sealer {
+        Sealer::for_purpose(token, INFO)
+    }
+
+    /// A sealer whose key serves `purpose` only (HKDF's info).
+    pub fn for_purpose(token: &SecretString, purpose: &[u8]) -> Sealer {
         let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, b"faturabot");
         let prk = salt.extract(token.expose_secret().as_bytes());
+        let info = [purpose];
         let okm = prk
-            .expand(&[INFO], &CHACHA20_POLY1305)
+            .expand(&info, &CHACHA20_POLY1305)
             .unwrap_or_else(|_| unreachable!("32 bytes is within HKDF-SHA256's output"));
         Sealer {
             key: LessSafeKey::new(UnboundKey::from(okm)),
             random: SystemRandom::new(),
         }
+    }
+
+    /// `data` encrypted and authenticated with `aad`: nonce ‖ ciphertext ‖ tag.
+    pub fn seal_bytes(&self, aad: &[u8], data: &[u8]) -> Option<Vec<u8>> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.random.fill(&mut nonce).ok()?;
+        let mut sealed = data.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut sealed,
+            )
+            .ok()?;
+        let mut all = nonce.to_vec();
+        all.extend_from_slice(&sealed);
+        Some(all)
+    }
+
+    /// What [`Sealer::seal_bytes`] sealed with the same `aad`, if intact.
+    pub fn open_bytes(&self, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, rest) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut data = rest.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(aad), &mut data)
+            .ok()?;
+        Some(plain.to_vec())
     }
 }
 

@@ -64,6 +64,7 @@ pub async fn show_entry(
         .update(State::EnteringPin(EnteringPin {
             step,
             entry,
+            last_press: None,
             confirming,
         }))
         .await?;
@@ -109,6 +110,7 @@ pub async fn show_choice(
         .update(State::ChoosingPin(ChoosingPin {
             step,
             entry,
+            last_press: None,
             first,
             then,
         }))
@@ -138,6 +140,7 @@ pub async fn show_change(
         .update(State::ChangingPin(ChangingPin {
             step,
             entry,
+            last_press: None,
             old,
             new,
         }))

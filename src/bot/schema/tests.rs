@@ -61,6 +61,7 @@ fn app() -> (Arc<App>, TgBot) {
             pin_hasher: PinHasher::new(),
             bank: Arc::new(bank.clone()),
             clock: clock.clone(),
+            daily_limit: None,
         },
         store,
         catalog: Catalog::new(bank, Duration::from_secs(60)),
@@ -151,17 +152,20 @@ fn one_of_each() -> Vec<State> {
         State::ChoosingPin(ChoosingPin {
             step,
             entry: entry.clone(),
+            last_press: None,
             first: None,
             then: AfterChoosing::Pay,
         }),
         State::EnteringPin(EnteringPin {
             step,
             entry: entry.clone(),
+            last_press: None,
             confirming,
         }),
         State::ChangingPin(ChangingPin {
             step,
             entry,
+            last_press: None,
             old: None,
             new: None,
         }),

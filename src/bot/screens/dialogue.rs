@@ -9,6 +9,7 @@ use crate::{
         state::{GroupRef, Institution, Invoice, Picked, Step},
     },
     money::Amount,
+    payments::OverLimit,
     text::{self, esc},
 };
 
@@ -227,9 +228,27 @@ pub fn confirmation(t: Texts, step: Step, p: &Picked, bill: &Invoice) -> Screen 
 /// The bank refused the payment: back to the invoices, or leave.
 pub fn refused(t: Texts, step: Step, error: &BankError) -> Screen {
     let banner = format!("{}\n{}", t.t("pay.refused"), bank_error(t, error));
+    back_or_leave(t, step, banner)
+}
+
+/// The payment would go over the account's daily limit: the limit, what
+/// is left today (in the account's `currency`); back to the invoices, or
+/// leave.
+pub fn over_limit(t: Texts, step: Step, over: &OverLimit, currency: &str) -> Screen {
+    let text = t.f(
+        "pay.over_limit",
+        &[
+            ("limit", &t.money(over.limit, currency)),
+            ("left", &t.money(over.left, currency)),
+        ],
+    );
+    back_or_leave(t, step, text)
+}
+
+fn back_or_leave(t: Texts, step: Step, text: String) -> Screen {
     let rows = vec![vec![
         step_button(t.t("button.back_to_invoices"), step, Action::Back),
         step_button(t.t("button.cancel"), step, Action::Cancel),
     ]];
-    Screen::new(banner, Some(markup(rows)))
+    Screen::new(text, Some(markup(rows)))
 }

@@ -52,15 +52,13 @@ pub fn keypad(t: Texts, step: Step, asking: Asking, typed: usize, notice: Option
         None => title,
     };
     text.push_str(&format!("\n\n<code>{dots}</code>"));
-    // Each key is for the entry as shown: a press again does nothing.
-    let at = typed as u8;
-    let digit = |d: u8| step_button(d.to_string(), step, Action::Digit { digit: d, at });
+    let digit = |d: u8| step_button(d.to_string(), step, Action::Digit(d));
     let rows = vec![
         vec![digit(1), digit(2), digit(3)],
         vec![digit(4), digit(5), digit(6)],
         vec![digit(7), digit(8), digit(9)],
         vec![
-            step_button(t.t("pin.erase"), step, Action::Erase { at }),
+            step_button(t.t("pin.erase"), step, Action::Erase),
             digit(0),
             step_button(t.t("button.cancel"), step, Action::Cancel),
         ],

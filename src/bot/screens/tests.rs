@@ -265,3 +265,35 @@ fn every_audit_action_is_shown() {
         assert_eq!(lines, known.len(), "{lang:?}: {html}");
     }
 }
+
+/// The daily limit's refusal: the limit and what is left, as each
+/// language writes money, with the dialogue's way back and out.
+#[test]
+fn over_the_limit_tells_the_limit_and_what_is_left() {
+    let i18n = I18n::load().expect("locales");
+    let over = crate::payments::OverLimit {
+        limit: "2500.5".parse().expect("amount"),
+        left: "1234.56".parse().expect("amount"),
+    };
+    let step = Step(7);
+    for (lang, limit, left) in [
+        (Lang::Tr, "₺2.500,50", "₺1.234,56"),
+        (Lang::En, "TRY 2,500.50", "TRY 1,234.56"),
+    ] {
+        let screen = dialogue::over_limit(Texts::new(&i18n, lang), step, &over, "TRY");
+        assert!(screen.html.contains(limit), "{}", screen.html);
+        assert!(screen.html.contains(left), "{}", screen.html);
+        let actions: Vec<_> = callbacks(&screen.keyboard)
+            .into_iter()
+            .map(|(_, data)| crate::bot::callbacks::CallbackData::decode(&data))
+            .collect();
+        use crate::bot::callbacks::{Action, CallbackData::Dialogue};
+        assert_eq!(
+            actions,
+            [
+                Some(Dialogue(step, Action::Back)),
+                Some(Dialogue(step, Action::Cancel))
+            ]
+        );
+    }
+}

@@ -152,6 +152,10 @@ pub enum AfterChoosing {
 pub struct ChoosingPin {
     pub step: Step,
     pub entry: Sealed,
+    /// The callback query of the last key applied: that press delivered
+    /// again (after a crash) is not applied twice.
+    #[serde(default)]
+    pub last_press: Option<String>,
     /// The first entry, once complete.
     pub first: Option<Sealed>,
     pub then: AfterChoosing,
@@ -162,6 +166,10 @@ pub struct ChoosingPin {
 pub struct EnteringPin {
     pub step: Step,
     pub entry: Sealed,
+    /// The callback query of the last key applied: that press delivered
+    /// again (after a crash) is not applied twice.
+    #[serde(default)]
+    pub last_press: Option<String>,
     pub confirming: Confirming,
 }
 
@@ -170,6 +178,10 @@ pub struct EnteringPin {
 pub struct ChangingPin {
     pub step: Step,
     pub entry: Sealed,
+    /// The callback query of the last key applied: that press delivered
+    /// again (after a crash) is not applied twice.
+    #[serde(default)]
+    pub last_press: Option<String>,
     pub old: Option<Sealed>,
     pub new: Option<Sealed>,
 }

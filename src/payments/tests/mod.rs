@@ -2,6 +2,7 @@
 //! exactly-once paths under concurrent presses.
 
 mod cancel;
+mod limit;
 mod pay;
 mod pin;
 mod unlink;
@@ -53,6 +54,7 @@ pub(super) fn world_with_clock(clock: Clock, bank: Arc<ScriptedBank>) -> World {
             pin_hasher: PinHasher::cheap(),
             bank: bank.clone(),
             clock,
+            daily_limit: None,
         },
         ledger,
         users,

@@ -5,8 +5,10 @@
 //! Exactly-once rests on these: one `begin` per intent, one winner of a
 //! state compare-and-swap, one redemption per invite, no lost update of a
 //! user record (`users`: nor among unlinks), unreadable records kept as
-//! they are; and each wrong PIN counted once (`pins`).
+//! they are; each wrong PIN counted once (`pins`); no day of an account
+//! over its limit (`limit`).
 
+mod limit;
 mod pins;
 mod users;
 
@@ -60,7 +62,7 @@ async fn one_begin_per_intent(store: Store) {
     let mut tasks = JoinSet::new();
     for _ in 0..50 {
         let store = store.clone();
-        tasks.spawn(async move { store.ledger.begin(record("same", "1", at)).await });
+        tasks.spawn(async move { store.ledger.begin(record("same", "1", at), None).await });
     }
     let mut started = 0;
     while let Some(done) = tasks.join_next().await {
@@ -68,6 +70,7 @@ async fn one_begin_per_intent(store: Store) {
             Begin::Started(_) => started += 1,
             Begin::Exists(r) => assert_eq!(&r.intent, intent("same")),
             Begin::Blocked(r) => panic!("one intent, one invoice: {r:?}"),
+            Begin::OverLimit(o) => panic!("no limit: {o}"),
         }
     }
     assert_eq!(started, 1, "exactly one caller makes the bank call");
@@ -81,7 +84,7 @@ async fn one_winner_of_a_state_claim(store: Store) {
     let at = Utc::now();
     let ledger = &store.ledger;
     ledger
-        .begin(record("claimed", "2", at))
+        .begin(record("claimed", "2", at), None)
         .await
         .expect("begin");
     let done = ledger.complete(intent("claimed"), PaymentState::InFlight, completed(42), at);
@@ -140,7 +143,7 @@ async fn one_open_attempt_per_invoice(store: Store) {
         tasks.spawn(async move {
             let mut r = fixtures::record(&format!("press-{i}"), 7 + i % 2, "3", at);
             r.chat_id = r.payer.0 as i64;
-            store.ledger.begin(r).await
+            store.ledger.begin(r, None).await
         });
     }
     let (mut started, mut blocked) = (Vec::new(), 0);
@@ -152,6 +155,7 @@ async fn one_open_attempt_per_invoice(store: Store) {
                 blocked += 1;
             }
             Begin::Exists(r) => panic!("no intent was pressed twice: {r:?}"),
+            Begin::OverLimit(o) => panic!("no limit: {o}"),
         }
     }
     assert_eq!((started.len(), blocked), (1, 39), "one attempt per invoice");
@@ -159,15 +163,24 @@ async fn one_open_attempt_per_invoice(store: Store) {
 
     // Unknown after a crash: still held.
     assert_eq!(after_a_crash(&store, at).await, 1);
-    let again = ledger.begin(record("again", "3", at)).await.expect("begin");
+    let again = ledger
+        .begin(record("again", "3", at), None)
+        .await
+        .expect("begin");
     assert!(matches!(again, Begin::Blocked(r) if r.intent == holder));
     // Settled as unpaid: free again, for either user.
     let unpaid = ledger.settle(&holder, Finding::Unpaid, "bank: not paid".into(), at);
     assert!(matches!(unpaid.await.expect("settle"), Settled::Done(_)));
-    let retry = ledger.begin(record("retry", "3", at)).await.expect("begin");
+    let retry = ledger
+        .begin(record("retry", "3", at), None)
+        .await
+        .expect("begin");
     assert!(matches!(retry, Begin::Started(_)));
     // Another invoice was never held.
-    let other = ledger.begin(record("other", "4", at)).await.expect("begin");
+    let other = ledger
+        .begin(record("other", "4", at), None)
+        .await
+        .expect("begin");
     assert!(matches!(other, Begin::Started(_)));
 
     // 20 staff settle a lost payment as paid at once: one does.
@@ -193,7 +206,10 @@ async fn one_open_attempt_per_invoice(store: Store) {
     }
     assert_eq!(done, 1);
     // Paid: the invoice stays held.
-    let after = ledger.begin(record("after", "3", at)).await.expect("begin");
+    let after = ledger
+        .begin(record("after", "3", at), None)
+        .await
+        .expect("begin");
     assert!(matches!(after, Begin::Blocked(r) if r.intent == *intent("retry")));
 }
 
@@ -205,7 +221,10 @@ async fn bank_ids_find_one_payment(store: Store) {
     let at = Utc::now();
     let ledger = &store.ledger;
     for name in ["first", "lost"] {
-        ledger.begin(record(name, name, at)).await.expect("begin");
+        ledger
+            .begin(record(name, name, at), None)
+            .await
+            .expect("begin");
     }
     let done = ledger.complete(intent("first"), PaymentState::InFlight, completed(5), at);
     assert!(done.await.expect("complete").is_some());
@@ -228,7 +247,7 @@ async fn bank_ids_find_one_payment(store: Store) {
     );
 
     ledger
-        .begin(record("again", "again", at))
+        .begin(record("again", "again", at), None)
         .await
         .expect("begin");
     let reused = ledger.complete(intent("again"), PaymentState::InFlight, completed(5), at);
@@ -390,10 +409,11 @@ pub(crate) async fn run_all(mut fresh: impl FnMut() -> Store) {
     pins::users_are_found_by_customer(fresh()).await;
     users::unlinks_and_links_lose_no_update(fresh()).await;
     users::one_unlink_per_account(fresh()).await;
+    limit::begins_at_once_stay_within_the_limit(fresh()).await;
 }
 
 /// How many fresh stores [`run_all`] takes.
-const CHECKS: usize = 13;
+const CHECKS: usize = 14;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_the_storage_contract() {

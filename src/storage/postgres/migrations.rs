@@ -139,6 +139,15 @@ CREATE TABLE pins (
 CREATE INDEX users_by_account ON users USING GIN ((record->'accounts') jsonb_path_ops);
 "#,
     ),
+    // Only an index: every `begin` under a daily limit sums one customer's
+    // payments of one day.
+    (
+        9,
+        "payments found by customer number and day, for the daily limit",
+        r#"
+CREATE INDEX payments_by_customer_day ON payments (customer_no, day);
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.
@@ -224,7 +233,7 @@ mod tests {
             .await
             .expect("clear row");
 
-        assert_eq!(migrate(&pool).await.expect("to the last"), [7, 8]);
+        assert_eq!(migrate(&pool).await.expect("to the last"), [7, 8, 9]);
         let rows = client
             .query("SELECT token FROM invites", &[])
             .await

@@ -301,7 +301,7 @@ mod replicas {
         let at = Utc::now();
         let started = a
             .ledger
-            .begin(fixtures::record("a-pays", 7, "F1", at))
+            .begin(fixtures::record("a-pays", 7, "F1", at), None)
             .await;
         assert!(matches!(started, Ok(Begin::Started(_))));
 
@@ -364,7 +364,7 @@ mod replicas {
         let at = Utc::now();
         let r = fixtures::record("left", 7, "F1", at);
         assert!(matches!(
-            before.ledger.begin(r.clone()).await,
+            before.ledger.begin(r.clone(), None).await,
             Ok(Begin::Started(_))
         ));
         let own_sweep = replica_ledger(&pool(&url).expect("pool"), "a");
@@ -373,7 +373,7 @@ mod replicas {
         // on a live replica: swept by that replica itself.
         let stuck = fixtures::record("stuck", 7, "F2", at);
         assert!(matches!(
-            before.ledger.begin(stuck.clone()).await,
+            before.ledger.begin(stuck.clone(), None).await,
             Ok(Begin::Started(_))
         ));
         let client = pool(&url).expect("pool").get().await.expect("client");

@@ -21,6 +21,9 @@ use crate::{
     storage::Inbox,
 };
 
+/// What the inbox's key is for (HKDF's info): no other key is the same.
+const INBOX_KEY: &[u8] = b"faturabot inbox v1";
+
 /// Serves the webhook on its address (until `stop`) and builds the relay
 /// that handles what it keeps; returns the relay and the server's task.
 pub(super) async fn start(
@@ -29,8 +32,10 @@ pub(super) async fn start(
     me: teloxide::types::Me,
     webhook: &WebhookConfig,
     inbox: Arc<dyn Inbox>,
+    token: &secrecy::SecretString,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<(Arc<Relay>, tokio::task::JoinHandle<()>)> {
+    let sealer = Arc::new(crate::bot::pin::Sealer::for_purpose(token, INBOX_KEY));
     let secret = webhook.secret.clone().context(
         "FATURABOT_WEBHOOK_SECRET is required when several replicas share FATURABOT_DATABASE_URL",
     )?;
@@ -39,6 +44,7 @@ pub(super) async fn start(
         inbox: inbox.clone(),
         secret,
         wake: wake.clone(),
+        sealer: sealer.clone(),
         metrics: app.metrics.clone(),
     });
     let path = webhook.url.path();
@@ -71,6 +77,7 @@ pub(super) async fn start(
         bot,
         me,
         wake,
+        sealer,
         held: Mutex::default(),
     });
     Ok((relay, server))

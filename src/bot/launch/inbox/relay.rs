@@ -61,6 +61,8 @@ pub struct Relay {
     pub(super) dialogues: Arc<Dialogues<State>>,
     /// Woken by the webhook for each update kept.
     pub(super) wake: Arc<Notify>,
+    /// Opens what the webhook sealed.
+    pub(super) sealer: Arc<crate::bot::pin::Sealer>,
     /// The updates this replica is handling, under their current lease.
     pub(super) held: Mutex<HashMap<i64, Lease>>,
 }
@@ -242,12 +244,16 @@ impl Relay {
                 "update given up: leased again and again without being handled"
             );
         } else {
-            match serde_json::from_slice::<Update>(&leased.body) {
+            let body = self
+                .sealer
+                .open_bytes(&update_id.to_be_bytes(), &leased.body)
+                .unwrap_or_default();
+            match serde_json::from_slice::<Update>(&body) {
                 Ok(mut update) => {
                     // As teloxide's own listener does: a kind it does not
                     // know keeps its JSON.
                     if let UpdateKind::Error(value) = &mut update.kind {
-                        *value = serde_json::from_slice(&leased.body).unwrap_or_default();
+                        *value = serde_json::from_slice(&body).unwrap_or_default();
                     }
                     self.dispatch(update).await
                 }

@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Notify;
 
 use crate::{
+    bot::pin::Sealer,
     metrics::Metrics,
     storage::{Inbox, NO_LANE},
 };
@@ -34,6 +35,9 @@ pub(crate) struct Intake {
     pub secret: SecretString,
     /// Woken for each update kept, so this replica's relay takes it at once.
     pub wake: Arc<Notify>,
+    /// Updates are kept sealed: what customers type and press (keypad
+    /// digits too) is never in the database in clear.
+    pub sealer: Arc<Sealer>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -90,7 +94,16 @@ async fn receive(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: By
         .ok()
         .and_then(|u| lane(&u))
         .unwrap_or(NO_LANE);
-    let kept = tokio::time::timeout(KEEP_WITHIN, intake.inbox.accept(update_id, lane, &body)).await;
+    let Some(sealed) = intake.sealer.seal_bytes(&update_id.to_be_bytes(), &body) else {
+        intake.metrics.inbox("unavailable");
+        tracing::error!(
+            update_id,
+            "could not seal an update: 503, Telegram delivers it again"
+        );
+        return StatusCode::SERVICE_UNAVAILABLE;
+    };
+    let kept =
+        tokio::time::timeout(KEEP_WITHIN, intake.inbox.accept(update_id, lane, &sealed)).await;
     match kept {
         Ok(Ok(true)) => {
             intake.metrics.inbox("kept");

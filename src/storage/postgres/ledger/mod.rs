@@ -1,7 +1,10 @@
 //! The ledger in PostgreSQL: one row per payment (the record as JSON, and
 //! the columns the listings and constraints need), and the audit trail.
-//! `replicas`: who owns a payment in flight, and the sweep.
+//! `begin`: recording a payment (one per press, one open attempt per
+//! invoice, the daily limit); `replicas`: who owns a payment in flight,
+//! and the sweep.
 
+mod begin;
 mod replicas;
 
 use std::sync::Arc;
@@ -11,9 +14,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::error::SqlState;
 
 use super::{Pool, pg};
-use crate::payments::{
-    Answer, AuditEntry, Begin, Finding, Ledger, PaymentIntent, PaymentRecord, PaymentState,
-    Settled, StoreError, TelegramUserId, TransactionId,
+use crate::{
+    bank::Account,
+    money::Amount,
+    payments::{
+        Answer, AuditEntry, Begin, Finding, Ledger, PaymentIntent, PaymentRecord, PaymentState,
+        Settled, StoreError, TelegramUserId, TransactionId,
+    },
 };
 
 pub(super) struct PgLedger {
@@ -193,71 +200,16 @@ impl PgLedger {
 
 #[async_trait]
 impl Ledger for PgLedger {
-    async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
-        let json = serde_json::to_string(&record)?;
-        let customer = i64::try_from(record.account.customer_no)
-            .map_err(|_| StoreError::Backend("customer number beyond 64 bits".into()))?;
-        // A holder found by the index may settle as "refused" before it is
-        // read back: then the insert is tried again.
-        for _ in 0..3 {
-            let client = self.pool.get().await.map_err(pg)?;
-            let inserted = client
-                .execute(
-                    "INSERT INTO payments
-                       (intent, payer, created_at, day, association_code, invoice_number, state,
-                        transaction_id, record, owner, held_since)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, now())
-                     ON CONFLICT (intent) DO NOTHING",
-                    &[
-                        &record.intent.as_str(),
-                        &payer(record.payer)?,
-                        &record.created_at,
-                        &record.day(),
-                        &record.association_code,
-                        &record.invoice_number,
-                        &state_name(record.state),
-                        &record.transaction_id.map(|t| t.0),
-                        &json,
-                        &&*self.replica,
-                    ],
-                )
-                .await;
-            // Back to the pool before the next query takes one.
-            drop(client);
-            match inserted {
-                Ok(1) => return Ok(Begin::Started(record)),
-                Ok(_) => {
-                    return match self.get(&record.intent).await? {
-                        Some(existing) => Ok(Begin::Exists(existing)),
-                        None => Err(StoreError::Backend(
-                            "payment neither inserted nor found".into(),
-                        )),
-                    };
-                }
-                Err(e) if held(&e) => {
-                    let rows = self
-                        .query(
-                            "SELECT record::text FROM payments
-                             WHERE customer_no = $1 AND association_code = $2
-                               AND invoice_number = $3 AND state NOT IN ('Refused', 'Cancelled')",
-                            &[&customer, &record.association_code, &record.invoice_number],
-                        )
-                        .await?;
-                    match records(rows)?.pop() {
-                        // The same press, inserted a moment ago by another.
-                        Some(holder) if holder.intent == record.intent => {
-                            return Ok(Begin::Exists(holder));
-                        }
-                        Some(holder) => return Ok(Begin::Blocked(holder)),
-                        None => {}
-                    }
-                }
-                Err(e) => return Err(pg(e)),
-            }
-        }
-        Err(StoreError::Backend(
-            "the invoice's attempts kept changing".into(),
-        ))
+    async fn begin(
+        &self,
+        record: PaymentRecord,
+        limit: Option<Amount>,
+    ) -> Result<Begin, StoreError> {
+        self.begin_now(record, limit).await
+    }
+
+    async fn spent_on(&self, account: &Account, day: NaiveDate) -> Result<Amount, StoreError> {
+        self.spent_now(account, day).await
     }
 
     async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError> {

@@ -6,9 +6,10 @@
 //! redelivered update or a press after a restart finds the record and does
 //! not pay again. Every later change is a compare-and-swap on the stored
 //! state inside a transaction. `reads` holds the listings and the audit
-//! trail.
+//! trail; `spent` the daily limit's running totals.
 
 mod reads;
+mod spent;
 #[cfg(test)]
 mod tests;
 
@@ -20,9 +21,13 @@ use sled::{
 };
 
 use super::{Flusher, blocking};
-use crate::payments::{
-    Answer, AuditEntry, Begin, Finding, Ledger, PaymentIntent, PaymentRecord, PaymentState,
-    Settled, StoreError, TelegramUserId, TransactionId,
+use crate::{
+    bank::Account,
+    money::Amount,
+    payments::{
+        Answer, AuditEntry, Begin, Finding, Ledger, OverLimit, PaymentIntent, PaymentRecord,
+        PaymentState, Settled, StoreError, TelegramUserId, TransactionId, limit,
+    },
 };
 
 #[derive(Clone)]
@@ -33,6 +38,8 @@ pub struct SledLedger {
     by_day: sled::Tree,
     /// Invoice key → the attempt that holds it (see `invoice_key`).
     open: sled::Tree,
+    /// (account, day) → what counts toward its daily limit (see `spent`).
+    spent: sled::Tree,
     audit: sled::Tree,
     db: sled::Db,
     flusher: Flusher,
@@ -46,6 +53,14 @@ fn invoice_key(record: &PaymentRecord) -> Vec<u8> {
     key.push(0x1f);
     key.extend_from_slice(invoice.as_bytes());
     key
+}
+
+/// What `begin` found in the way, if anything.
+enum Found {
+    Exists(sled::IVec),
+    Held(sled::IVec),
+    OverLimit(OverLimit),
+    Nothing,
 }
 
 /// What one read-modify-write did.
@@ -65,11 +80,13 @@ impl SledLedger {
             by_payer: db.open_tree("payments_by_payer")?,
             by_day: db.open_tree("payments_by_day")?,
             open: db.open_tree("payments_open")?,
+            spent: db.open_tree("payments_spent")?,
             audit: db.open_tree("audit")?,
             db: db.clone(),
             flusher,
         }
-        .with_open_index())
+        .with_open_index()
+        .with_spent_index())
     }
 
     /// Databases written before the index get it built once, from the
@@ -119,8 +136,8 @@ impl SledLedger {
         let key = intent.as_str().as_bytes().to_vec();
         let (outcome, displaced) = self
             .run(move |l| {
-                (&l.payments, &l.by_tx, &l.open)
-                    .transaction(|(payments, by_tx, open)| {
+                (&l.payments, &l.by_tx, &l.open, &l.spent)
+                    .transaction(|(payments, by_tx, open, spent)| {
                         if let Some(id) = claimed_id
                             && by_tx
                                 .get(id.0.to_be_bytes())?
@@ -158,6 +175,12 @@ impl SledLedger {
                             {
                                 open.remove(open_key)?;
                             }
+                        }
+                        if record.state.counts_toward_limit()
+                            && !changed.state.counts_toward_limit()
+                        {
+                            // Refused or cancelled: its amount is free again.
+                            spent::release(spent, &changed)?;
                         }
                         let bytes = serde_json::to_vec(&changed).map_err(abort)?;
                         payments.insert(key.as_slice(), bytes)?;
@@ -204,7 +227,11 @@ impl Ledger for SledLedger {
     /// The record and its payer and day index entries are written in one
     /// transaction, so a crash never leaves a payment that `/history` or
     /// `/payments` cannot list.
-    async fn begin(&self, record: PaymentRecord) -> Result<Begin, StoreError> {
+    async fn begin(
+        &self,
+        record: PaymentRecord,
+        limit: Option<Amount>,
+    ) -> Result<Begin, StoreError> {
         let bytes = serde_json::to_vec(&record)?;
         let intent = record.intent.as_str().as_bytes().to_vec();
         let ts = record.created_at.timestamp_micros().to_be_bytes();
@@ -215,35 +242,51 @@ impl Ledger for SledLedger {
         day_key.extend_from_slice(&ts);
         day_key.extend_from_slice(&intent);
         let open_key = invoice_key(&record);
-        let existing = self
+        let (spent_key, amount) = (spent::key(&record.account, record.day()), record.amount);
+        let found = self
             .run(move |l| {
-                (&l.payments, &l.by_payer, &l.by_day, &l.open)
-                    .transaction(|(payments, by_payer, by_day, open)| {
+                (&l.payments, &l.by_payer, &l.by_day, &l.open, &l.spent)
+                    .transaction(|(payments, by_payer, by_day, open, spent)| {
                         if let Some(current) = payments.get(&intent)? {
-                            return Ok(Some((current, false)));
+                            return Ok(Found::Exists(current));
                         }
                         if let Some(holder) = open.get(open_key.as_slice())?
                             && let Some(held) = payments.get(&holder)?
                         {
-                            return Ok(Some((held, true)));
+                            return Ok(Found::Held(held));
                         }
+                        // The total is read and written in this transaction,
+                        // so payments begun at once are counted one by one.
+                        let total = spent::read(spent, &spent_key)?;
+                        if let Some(limit) = limit
+                            && let Err(over) = limit::check(limit, total, amount)
+                        {
+                            return Ok(Found::OverLimit(over));
+                        }
+                        spent::write(spent, &spent_key, limit::plus(total, amount))?;
                         payments.insert(intent.as_slice(), bytes.as_slice())?;
                         by_payer.insert(payer_key.as_slice(), intent.as_slice())?;
                         by_day.insert(day_key.as_slice(), intent.as_slice())?;
                         open.insert(open_key.as_slice(), intent.as_slice())?;
-                        Ok(None)
+                        Ok(Found::Nothing)
                     })
                     .map_err(from_transaction)
             })
             .await?;
-        match existing {
-            Some((current, false)) => Ok(Begin::Exists(serde_json::from_slice(&current)?)),
-            Some((held, true)) => Ok(Begin::Blocked(serde_json::from_slice(&held)?)),
-            None => {
+        match found {
+            Found::Exists(current) => Ok(Begin::Exists(serde_json::from_slice(&current)?)),
+            Found::Held(held) => Ok(Begin::Blocked(serde_json::from_slice(&held)?)),
+            Found::OverLimit(over) => Ok(Begin::OverLimit(over)),
+            Found::Nothing => {
                 self.flusher.durable().await?;
                 Ok(Begin::Started(record))
             }
         }
+    }
+
+    async fn spent_on(&self, account: &Account, day: NaiveDate) -> Result<Amount, StoreError> {
+        let key = spent::key(account, day);
+        self.run(move |l| spent::read_now(&l.spent, &key)).await
     }
 
     async fn get(&self, intent: &PaymentIntent) -> Result<Option<PaymentRecord>, StoreError> {

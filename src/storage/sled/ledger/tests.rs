@@ -36,7 +36,7 @@ async fn abandoned_payments_and_cancellations_are_settled_apart() {
     let at = Utc::now();
     for name in ["paying", "cancelling", "paid"] {
         assert!(matches!(
-            ledger.begin(record(name, at)).await,
+            ledger.begin(record(name, at), None).await,
             Ok(Begin::Started(_))
         ));
     }
@@ -67,7 +67,7 @@ async fn abandoned_payments_and_cancellations_are_settled_apart() {
 async fn an_answer_lands_only_on_its_claim() {
     let ledger = ledger();
     let at = Utc::now();
-    ledger.begin(record("p", at)).await.expect("begin");
+    ledger.begin(record("p", at), None).await.expect("begin");
     let wrong = ledger.complete(intent("p"), PaymentState::Cancelling, paid(1), at);
     assert!(wrong.await.expect("complete").is_none());
     let right = ledger.complete(intent("p"), PaymentState::InFlight, paid(1), at);
@@ -90,7 +90,7 @@ async fn settling_with_a_taken_id_changes_nothing() {
     let ledger = ledger();
     let at = Utc::now();
     for name in ["a", "b"] {
-        ledger.begin(record(name, at)).await.expect("begin");
+        ledger.begin(record(name, at), None).await.expect("begin");
     }
     ledger
         .complete(intent("a"), PaymentState::InFlight, paid(5), at)
@@ -131,9 +131,9 @@ async fn records_are_indexed_at_once_and_never_lost_to_a_decode_error() {
     let at = Utc::now();
     let r = record("listed", at);
     let day = r.day();
-    assert!(matches!(ledger.begin(r).await, Ok(Begin::Started(_))));
+    assert!(matches!(ledger.begin(r, None).await, Ok(Begin::Started(_))));
     assert!(matches!(
-        ledger.begin(record("listed", at)).await,
+        ledger.begin(record("listed", at), None).await,
         Ok(Begin::Exists(_))
     ));
     let payer = TelegramUserId(1);
@@ -186,4 +186,41 @@ async fn audit_since_gives_the_newest_entries_of_the_period_oldest_first() {
         details(ledger.audit_since(since, 2).await.expect("read")),
         ["#2", "#3"]
     );
+}
+
+/// A database written before the daily totals gets them from its
+/// records: what counts, per account and day; refused ones not.
+#[tokio::test]
+async fn daily_totals_are_built_for_an_older_database() {
+    let old = ledger();
+    let at = Utc::now();
+    for name in ["a", "b", "refused"] {
+        old.begin(record(name, at), None).await.expect("begin");
+    }
+    let refused = Answer {
+        state: PaymentState::Refused,
+        transaction_id: None,
+        note: None,
+    };
+    let done = old.complete(intent("refused"), PaymentState::InFlight, refused, at);
+    assert!(done.await.expect("refused").is_some());
+    let (account, day) = (record("a", at).account, record("a", at).day());
+    assert_eq!(
+        old.spent_on(&account, day).await.expect("spent"),
+        "58.4".parse().expect("amount")
+    );
+    old.spent.clear().expect("clear");
+    assert_eq!(
+        old.spent_on(&account, day).await.expect("spent"),
+        Amount::ZERO
+    );
+
+    let opened = SledLedger::new(&old.db, old.flusher.clone()).expect("open");
+    assert_eq!(
+        opened.spent_on(&account, day).await.expect("spent"),
+        "58.4".parse().expect("amount")
+    );
+    let limit = Some("58.4".parse().expect("amount"));
+    let over = opened.begin(record("c", at), limit).await.expect("begin");
+    assert!(matches!(over, Begin::OverLimit(_)));
 }
