@@ -55,7 +55,8 @@ impl Metrics {
     }
 
     /// `outcome`: kept, again (a delivery of a kept update), unavailable
-    /// (the database could not keep it: 503), handled, taken_over (a
+    /// (the database could not keep it: 503), refused (no or a wrong
+    /// secret token), unreadable (not an update), handled, taken_over (a
     /// lease another replica lost), given_up.
     pub fn inbox(&self, outcome: &'static str) {
         let mut p = self.inbox.lock().unwrap_or_else(|e| e.into_inner());

@@ -184,6 +184,18 @@ impl Ctx {
         self.show(message, Screen::text(html)).await
     }
 
+    /// [`Ctx::show_text`] where a dialogue screen was: that message is no
+    /// screen any more, so a later one leaves it be.
+    pub async fn show_end(
+        &self,
+        message: Option<MessageId>,
+        html: impl Into<String>,
+    ) -> Result<MessageId, RequestError> {
+        let shown = self.show_text(message, html).await?;
+        self.forget_step(shown).await;
+        Ok(shown)
+    }
+
     /// Shows a dialogue screen. A screen sent as a new message takes the
     /// buttons off the previous one, so only the live screen has buttons
     /// (theirs would only answer "expired").

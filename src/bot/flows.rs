@@ -53,13 +53,13 @@ pub async fn begin(ctx: &Ctx, dialogue: &PayDialogue, message: Option<MessageId>
         Err(e) => {
             tracing::warn!(error = %e, "PIN status unavailable");
             dialogue.exit().await?;
-            ctx.show_text(message, ctx.t("pin.trouble")).await?;
+            ctx.show_end(message, ctx.t("pin.trouble")).await?;
             return Ok(());
         }
     };
     if let Some(text) = pin::steps::locked_text(ctx, status) {
         dialogue.exit().await?;
-        ctx.show_text(message, text).await?;
+        ctx.show_end(message, text).await?;
         return Ok(());
     }
     match status {

@@ -86,6 +86,12 @@ pub struct App {
 }
 
 impl App {
+    /// Whether command `name` is offered here: `/pin` only when payments
+    /// take a PIN.
+    pub fn offers(&self, name: &str) -> bool {
+        name != "pin" || self.pin.is_some()
+    }
+
     pub fn bank(&self) -> &BankClient {
         self.catalog.bank()
     }

@@ -52,6 +52,7 @@ async fn pay(h: &Harness, user: &FakeUser, subscriber: &str, amount: &str) -> i6
     let confirm = h.press_key(user, &invoices, amount, "pay.confirm").await;
     let data = action_data(&confirm, Action::Confirm);
     h.tg.press(user, confirm.message_id, &data);
+    h.type_pin_if_asked(user, confirm.message_id).await;
     let paid = filled("status.completed", &[("amount", amount)]);
     let status =
         h.tg.wait_for_message(

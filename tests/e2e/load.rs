@@ -100,6 +100,7 @@ async fn link_at_once(h: &Arc<Harness>, first_id: u64, n: u64, agents: &[u64]) -
         opening.spawn(async move {
             h.say_key(&customer, &format!("/start {token}"), "link.done")
                 .await;
+            h.choose_first_pin(&customer).await;
         });
     }
     join_all(opening).await;
@@ -250,7 +251,9 @@ async fn hundred_customers_link_and_pay_at_once() {
             assert_eq!(photos, 1, "one receipt for customer {}", user.id);
         }
         // SU, İSKİ, the invoice, confirm: four presses each.
-        all_callbacks_answered(&h, 4 * customers.len()).await;
+        // With the PIN: twelve keys to choose it, six to pay.
+        let pin_keys = if common::PIN_OFF { 0 } else { 12 + 6 };
+        all_callbacks_answered(&h, (4 + pin_keys) * customers.len()).await;
         assert!(h.bank_violations().is_empty(), "{:?}", h.bank_violations());
     })
     .await;
@@ -282,7 +285,8 @@ async fn two_hundred_customers_page_lists_at_once() {
         }
         join_all(paging).await;
         // SU and four page turns each.
-        all_callbacks_answered(&h, 5 * customers.len()).await;
+        let pin_keys = if common::PIN_OFF { 0 } else { 12 };
+        all_callbacks_answered(&h, (5 + pin_keys) * customers.len()).await;
     })
     .await;
 }

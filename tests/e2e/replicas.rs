@@ -16,6 +16,7 @@ use crate::common::{self, Harness, needle, to_invoices, words};
 use faturabot::{
     bank::Account,
     bot::callbacks::Action,
+    bot::pin::PinMode,
     fakegram::{FakeUser, UpdateSpec},
     payments::{PaymentState, TelegramUserId},
 };
@@ -99,11 +100,11 @@ fn account() -> Account {
 
 /// What the customer is told after the double tap: paid, or (when the
 /// dead replica had the call) in progress or being checked.
-fn outcome(h: &Harness, user: &FakeUser, after: i32) -> Option<&'static str> {
+fn outcome(h: &Harness, user: &FakeUser, after: i32, confirm: i32) -> Option<&'static str> {
     let shown: Vec<String> =
         h.tg.chat(user.chat_id())
             .iter()
-            .filter(|m| m.message_id > after)
+            .filter(|m| m.message_id > after || m.message_id == confirm)
             .map(|m| m.plain())
             .collect();
     ["status.completed", "status.unknown", "status.in_flight"]
@@ -171,6 +172,7 @@ async fn two_replicas_one_killed_every_invoice_paid_at_most_once() {
             let user = h.customer(7000 + i, "tr");
             h.say_key(&user, &format!("/start {token}"), "link.done")
                 .await;
+            h.choose_first_pin(&user).await;
             let invoices = to_invoices(&h, &user, &format!("{}", 1_270_000 + i)).await;
             let confirm = h
                 .press_action(&user, &invoices, Action::Bill(0), "pay.confirm")
@@ -190,7 +192,14 @@ async fn two_replicas_one_killed_every_invoice_paid_at_most_once() {
     for (user, confirm) in at_confirm.iter().cloned() {
         let h = h.clone();
         paying.spawn(async move {
-            let data = common::action_data(&confirm, Action::Confirm);
+            let mut data = common::action_data(&confirm, Action::Confirm);
+            if h.pin == PinMode::Required {
+                // The PIN but its last digit; that digit is the tap that pays.
+                h.tg.press(&user, confirm.message_id, &data);
+                h.type_pin_if_asked_but_the_last(&user, confirm.message_id)
+                    .await;
+                data = h.last_digit_data(&user, confirm.message_id);
+            }
             let before = h.last_id(&user);
             let taps = h.tg.enqueue_batch(vec![
                 UpdateSpec::press(&user, confirm.message_id, &data),
@@ -201,7 +210,7 @@ async fn two_replicas_one_killed_every_invoice_paid_at_most_once() {
             }
             let deadline = Instant::now() + h.wait;
             loop {
-                if let Some(told) = outcome(&h, &user, before) {
+                if let Some(told) = outcome(&h, &user, before, confirm.message_id) {
                     return (user, told, Instant::now());
                 }
                 assert!(

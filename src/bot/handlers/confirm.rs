@@ -108,7 +108,7 @@ async fn ask_pin(
     };
     if let Some(text) = pin::steps::locked_text(ctx, status) {
         dialogue.exit().await?;
-        ctx.show_text(message, text).await?;
+        ctx.show_end(message, text).await?;
         return Ok(());
     }
     match status {
@@ -220,7 +220,7 @@ async fn check_and_pay(
             Ok(notice) => pin::steps::show_entry(ctx, dialogue, s, message, Some(notice)).await,
             Err(locked) => {
                 dialogue.exit().await?;
-                ctx.show_text(message, locked).await?;
+                ctx.show_end(message, locked).await?;
                 Ok(())
             }
         },
@@ -271,7 +271,7 @@ async fn pay(
             // This confirmation's payment was made before: the keypad (or
             // the confirmation) is done with.
             dialogue.exit().await?;
-            ctx.show_text(message, status_text(ctx.texts(), &existing))
+            ctx.show_end(message, status_text(ctx.texts(), &existing))
                 .await?;
         }
         // Nothing was recorded or sent: the dialogue goes on.

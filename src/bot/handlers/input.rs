@@ -72,12 +72,15 @@ pub async fn receive_undecodable_button(ctx: Ctx, state: State, q: CallbackQuery
 }
 
 /// A press on a screen that is no longer the live one. A confirm press
-/// whose payment exists says what became of it.
+/// whose payment exists (a keypad key's too) says what became of it.
 pub async fn receive_stale_button(ctx: Ctx, state: State, press: Press) -> HandlerResult {
     ctx.clone()
         .guard_step(state.name(), async move {
             let expired = Some(ctx.t("button.expired"));
-            if press.action != crate::bot::callbacks::Action::Confirm {
+            // Pay, or a key of its keypad (which carries the confirmation's
+            // step): a payment may exist under that step.
+            use crate::bot::callbacks::Action;
+            if !matches!(press.action, Action::Confirm | Action::Digit(_)) {
                 ctx.answer(&press.query, expired).await;
                 return Ok(());
             }

@@ -181,10 +181,10 @@ async fn chosen(
     match s.then {
         AfterChoosing::Done => {
             dialogue.exit().await?;
-            ctx.show_text(message, ctx.t("pin.chosen")).await?;
+            ctx.show_end(message, ctx.t("pin.chosen")).await?;
         }
         AfterChoosing::Pay => {
-            ctx.show_text(message, ctx.t("pin.chosen")).await?;
+            ctx.show_end(message, ctx.t("pin.chosen")).await?;
             flows::open_dialogue(ctx, dialogue, None).await?;
         }
         AfterChoosing::Confirm(c) => {
@@ -302,7 +302,7 @@ async fn changed(
     match ctx.app.payments.change_pin(ctx.user_id, &old, &new).await {
         Ok(Changed::Done) => {
             dialogue.exit().await?;
-            ctx.show_text(message, ctx.t("pin.changed")).await?;
+            ctx.show_end(message, ctx.t("pin.changed")).await?;
             Ok(())
         }
         Ok(Changed::Refused(why)) => {
@@ -338,7 +338,7 @@ async fn not_changed(
         }
         Err(locked) => {
             dialogue.exit().await?;
-            ctx.show_text(message, locked).await?;
+            ctx.show_end(message, locked).await?;
             Ok(())
         }
     }

@@ -86,7 +86,7 @@ async fn link_account(ctx: &Ctx, dialogue: &PayDialogue, token: &str) -> Handler
 pub fn help_text(ctx: &Ctx) -> String {
     let mut lines = vec![ctx.t("help.title").to_owned()];
     for (name, key, audience) in COMMANDS {
-        if *audience == Audience::Agents && !ctx.is_agent {
+        if (*audience == Audience::Agents && !ctx.is_agent) || !ctx.app.offers(name) {
             continue;
         }
         lines.push(format!("/{name} — {}", ctx.app.i18n.get(ctx.lang, key)));

@@ -122,6 +122,7 @@ pub(super) async fn register_commands(bot: &TgBot, app: &App) {
             COMMANDS
                 .iter()
                 .filter(|(_, _, aud)| with_agents || *aud == Audience::Everyone)
+                .filter(|(name, _, _)| app.offers(name))
                 .map(|(name, key, _)| BotCommand::new(*name, app.i18n.get(lang, key)))
                 .collect()
         };

@@ -47,7 +47,9 @@ fn asking_to_pay(
     })
 }
 
-/// The keypad for the PIN of the payment `confirming` describes.
+/// The keypad for the PIN of the payment `confirming` describes. Its
+/// keys carry the confirmation's step: a key pressed after the payment was
+/// made (delivered again after a crash) finds it, as Pay would.
 pub async fn show_entry(
     ctx: &Ctx,
     dialogue: &PayDialogue,
@@ -55,7 +57,7 @@ pub async fn show_entry(
     message: Option<MessageId>,
     notice: Option<String>,
 ) -> HandlerResult {
-    let step = Step::new();
+    let step = confirming.step;
     let screen = asking_to_pay(ctx, &confirming, |asking| {
         keypad(ctx.texts(), step, asking, 0, notice.as_deref())
     });

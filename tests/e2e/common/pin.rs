@@ -98,6 +98,43 @@ impl Harness {
         self.type_pin(user, &keypad, PIN).await;
     }
 
+    /// The keypad of confirmation `message_id`, once shown, with [`PIN`]
+    /// typed but its last digit.
+    pub async fn type_pin_if_asked_but_the_last(&self, user: &FakeUser, message_id: i32) {
+        let pieces = super::Key::from("pin.enter").pieces(user);
+        let keypad = self
+            .tg
+            .wait_for_message(
+                user.chat_id(),
+                |m| {
+                    m.message_id == message_id
+                        && pieces.iter().all(|p| m.plain().contains(p.as_str()))
+                },
+                self.wait,
+            )
+            .await
+            .unwrap_or_else(|| panic!("no keypad: {:#?}", self.transcript(user)));
+        self.type_pin(user, &keypad, &PIN[..5]).await;
+        self.tg
+            .wait_for_message(
+                user.chat_id(),
+                |m| m.message_id == message_id && m.plain().contains("●●●●●○"),
+                self.wait,
+            )
+            .await
+            .unwrap_or_else(|| panic!("five dots: {:#?}", self.transcript(user)));
+    }
+
+    /// The data of the key of [`PIN`]'s last digit on keypad `message_id`.
+    pub fn last_digit_data(&self, user: &FakeUser, message_id: i32) -> String {
+        let last = PIN.chars().last().unwrap_or('5').to_string();
+        self.shown(user, message_id)
+            .all_buttons()
+            .find(|b| b.text == last)
+            .and_then(|b| b.callback_data.clone())
+            .unwrap_or_else(|| panic!("no key {last}"))
+    }
+
     /// `/pay` for a customer without a PIN: chooses [`PIN`] first; returns
     /// the groups the dialogue then opens with.
     pub async fn choose_pin_at_first_payment(&self, user: &FakeUser) -> BotMessage {
