@@ -10,7 +10,7 @@
 
 use std::{collections::HashMap, process::Child, sync::Mutex};
 
-use faturabot::fakegram::BotEvent;
+use faturabot::{bot::pin::PinMode, fakegram::BotEvent};
 
 use super::*;
 use common::{ISKI, SUBSCRIBER_FIELD, filled, page_turn};
@@ -242,6 +242,9 @@ async fn bench_pay() {
     let users = knob("BENCH_USERS", 100);
     let latency = Duration::from_millis(knob("BENCH_BANK_LATENCY_MS", 0));
     let mut h = Harness::with_bank_latency(Duration::from_secs(30), latency).await;
+    // The dialogue and the payment; the PIN's own cost is argon2's (see
+    // the core's 300 checks at once).
+    h.pin = PinMode::Off;
     // Telegram's 30 messages a second overall make the last of 300
     // customers wait 10 s for each reply.
     h.wait = Duration::from_secs(120);
@@ -319,7 +322,9 @@ async fn bench_page() {
     let users = knob("BENCH_USERS", 64);
     let taps = knob("BENCH_TAPS", 40);
     let dialogues = knob("BENCH_DIALOGUES", 10_000);
-    let h = Arc::new(Harness::without_bot(Duration::from_secs(30)).await);
+    let mut h = Harness::without_bot(Duration::from_secs(30)).await;
+    h.pin = PinMode::Off;
+    let h = Arc::new(h);
     prepopulate(&h, 70_000, users, dialogues).await;
     let mut bot = spawn_bot(&h);
     let recorder = Recorder::start(&h);
@@ -370,7 +375,8 @@ async fn bench_page() {
 #[ignore]
 async fn bench_restart() {
     let dialogues = knob("BENCH_DIALOGUES", 100_000);
-    let h = Harness::without_bot(Duration::from_secs(30)).await;
+    let mut h = Harness::without_bot(Duration::from_secs(30)).await;
+    h.pin = PinMode::Off;
     prepopulate(&h, 80_000, 1, dialogues).await;
     let u = h.customer(80_000, "tr");
     let started = Instant::now();
