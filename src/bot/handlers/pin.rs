@@ -90,6 +90,19 @@ fn apply(ctx: &Ctx, sealed: &pin::Sealed, last_press: Option<&str>, press: &Pres
     }
 }
 
+/// A digit more (or one less): the entry so far kept, the dots shown.
+async fn typed_so_far(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    state: State,
+    screen: crate::bot::screens::Screen,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    dialogue.update(state).await?;
+    ctx.show_step(message, screen).await?;
+    Ok(())
+}
+
 /// A key of the keypad that chooses a first PIN.
 pub async fn receive_choice_button(
     ctx: Ctx,
@@ -113,17 +126,14 @@ pub async fn receive_choice_button(
                         .await
                 }
                 Pressed::Typed(entry, typed) => {
-                    let step = s.step;
-                    dialogue
-                        .update(State::ChoosingPin(ChoosingPin {
-                            entry,
-                            last_press: Some(press.query.0.clone()),
-                            ..s
-                        }))
-                        .await?;
-                    let screen = keypad(ctx.texts(), step, asking, typed, None);
-                    ctx.show_step(press.message, screen).await?;
-                    Ok(())
+                    let screen = keypad(ctx.texts(), s.step, asking, typed, None);
+                    let last_press = Some(press.query.0.clone());
+                    let state = State::ChoosingPin(ChoosingPin {
+                        entry,
+                        last_press,
+                        ..s
+                    });
+                    typed_so_far(&ctx, &dialogue, state, screen, press.message).await
                 }
                 Pressed::Complete(pin) => chosen(&ctx, &dialogue, s, pin, press.message).await,
             }
@@ -220,17 +230,14 @@ pub async fn receive_change_button(
                         .await
                 }
                 Pressed::Typed(entry, typed) => {
-                    let step = s.step;
-                    dialogue
-                        .update(State::ChangingPin(ChangingPin {
-                            entry,
-                            last_press: Some(press.query.0.clone()),
-                            ..s
-                        }))
-                        .await?;
-                    let screen = keypad(ctx.texts(), step, asking, typed, None);
-                    ctx.show_step(press.message, screen).await?;
-                    Ok(())
+                    let screen = keypad(ctx.texts(), s.step, asking, typed, None);
+                    let last_press = Some(press.query.0.clone());
+                    let state = State::ChangingPin(ChangingPin {
+                        entry,
+                        last_press,
+                        ..s
+                    });
+                    typed_so_far(&ctx, &dialogue, state, screen, press.message).await
                 }
                 Pressed::Complete(pin) => changed(&ctx, &dialogue, s, pin, press.message).await,
             }

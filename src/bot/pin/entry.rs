@@ -111,21 +111,37 @@ pub enum Typed {
     Complete(Pin),
 }
 
-fn aad(chat_id: i64, started: DateTime<Utc>) -> Vec<u8> {
-    let mut aad = chat_id.to_be_bytes().to_vec();
+/// What a sealed value is: digits being typed, or a whole PIN kept for
+/// the next step (a first entry, an old or a new PIN). One never opens as
+/// the other.
+#[derive(Clone, Copy)]
+enum Kind {
+    Typing = 1,
+    Whole = 2,
+}
+
+fn aad(kind: Kind, chat_id: i64, started: DateTime<Utc>) -> Vec<u8> {
+    let mut aad = vec![kind as u8];
+    aad.extend_from_slice(&chat_id.to_be_bytes());
     aad.extend_from_slice(&started.timestamp_micros().to_be_bytes());
     aad
 }
 
 impl Sealer {
-    fn seal(&self, chat_id: i64, digits: &str, started: DateTime<Utc>) -> Option<Sealed> {
+    fn seal(
+        &self,
+        kind: Kind,
+        chat_id: i64,
+        digits: &str,
+        started: DateTime<Utc>,
+    ) -> Option<Sealed> {
         let mut nonce = [0u8; NONCE_LEN];
         self.random.fill(&mut nonce).ok()?;
         let mut data = digits.as_bytes().to_vec();
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad(chat_id, started)),
+                Aad::from(aad(kind, chat_id, started)),
                 &mut data,
             )
             .ok()?;
@@ -139,12 +155,22 @@ impl Sealer {
 
     /// An empty entry begun `now`.
     pub fn empty(&self, chat_id: i64, now: DateTime<Utc>) -> Option<Sealed> {
-        self.seal(chat_id, "", now)
+        self.seal(Kind::Typing, chat_id, "", now)
     }
 
     /// The digits of `sealed`, if it is this chat's, intact and not
     /// expired at `now`.
     pub fn open(&self, chat_id: i64, sealed: &Sealed, now: DateTime<Utc>) -> Option<Entry> {
+        self.open_as(Kind::Typing, chat_id, sealed, now)
+    }
+
+    fn open_as(
+        &self,
+        kind: Kind,
+        chat_id: i64,
+        sealed: &Sealed,
+        now: DateTime<Utc>,
+    ) -> Option<Entry> {
         if now - sealed.started > ENTRY_TTL || sealed.started > now + Duration::minutes(1) {
             return None;
         }
@@ -157,7 +183,11 @@ impl Sealer {
         let mut data = rest.to_vec();
         let plain = self
             .key
-            .open_in_place(nonce, Aad::from(aad(chat_id, sealed.started)), &mut data)
+            .open_in_place(
+                nonce,
+                Aad::from(aad(kind, chat_id, sealed.started)),
+                &mut data,
+            )
             .ok()?;
         let digits = std::str::from_utf8(plain).ok()?;
         if digits.len() > PIN_LEN || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -171,12 +201,12 @@ impl Sealer {
 
     /// A six-digit PIN kept sealed (the first of two entries).
     pub fn seal_pin(&self, chat_id: i64, pin: &Pin, now: DateTime<Utc>) -> Option<Sealed> {
-        self.seal(chat_id, pin.digits(), now)
+        self.seal(Kind::Whole, chat_id, pin.digits(), now)
     }
 
     /// The PIN `sealed` holds, if complete and still valid.
     pub fn open_pin(&self, chat_id: i64, sealed: &Sealed, now: DateTime<Utc>) -> Option<Pin> {
-        let entry = self.open(chat_id, sealed, now)?;
+        let entry = self.open_as(Kind::Whole, chat_id, sealed, now)?;
         Pin::parse(entry.digits.expose_secret()).ok()
     }
 
@@ -194,7 +224,7 @@ impl Sealer {
             return Pin::parse(&digits).ok().map(Typed::Complete);
         }
         let n = digits.len();
-        self.seal(chat_id, &digits, entry.started)
+        self.seal(Kind::Typing, chat_id, &digits, entry.started)
             .map(|s| Typed::More(s, n))
     }
 }
@@ -287,6 +317,17 @@ mod tests {
         let later = now + ENTRY_TTL + Duration::seconds(1);
         assert!(s.open(42, &sealed, later).is_none(), "expired");
         assert!(s.open(42, &sealed, now + ENTRY_TTL).is_some());
+    }
+
+    #[test]
+    fn a_kept_pin_never_opens_as_an_entry_nor_the_other_way() {
+        let (s, now) = (sealer(), Utc::now());
+        let pin = Pin::parse("482915").expect("pin");
+        let whole = s.seal_pin(42, &pin, now).expect("seal");
+        assert!(s.open_pin(42, &whole, now).is_some());
+        assert!(s.open(42, &whole, now).is_none(), "not a typing entry");
+        let typing = typed(&s, 42, "48291", now);
+        assert!(s.open_pin(42, &typing, now).is_none(), "not a kept PIN");
     }
 
     #[test]

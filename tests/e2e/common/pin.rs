@@ -76,44 +76,36 @@ impl Harness {
         self.choose_pin(user, &keypad, PIN).await;
     }
 
+    /// Confirmation `message_id` once it has become the payment's keypad.
+    async fn keypad_of(&self, user: &FakeUser, message_id: i32) -> BotMessage {
+        let pieces = super::Key::from("pin.enter").pieces(user);
+        self.tg
+            .wait_for_message(
+                user.chat_id(),
+                |m| {
+                    m.message_id == message_id
+                        && pieces.iter().all(|p| m.plain().contains(p.as_str()))
+                },
+                self.wait,
+            )
+            .await
+            .unwrap_or_else(|| panic!("no keypad: {:#?}", self.transcript(user)))
+    }
+
     /// With the PIN on: waits for confirmation `message_id` to become the
     /// keypad and types [`PIN`]; nothing with it off.
     pub async fn type_pin_if_asked(&self, user: &FakeUser, message_id: i32) {
         if self.pin != PinMode::Required {
             return;
         }
-        let pieces = super::Key::from("pin.enter").pieces(user);
-        let keypad = self
-            .tg
-            .wait_for_message(
-                user.chat_id(),
-                |m| {
-                    m.message_id == message_id
-                        && pieces.iter().all(|p| m.plain().contains(p.as_str()))
-                },
-                self.wait,
-            )
-            .await
-            .unwrap_or_else(|| panic!("no keypad: {:#?}", self.transcript(user)));
+        let keypad = self.keypad_of(user, message_id).await;
         self.type_pin(user, &keypad, PIN).await;
     }
 
     /// The keypad of confirmation `message_id`, once shown, with [`PIN`]
     /// typed but its last digit.
     pub async fn type_pin_if_asked_but_the_last(&self, user: &FakeUser, message_id: i32) {
-        let pieces = super::Key::from("pin.enter").pieces(user);
-        let keypad = self
-            .tg
-            .wait_for_message(
-                user.chat_id(),
-                |m| {
-                    m.message_id == message_id
-                        && pieces.iter().all(|p| m.plain().contains(p.as_str()))
-                },
-                self.wait,
-            )
-            .await
-            .unwrap_or_else(|| panic!("no keypad: {:#?}", self.transcript(user)));
+        let keypad = self.keypad_of(user, message_id).await;
         self.type_pin(user, &keypad, &PIN[..5]).await;
         self.tg
             .wait_for_message(
