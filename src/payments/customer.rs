@@ -25,6 +25,10 @@ pub struct UserRecord {
     /// they never chose one.
     #[serde(default)]
     pub telegram_lang: Option<Lang>,
+    /// Telegram said the user blocked the bot (403) when a reminder was
+    /// sent: no reminder is written to them until they write to the bot.
+    #[serde(default)]
+    pub blocked: bool,
 }
 
 impl UserRecord {

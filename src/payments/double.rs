@@ -303,6 +303,17 @@ impl Users for MemoryUsers {
             .map(|(u, _)| *u)
             .collect())
     }
+
+    async fn set_blocked(&self, user: TelegramUserId, blocked: bool) -> Result<bool, StoreError> {
+        let mut all = self.records.lock().expect("lock");
+        Ok(match all.get_mut(&user) {
+            Some(r) if r.blocked != blocked => {
+                r.blocked = blocked;
+                true
+            }
+            _ => false,
+        })
+    }
 }
 
 /// PINs under one lock.

@@ -8,6 +8,7 @@
 //!   [`InviteKey`] a backend stores in place of its token.
 //! - [`ports`]: the traits storage and the bank implement.
 //! - [`limit`]: the daily limit per bank account ([`OverLimit`]).
+//! - [`bills`]: saved bills and the rules of their reminders.
 //! - [`pin`]: the payment PIN ([`Pin`]), its stored hash and lock
 //!   ([`PinRecord`]), the hasher, and the flows `check_pin`, `choose_pin`,
 //!   `change_pin`, `reset_pins`.
@@ -18,6 +19,7 @@
 //! Handlers call [`Payments`] and render what it returns.
 
 mod attempt;
+pub mod bills;
 mod cancel;
 pub mod customer;
 #[cfg(test)]
@@ -60,6 +62,8 @@ pub struct Payments {
     /// numbers a PIN may not end.
     pub users: Arc<dyn Users>,
     pub pins: Arc<dyn Pins>,
+    /// Saved bills: saved after a payment, deleted with their account.
+    pub bills: Arc<dyn bills::SavedBills>,
     pub pin_hasher: PinHasher,
     pub bank: Arc<dyn Bank>,
     pub clock: Clock,

@@ -159,6 +159,10 @@ pub trait Users: Send + Sync {
     /// The Telegram users with an account of bank customer `customer_no`
     /// linked, in id order. Records that do not decode are left out.
     async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError>;
+
+    /// Marks whether the user blocked the bot, atomically and durably;
+    /// whether it changed. A user never seen is left unrecorded.
+    async fn set_blocked(&self, user: TelegramUserId, blocked: bool) -> Result<bool, StoreError>;
 }
 
 /// Each Telegram user's PIN hash and lock.

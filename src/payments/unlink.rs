@@ -14,7 +14,17 @@ impl Payments {
         account: &Account,
     ) -> Result<Unlinked, StoreError> {
         let unlinked = self.users.unlink(user, account).await?;
-        // Saved bills of this account go here once they exist.
+        // After the account went, so a bill saved meanwhile is caught by
+        // a second /unlink; a bill of an unlinked account is never paid
+        // (the dialogue checks the account is still linked).
+        let deleted = self.bills.delete_account(user, account).await?;
+        if deleted > 0 {
+            tracing::info!(
+                user = user.0,
+                deleted,
+                "saved bills of the unlinked account deleted"
+            );
+        }
         if let Unlinked::Removed { .. } = unlinked {
             self.ledger
                 .audit(AuditEntry {

@@ -47,6 +47,7 @@ pub(crate) fn payments(store: &crate::storage::Store) -> crate::payments::Paymen
         invites: store.invites.clone(),
         users: store.users.clone(),
         pins: store.pins.clone(),
+        bills: store.bills.clone(),
         pin_hasher: crate::payments::PinHasher::cheap(),
         bank: std::sync::Arc::new(crate::payments::double::ScriptedBank::default()),
         clock: crate::clock::Clock::system(),

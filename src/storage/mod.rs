@@ -29,6 +29,7 @@ use std::{path::Path, sync::Arc};
 pub use dialogues::{Dialogues, Recoverable};
 pub use ports::{Backend, DialogueStore, Inbox, Inboxed, Lease, Menus, NO_LANE};
 
+pub use crate::payments::bills::{Reminders, SavedBills};
 pub use crate::payments::{
     Invite, InviteError, Invites, Ledger, PaymentRecord, PaymentState, Pins, StoreError,
     UserRecord, Users,
@@ -79,6 +80,10 @@ pub struct Store {
     pub dialogue_states: Arc<dyn DialogueStore>,
     /// PIN hashes and locks, per Telegram user.
     pub pins: Arc<dyn Pins>,
+    /// Saved bills, per customer.
+    pub bills: Arc<dyn SavedBills>,
+    /// What the reminder runs checked and sent.
+    pub reminders: Arc<dyn Reminders>,
     pub backend: Arc<dyn Backend>,
     /// The durable inbox of replicated webhook mode; `None` for a backend
     /// that only ever serves one process (sled).

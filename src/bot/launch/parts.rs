@@ -73,6 +73,7 @@ pub(super) async fn build_app(
             invites: store.invites.clone(),
             users: store.users.clone(),
             pins: store.pins.clone(),
+            bills: store.bills.clone(),
             pin_hasher: PinHasher::new(),
             bank: Arc::new(bank.clone()),
             clock: parts.clock.clone(),

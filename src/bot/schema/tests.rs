@@ -58,6 +58,7 @@ fn app() -> (Arc<App>, TgBot) {
             invites: store.invites.clone(),
             users: store.users.clone(),
             pins: store.pins.clone(),
+            bills: store.bills.clone(),
             pin_hasher: PinHasher::new(),
             bank: Arc::new(bank.clone()),
             clock: clock.clone(),

@@ -51,6 +51,11 @@ pub(super) fn world_with_clock(clock: Clock, bank: Arc<ScriptedBank>) -> World {
             invites: Arc::new(MemoryInvites::default()),
             users: users.clone(),
             pins: pins.clone(),
+            // The bills' rules are the store's (a count and a key checked
+            // in one atomic step): the real one, in a temporary sled.
+            bills: crate::storage::Store::temporary()
+                .expect("temporary sled")
+                .bills,
             pin_hasher: PinHasher::cheap(),
             bank: bank.clone(),
             clock,

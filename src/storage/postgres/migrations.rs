@@ -148,6 +148,38 @@ CREATE INDEX users_by_account ON users USING GIN ((record->'accounts') jsonb_pat
 CREATE INDEX payments_by_customer_day ON payments (customer_no, day);
 "#,
     ),
+    (
+        10,
+        "saved bills, and what the reminder runs checked and sent",
+        r#"
+CREATE TABLE saved_bills (
+    id BIGINT PRIMARY KEY,
+    user_id BIGINT NOT NULL,
+    key TEXT NOT NULL,
+    account JSONB NOT NULL,
+    reminders BOOLEAN NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    bill JSONB NOT NULL,
+    UNIQUE (user_id, key)
+);
+CREATE INDEX saved_bills_by_user ON saved_bills (user_id, created_at, id);
+CREATE INDEX saved_bills_reminding ON saved_bills (id) WHERE reminders;
+CREATE TABLE reminder_checks (
+    bill_id BIGINT NOT NULL,
+    day DATE NOT NULL,
+    claimed_at TIMESTAMPTZ NOT NULL,
+    done BOOLEAN NOT NULL DEFAULT false,
+    PRIMARY KEY (bill_id, day)
+);
+CREATE TABLE reminder_sends (
+    bill_id BIGINT NOT NULL,
+    invoice TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sent_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (bill_id, invoice, kind)
+);
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.

@@ -15,6 +15,7 @@
 //! - `chats`: dialogue states and menus.
 //! - `inbox`: the updates of replicated webhook mode, kept and leased.
 
+mod bills;
 mod chats;
 mod inbox;
 mod ledger;
@@ -179,6 +180,8 @@ fn store_of(pool: Pool, inbox: Pool, ledger: Arc<ledger::PgLedger>, replica: &st
         invites: Arc::new(people::PgInvites { pool: pool.clone() }),
         menus: Arc::new(chats::PgMenus { pool: pool.clone() }),
         pins: Arc::new(pins::PgPins { pool: pool.clone() }),
+        bills: Arc::new(bills::PgBills { pool: pool.clone() }),
+        reminders: Arc::new(bills::PgReminders { pool: pool.clone() }),
         ledger,
         dialogue_states: Arc::new(chats::PgDialogues { pool }),
         backend,

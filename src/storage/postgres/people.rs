@@ -120,6 +120,21 @@ impl Users for PgUsers {
         })
     }
 
+    /// One conditional update of the JSON: nothing written when there is
+    /// no row or nothing changes.
+    async fn set_blocked(&self, user: TelegramUserId, blocked: bool) -> Result<bool, StoreError> {
+        let client = self.pool.get().await.map_err(pg)?;
+        let n = client
+            .execute(
+                "UPDATE users SET record = jsonb_set(record, '{blocked}', to_jsonb($2::bool))
+                 WHERE user_id = $1 AND COALESCE((record->>'blocked')::bool, false) <> $2",
+                &[&id(user)?, &blocked],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(n > 0)
+    }
+
     async fn linked_to(&self, customer_no: u64) -> Result<Vec<TelegramUserId>, StoreError> {
         let customer = i64::try_from(customer_no)
             .map_err(|_| StoreError::Backend("customer number beyond 64 bits".into()))?;

@@ -5,6 +5,7 @@
 //! meanwhile. Whatever must survive `kill -9` goes through the one
 //! [`Flusher`] before the bot acts on it.
 
+pub mod bills;
 pub mod dialogues;
 pub mod flusher;
 pub mod invites;
@@ -17,6 +18,7 @@ use std::{path::Path, sync::Arc};
 
 use async_trait::async_trait;
 
+pub use bills::{SledBills, SledReminders};
 pub use dialogues::SledDialogues;
 pub use flusher::Flusher;
 pub use invites::SledInvites;
@@ -58,6 +60,8 @@ pub struct SledParts {
     pub ledger: SledLedger,
     pub dialogues: SledDialogues,
     pub pins: SledPins,
+    pub bills: SledBills,
+    pub reminders: SledReminders,
 }
 
 impl SledParts {
@@ -84,6 +88,12 @@ impl SledParts {
             ledger: SledLedger::new(&db, flusher.clone())?,
             dialogues: SledDialogues::new(db.open_tree("dialogues")?, flusher.clone()),
             pins: SledPins::new(db.open_tree("pins")?, flusher.clone()),
+            bills: SledBills::new(db.open_tree("saved_bills")?, flusher.clone()),
+            reminders: SledReminders::new(
+                db.open_tree("reminder_checks")?,
+                db.open_tree("reminder_sends")?,
+                flusher.clone(),
+            ),
             flusher,
             db,
         })
@@ -97,6 +107,8 @@ impl SledParts {
             ledger: Arc::new(self.ledger.clone()),
             dialogue_states: Arc::new(self.dialogues.clone()),
             pins: Arc::new(self.pins.clone()),
+            bills: Arc::new(self.bills.clone()),
+            reminders: Arc::new(self.reminders.clone()),
             inbox: None,
             backend: Arc::new(self),
         }

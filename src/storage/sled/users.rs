@@ -71,6 +71,34 @@ impl Users for SledUsers {
             .map(|_| ())
     }
 
+    /// Compare-and-swap, retried; nothing is written when there is no
+    /// record or nothing changes.
+    async fn set_blocked(&self, user: TelegramUserId, blocked: bool) -> Result<bool, StoreError> {
+        let tree = self.tree.clone();
+        let key = user.0.to_be_bytes();
+        let changed = blocking(move || {
+            loop {
+                let Some(old) = tree.get(key)? else {
+                    return Ok(false);
+                };
+                let mut record: UserRecord = serde_json::from_slice(&old)?;
+                if record.blocked == blocked {
+                    return Ok(false);
+                }
+                record.blocked = blocked;
+                let new = serde_json::to_vec(&record)?;
+                if tree.compare_and_swap(key, Some(old), Some(new))?.is_ok() {
+                    return Ok(true);
+                }
+            }
+        })
+        .await?;
+        if changed {
+            self.flusher.durable().await?;
+        }
+        Ok(changed)
+    }
+
     /// Compare-and-swap against the record read, retried when another
     /// write came between; nothing is written when the account is not there.
     async fn unlink(
