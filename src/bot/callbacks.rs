@@ -4,7 +4,7 @@
 //! dialogue button is `<step in base 36>:<action>`, where the action indexes
 //! into what the stored state says was shown.
 
-use crate::{bot::state::Step, i18n::Lang};
+use crate::{bot::state::Step, i18n::Lang, payments::bills::BillId};
 
 /// Telegram's limit on `callback_data`.
 pub const MAX_CALLBACK_BYTES: usize = 64;
@@ -24,6 +24,12 @@ pub enum Action {
     Digit(u8),
     /// The keypad's "take the last digit back".
     Erase,
+    /// A saved bill's menu: rename it, switch its reminders, delete it.
+    Rename,
+    Toggle,
+    Delete,
+    /// Leave it as it is (a saved bill's name).
+    Skip,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +43,22 @@ pub enum CallbackData {
     PaymentsPage(u16),
     /// A button of the dialogue screen `step`.
     Dialogue(Step, Action),
+    /// "Save this bill" under a payment: the payment of confirmation
+    /// `step` in this chat, whose query is kept with it.
+    SaveBill(Step),
+    /// A reminder's Pay: saved bill, and a tag of the invoice's number
+    /// ([`invoice_tag`]). An entry point, valid while the invoice is open.
+    ReminderPay(BillId, u64),
+}
+
+/// A 63-bit tag of an invoice number: what a reminder's button carries in
+/// place of the number, which may be longer than a button holds.
+pub fn invoice_tag(invoice_number: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(invoice_number.as_bytes());
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(n) >> 1
 }
 
 impl CallbackData {
@@ -47,6 +69,10 @@ impl CallbackData {
             CallbackData::Receipt(id) => format!("rc:{id}"),
             CallbackData::HistoryPage(p) => format!("hp:{p}"),
             CallbackData::PaymentsPage(p) => format!("pp:{p}"),
+            CallbackData::SaveBill(step) => format!("sv:{}", base36(step.0)),
+            CallbackData::ReminderPay(bill, tag) => {
+                format!("rm:{}:{}", base36(bill.0), base36(*tag))
+            }
             CallbackData::Dialogue(step, action) => {
                 let a = match action {
                     Action::Account(i) => format!("a{i}"),
@@ -60,6 +86,10 @@ impl CallbackData {
                     Action::Cancel => "x".into(),
                     Action::Digit(d) => format!("d{d}"),
                     Action::Erase => "e".into(),
+                    Action::Rename => "rn".into(),
+                    Action::Toggle => "tg".into(),
+                    Action::Delete => "dl".into(),
+                    Action::Skip => "sk".into(),
                 };
                 format!("s{}:{a}", base36(step.0))
             }
@@ -80,8 +110,15 @@ impl CallbackData {
             "rc" => CallbackData::Receipt(tail.parse().ok()?),
             "hp" => CallbackData::HistoryPage(tail.parse().ok()?),
             "pp" => CallbackData::PaymentsPage(tail.parse().ok()?),
+            "sv" => CallbackData::SaveBill(Step(from36(tail)?)),
+            "rm" => {
+                let (bill, tag) = tail.split_once(':')?;
+                let bill = from36(bill).filter(|b| *b >> 63 == 0)?;
+                let tag = from36(tag).filter(|t| *t >> 63 == 0)?;
+                CallbackData::ReminderPay(BillId(bill), tag)
+            }
             _ => {
-                let step = Step(u64::from_str_radix(head.strip_prefix('s')?, 36).ok()?);
+                let step = Step(from36(head.strip_prefix('s')?)?);
                 let num = |s: &str| s.parse::<u16>().ok();
                 let action = match tail {
                     "r" => Action::Retry,
@@ -89,6 +126,10 @@ impl CallbackData {
                     "bk" => Action::Back,
                     "x" => Action::Cancel,
                     "e" => Action::Erase,
+                    "rn" => Action::Rename,
+                    "tg" => Action::Toggle,
+                    "dl" => Action::Delete,
+                    "sk" => Action::Skip,
                     _ => {
                         let (kind, n) = tail.split_at_checked(1)?;
                         let n = num(n)?;
@@ -107,6 +148,18 @@ impl CallbackData {
             }
         })
     }
+}
+
+/// Lower-case base 36 as [`base36`] writes it; nothing else.
+fn from36(text: &str) -> Option<u64> {
+    if text.is_empty()
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    {
+        return None;
+    }
+    u64::from_str_radix(text, 36).ok()
 }
 
 fn base36(mut n: u64) -> String {
@@ -137,6 +190,10 @@ mod tests {
             CallbackData::Receipt(i64::MIN),
             CallbackData::HistoryPage(u16::MAX),
             CallbackData::PaymentsPage(u16::MAX),
+            CallbackData::SaveBill(big),
+            CallbackData::SaveBill(Step(0)),
+            CallbackData::ReminderPay(BillId(u64::MAX >> 1), u64::MAX >> 1),
+            CallbackData::ReminderPay(BillId(0), 0),
         ];
         for action in [
             Action::Account(u16::MAX),
@@ -151,6 +208,10 @@ mod tests {
             Action::Digit(0),
             Action::Digit(9),
             Action::Erase,
+            Action::Rename,
+            Action::Toggle,
+            Action::Delete,
+            Action::Skip,
         ] {
             all.push(CallbackData::Dialogue(big, action));
             all.push(CallbackData::Dialogue(Step(0), action));
@@ -192,6 +253,12 @@ mod tests {
             "s1:d10",
             "s1:d05",
             "s1:e1",
+            "sv:",
+            "sv:ZZ",
+            "rm:1",
+            "rm:1:",
+            "rm:zzzzzzzzzzzzz:1",
+            "rm:1:2:3",
         ] {
             assert_eq!(CallbackData::decode(forged), None, "{forged:?}");
         }

@@ -25,6 +25,7 @@ pub enum Command {
     Payments,
     Settle(String),
     Unlink,
+    Bills,
     #[command(rename = "resetpin")]
     ResetPin(String),
 }
@@ -39,6 +40,7 @@ pub enum Audience {
 /// Command name, locale key of its description, audience; in `/help` order.
 pub const COMMANDS: &[(&str, &str, Audience)] = &[
     ("pay", "cmd.pay", Audience::Everyone),
+    ("bills", "cmd.bills", Audience::Everyone),
     ("receipt", "cmd.receipt", Audience::Everyone),
     ("history", "cmd.history", Audience::Everyone),
     ("pin", "cmd.pin", Audience::Everyone),

@@ -46,6 +46,12 @@ impl Ctx {
         }
         let user_id = TelegramUserId(user.id.0);
         let record = app.store.users.get(user_id).await.unwrap_or_default();
+        if record.blocked {
+            // They write to the bot again: reminders may reach them again.
+            if let Err(e) = app.store.users.set_blocked(user_id, false).await {
+                tracing::warn!(user_id = user_id.0, error = %e, "could not clear the blocked mark");
+            }
+        }
         let lang = record
             .lang
             .unwrap_or_else(|| Lang::from_code(user.language_code.as_deref()));

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     bank::SessionId,
-    payments::{PaymentRecord, PinStatus, TelegramUserId},
+    payments::{PaymentRecord, TelegramUserId},
     receipt::qr_png_off_thread,
 };
 
@@ -45,30 +45,13 @@ pub async fn welcome(ctx: &Ctx, message: Option<MessageId>) -> HandlerResult {
 /// dialogue opens.
 pub async fn begin(ctx: &Ctx, dialogue: &PayDialogue, message: Option<MessageId>) -> HandlerResult {
     let user = ctx.app.store.users.get(ctx.user_id).await?;
-    if user.accounts.is_empty() || ctx.app.pin.is_none() {
-        return open_dialogue(ctx, dialogue, message).await;
+    // Unlinked: the dialogue says so, before any PIN.
+    if user.accounts.is_empty()
+        || pin::steps::gate(ctx, dialogue, AfterChoosing::Pay, message).await?
+    {
+        open_dialogue(ctx, dialogue, message).await?;
     }
-    let status = match ctx.app.payments.pin_status(ctx.user_id).await {
-        Ok(status) => status,
-        Err(e) => {
-            tracing::warn!(error = %e, "PIN status unavailable");
-            dialogue.exit().await?;
-            ctx.show_end(message, ctx.t("pin.trouble")).await?;
-            return Ok(());
-        }
-    };
-    if let Some(text) = pin::steps::locked_text(ctx, status) {
-        dialogue.exit().await?;
-        ctx.show_end(message, text).await?;
-        return Ok(());
-    }
-    match status {
-        PinStatus::Missing { was_reset } => {
-            let notice = pin::steps::reset_notice(ctx, was_reset);
-            pin::steps::show_choice(ctx, dialogue, AfterChoosing::Pay, None, message, notice).await
-        }
-        _ => open_dialogue(ctx, dialogue, message).await,
-    }
+    Ok(())
 }
 
 /// Opens the dialogue for a linked customer: the account, or the groups.

@@ -22,6 +22,12 @@
 //! - [`pin`]: the PIN keypad's entry, sealed in the dialogue state; `pin`
 //!   in `handlers` chooses and changes a PIN, `confirm` takes it before a
 //!   payment.
+//! - [`saved_bills`]: `/bills`' steps, saving a paid bill, and paying a
+//!   saved one (a bill's menu, a reminder's Pay); `bills` in `handlers`
+//!   receives their presses and names.
+//! - [`reminders`]: the daily reminder run inside `faturabot run`: each
+//!   saved bill checked once a day (claimed in the database), paced, and
+//!   reminders sent once per invoice, behind interactive replies.
 //! - [`inflight`]: the updates being handled, for a bounded shutdown.
 //! - [`launch`]: building the bot and the dispatcher from a [`crate::config::Config`].
 
@@ -34,6 +40,8 @@ pub mod inflight;
 pub mod keyboards;
 pub mod launch;
 pub mod pin;
+pub mod reminders;
+pub mod saved_bills;
 pub mod schema;
 pub mod screens;
 pub mod state;

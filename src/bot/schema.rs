@@ -14,7 +14,7 @@ use super::{
     callbacks::{Action, CallbackData},
     commands::Command,
     handlers::{
-        Press, Typed, agent, cancel, confirm, dialogue, input, pin, receipts, start, unlink,
+        Press, Typed, agent, bills, cancel, confirm, dialogue, input, pin, receipts, start, unlink,
     },
 };
 use crate::storage::Dialogues;
@@ -107,6 +107,7 @@ fn command_handler() -> Branch {
         .branch(case![Command::Receipt(arg)].endpoint(receipts::receipt))
         .branch(case![Command::History].endpoint(receipts::history))
         .branch(case![Command::Unlink].endpoint(unlink::unlink))
+        .branch(case![Command::Bills].endpoint(bills::receive_bills_command))
 }
 
 /// Text, by the state it arrives in.
@@ -135,7 +136,13 @@ fn message_handler() -> Branch {
                 .branch(case![State::EnteringPin(s)].endpoint(input::receive_text_at_keypad))
                 .branch(case![State::ChangingPin(s)].endpoint(input::receive_text_at_keypad))
                 .branch(case![State::ChoosingUnlink(s)].endpoint(input::receive_text_at_buttons))
-                .branch(case![State::ConfirmingUnlink(s)].endpoint(input::receive_text_at_buttons)),
+                .branch(case![State::ConfirmingUnlink(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::BrowsingBills(s)].endpoint(input::receive_text_at_buttons))
+                .branch(case![State::ManagingBill(s)].endpoint(input::receive_text_at_buttons))
+                .branch(
+                    case![State::ConfirmingBillDelete(s)].endpoint(input::receive_text_at_buttons),
+                )
+                .branch(case![State::NamingBill(s)].endpoint(bills::receive_bill_name)),
         )
 }
 
@@ -153,6 +160,11 @@ fn callback_query_handler() -> Branch {
             .branch(
                 case![CallbackData::PaymentsPage(page)]
                     .endpoint(agent::receive_payments_page_button),
+            )
+            .branch(case![CallbackData::SaveBill(step)].endpoint(bills::receive_save_button))
+            .branch(
+                case![CallbackData::ReminderPay(bill, tag)]
+                    .endpoint(bills::receive_reminder_pay_button),
             )
             .branch(dptree::filter_map(Press::of).chain(dialogue_button_handler()));
     let undecodable = dptree::filter(|q: CallbackQuery| {
@@ -196,7 +208,11 @@ fn dialogue_button_handler() -> Branch {
             .branch(case![State::Confirming(s)].endpoint(confirm::receive_confirmation_button))
             .branch(case![State::EnteringPin(s)].endpoint(confirm::receive_pin_button))
             .branch(case![State::ChoosingPin(s)].endpoint(pin::receive_choice_button))
-            .branch(case![State::ChangingPin(s)].endpoint(pin::receive_change_button)),
+            .branch(case![State::ChangingPin(s)].endpoint(pin::receive_change_button))
+            .branch(case![State::BrowsingBills(s)].endpoint(bills::receive_list_button))
+            .branch(case![State::ManagingBill(s)].endpoint(bills::receive_card_button))
+            .branch(case![State::ConfirmingBillDelete(s)].endpoint(bills::receive_delete_button))
+            .branch(case![State::NamingBill(s)].endpoint(bills::receive_naming_button)),
         )
 }
 

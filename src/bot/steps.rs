@@ -153,13 +153,8 @@ pub async fn show_field(
     Ok(())
 }
 
-/// Queries the invoices and shows them (or why there are none).
-pub async fn run_query(
-    ctx: &Ctx,
-    dialogue: &PayDialogue,
-    p: Picked,
-    message: Option<MessageId>,
-) -> HandlerResult {
+/// Asks the bank for the open invoices of `p`'s query.
+pub async fn query(ctx: &Ctx, p: &Picked) -> Result<Vec<Invoice>, BankError> {
     let query = QueryRequest {
         association_code: p.institution.code.clone(),
         fields: p
@@ -174,9 +169,23 @@ pub async fn run_query(
         .bot
         .send_chat_action(ctx.chat_id, teloxide::types::ChatAction::Typing)
         .await;
-    let result = ctx.app.bank().query_invoices(&p.flow.session, &query).await;
-    let (bills, error) = match result {
-        Ok(bills) => (bills.into_iter().map(Invoice::from).collect(), None),
+    let bills = ctx
+        .app
+        .bank()
+        .query_invoices(&p.flow.session, &query)
+        .await?;
+    Ok(bills.into_iter().map(Invoice::from).collect())
+}
+
+/// Queries the invoices and shows them (or why there are none).
+pub async fn run_query(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    p: Picked,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let (bills, error) = match query(ctx, &p).await {
+        Ok(bills) => (bills, None),
         Err(e) => (Vec::new(), Some(e)),
     };
     show_invoices(ctx, dialogue, p, bills, error, message).await

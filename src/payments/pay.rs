@@ -2,7 +2,7 @@
 
 use super::{
     Answer, Begin, OverLimit, PaymentIntent, PaymentRecord, PaymentState, Payments, StateChange,
-    StoreError, TelegramUserId, attempt::call_claimed,
+    StoreError, TelegramUserId, attempt::call_claimed, bills::BillQuery,
 };
 use crate::bank::{Account, BankError, Bill, PaymentRequest, RequestId, SessionId};
 
@@ -19,6 +19,8 @@ pub struct PayOrder {
     pub subscriber: String,
     /// Sent back to the bank exactly as it was received.
     pub bill: Bill,
+    /// What the dialogue queried, kept so the bill can be saved.
+    pub query: Option<BillQuery>,
 }
 
 /// What became of a confirmation.
@@ -65,6 +67,7 @@ impl Payments {
         let now = self.clock.now();
         let intent = order.intent.clone();
         let record = PaymentRecord {
+            query: order.query,
             intent: order.intent,
             payer: order.payer,
             chat_id: order.chat_id,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Finding, NotCancellable, OverLimit, PaymentIntent, PaymentState, TelegramUserId, TransactionId,
+    bills::BillQuery,
 };
 use crate::{
     bank::{Account, RequestId, SessionId},
@@ -40,6 +41,10 @@ pub struct PaymentRecord {
     pub transaction_id: Option<TransactionId>,
     pub state: PaymentState,
     pub history: Vec<StateChange>,
+    /// What the dialogue asked the bank, so the bill can be saved from the
+    /// payment later; `None` in records older than saved bills.
+    #[serde(default)]
+    pub query: Option<BillQuery>,
 }
 
 impl PaymentRecord {

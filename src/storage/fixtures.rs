@@ -20,6 +20,7 @@ pub(crate) fn account(suffix: u32) -> Account {
 /// A payment of 29.20 to İSKİ by `payer`, in flight, as `begin` takes it.
 pub(crate) fn record(intent: &str, payer: u64, invoice: &str, at: DateTime<Utc>) -> PaymentRecord {
     PaymentRecord {
+        query: None,
         intent: PaymentIntent::from_raw(intent),
         payer: TelegramUserId(payer),
         chat_id: payer as i64,

@@ -192,6 +192,7 @@ async fn durable_writes(store: Store, dialogues: Arc<Dialogues<State>>, i: u64) 
         .await
         .expect("invite");
     let record = PaymentRecord {
+        query: None,
         intent: PaymentIntent::from_raw(format!("load-{i}")),
         payer: TelegramUserId(10_000 + i),
         chat_id: chat.0,

@@ -13,10 +13,11 @@ use crate::{
         Ctx, HandlerResult, PayDialogue, State,
         callbacks::Action,
         flows,
-        keyboards::pay_button,
         pin::{self, Typed},
+        saved_bills,
         screens::{
             Screen,
+            bills::after_payment,
             dialogue::{over_limit, refused},
             payment::status_text,
         },
@@ -85,6 +86,7 @@ fn order_of(ctx: &Ctx, s: &Confirming) -> Option<PayOrder> {
         association_name: p.institution.name.clone(),
         subscriber: p.subscriber(Some(bill)),
         bill: bill.to_bill(),
+        query: Some(p.query()),
     })
 }
 
@@ -280,7 +282,7 @@ async fn pay(
         }
         // From here the bank has answered: nothing may end in the generic
         // error message, which says nothing was paid.
-        PayOutcome::Paid(record) => told(tell_paid(ctx, &record, message).await, &intent),
+        PayOutcome::Paid(record) => told(tell_paid(ctx, &record, s.step, message).await, &intent),
         PayOutcome::Unknown(record, _) => {
             let shown = ctx
                 .show_text(message, status_text(ctx.texts(), &record))
@@ -300,10 +302,17 @@ fn told(outcome: HandlerResult, intent: &PaymentIntent) {
     }
 }
 
-/// Paid: the status with the next bill one tap away, then the receipt.
-async fn tell_paid(ctx: &Ctx, record: &PaymentRecord, message: Option<MessageId>) -> HandlerResult {
-    let again = pay_button(&ctx.app.i18n, ctx.lang);
-    let screen = Screen::new(status_text(ctx.texts(), record), Some(again));
+/// Paid: the status with the next bill one tap away (and "save this
+/// bill" unless it is saved), then the receipt.
+async fn tell_paid(
+    ctx: &Ctx,
+    record: &PaymentRecord,
+    step: Step,
+    message: Option<MessageId>,
+) -> HandlerResult {
+    let save = saved_bills::save_offer(ctx, record, step).await;
+    let buttons = after_payment(ctx.texts(), save);
+    let screen = Screen::new(status_text(ctx.texts(), record), Some(buttons));
     let shown = ctx.show(message, screen).await?;
     // No longer a dialogue screen: a later /pay or /cancel leaves its Pay
     // button alone.

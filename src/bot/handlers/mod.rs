@@ -3,6 +3,7 @@
 //! [`super::steps`].
 
 pub mod agent;
+pub mod bills;
 pub mod cancel;
 pub mod confirm;
 pub mod dialogue;

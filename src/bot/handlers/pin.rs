@@ -11,6 +11,7 @@ use crate::{
         callbacks::Action,
         flows,
         pin::{self, Entry, Typed},
+        saved_bills,
         screens::pin::{Asking, keypad, problem},
         state::{AfterChoosing, ChangingPin, ChoosingPin, State},
     },
@@ -196,6 +197,10 @@ async fn chosen(
         AfterChoosing::Pay => {
             ctx.show_end(message, ctx.t("pin.chosen")).await?;
             flows::open_dialogue(ctx, dialogue, None).await?;
+        }
+        AfterChoosing::SavedBill { bill, invoice } => {
+            ctx.show_end(message, ctx.t("pin.chosen")).await?;
+            saved_bills::open(ctx, dialogue, bill, invoice, None).await?;
         }
         AfterChoosing::Confirm(c) => {
             // Straight to the keypad of that payment (the same one: its

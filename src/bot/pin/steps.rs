@@ -151,6 +151,41 @@ pub async fn show_change(
     Ok(())
 }
 
+/// A payment's entry (`/pay`, a Pay button, a saved bill, a reminder):
+/// with the PIN on, a customer without one chooses it first (then goes
+/// on to `then`), and a locked one is told so. `Ok(true)`: go on; `false`:
+/// the customer was answered here.
+pub async fn gate(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    then: AfterChoosing,
+    message: Option<MessageId>,
+) -> anyhow::Result<bool> {
+    if ctx.app.pin.is_none() {
+        return Ok(true);
+    }
+    let status = match ctx.app.payments.pin_status(ctx.user_id).await {
+        Ok(status) => status,
+        Err(e) => {
+            tracing::warn!(error = %e, "PIN status unavailable");
+            dialogue.exit().await?;
+            ctx.show_end(message, ctx.t("pin.trouble")).await?;
+            return Ok(false);
+        }
+    };
+    if let Some(text) = locked_text(ctx, status) {
+        dialogue.exit().await?;
+        ctx.show_end(message, text).await?;
+        return Ok(false);
+    }
+    if let PinStatus::Missing { was_reset } = status {
+        let notice = reset_notice(ctx, was_reset);
+        show_choice(ctx, dialogue, then, None, message, notice).await?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// What a locked customer is told; `None` when not locked.
 pub fn locked_text(ctx: &Ctx, status: PinStatus) -> Option<String> {
     match status {

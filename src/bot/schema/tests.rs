@@ -23,7 +23,7 @@ use crate::{
     config::{BankConfig, ReceiptConfig},
     i18n::I18n,
     metrics::Metrics,
-    payments::{PaymentIntent, Payments, PinHasher},
+    payments::{PaymentIntent, Payments, PinHasher, bills::BillId},
     storage::{Store, fixtures},
 };
 
@@ -178,6 +178,24 @@ fn one_of_each() -> Vec<State> {
             step,
             account: fixtures::account(357),
         }),
+        State::BrowsingBills(BrowsingBills {
+            step,
+            page: 0,
+            shown: vec![BillId(7)],
+        }),
+        State::ManagingBill(ManagingBill {
+            step,
+            bill: BillId(7),
+        }),
+        State::ConfirmingBillDelete(ConfirmingBillDelete {
+            step,
+            bill: BillId(7),
+        }),
+        State::NamingBill(NamingBill {
+            step,
+            bill: BillId(7),
+            just_saved: true,
+        }),
     ];
     for state in &all {
         match state {
@@ -194,7 +212,11 @@ fn one_of_each() -> Vec<State> {
             | State::EnteringPin(_)
             | State::ChangingPin(_)
             | State::ChoosingUnlink(_)
-            | State::ConfirmingUnlink(_) => {}
+            | State::ConfirmingUnlink(_)
+            | State::BrowsingBills(_)
+            | State::ManagingBill(_)
+            | State::ConfirmingBillDelete(_)
+            | State::NamingBill(_) => {}
         }
     }
     all

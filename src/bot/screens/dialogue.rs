@@ -138,7 +138,7 @@ pub fn field(t: Texts, step: Step, p: &Picked) -> Screen {
     Screen::new(text, Some(markup(vec![back_cancel_row(t, step)])))
 }
 
-fn due(bill: &Invoice) -> Option<String> {
+pub(crate) fn due(bill: &Invoice) -> Option<String> {
     bill.due_day().map(|d| d.format("%d.%m.%Y").to_string())
 }
 

@@ -2,6 +2,7 @@
 //! HTML and the buttons. No Telegram calls, no storage: handlers fetch,
 //! call these, and send what they return.
 //!
+//! - [`bills`]: saved bills (`/bills`, a bill's menu) and reminders.
 //! - [`dialogue`]: the payment dialogue's steps.
 //! - [`payment`]: a payment's status, its receipt, the bank's errors.
 //! - [`lists`]: `/history` and the agents' `/payments`.
@@ -9,6 +10,7 @@
 //! - [`pin`]: the PIN keypad.
 //! - [`unlink`]: `/unlink`'s choice and confirmation.
 
+pub mod bills;
 pub mod dialogue;
 pub mod lists;
 pub mod payment;

@@ -20,7 +20,10 @@ pub use items::{GroupRef, Institution, Invoice, QueryField};
 use crate::{
     bank::{Account, SessionId},
     bot::pin::Sealed,
-    payments::PaymentIntent,
+    payments::{
+        PaymentIntent,
+        bills::{BillId, BillQuery, SavedField},
+    },
 };
 
 /// A random id of one screen of the dialogue.
@@ -69,6 +72,24 @@ pub struct Picked {
 }
 
 impl Picked {
+    /// What this dialogue asks the bank: how a saved bill remembers it.
+    pub fn query(&self) -> BillQuery {
+        BillQuery {
+            group_code: self.group.code.clone(),
+            group_name: self.group.name.clone(),
+            fields: self
+                .fields
+                .iter()
+                .zip(&self.values)
+                .map(|(f, v)| SavedField {
+                    name: f.name.clone(),
+                    label: f.label.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+        }
+    }
+
     /// The bill's subscriber number, or else the last value typed.
     pub fn subscriber(&self, bill: Option<&Invoice>) -> String {
         match bill {
@@ -145,6 +166,9 @@ pub enum AfterChoosing {
     Confirm(Confirming),
     /// Nothing more (`/pin` without a PIN).
     Done,
+    /// The saved bill's invoices (`/bills`), or the confirmation of its
+    /// invoice tagged `invoice` (a reminder's Pay).
+    SavedBill { bill: BillId, invoice: Option<u64> },
 }
 
 /// A customer without a PIN chooses one on the keypad, then types it again.
@@ -201,6 +225,38 @@ pub struct ConfirmingUnlink {
     pub account: Account,
 }
 
+/// `/bills`: a page of the customer's saved bills, as shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrowsingBills {
+    pub step: Step,
+    pub page: usize,
+    pub shown: Vec<BillId>,
+}
+
+/// One saved bill's menu: pay, rename, reminders on or off, delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagingBill {
+    pub step: Step,
+    pub bill: BillId,
+}
+
+/// Delete this saved bill? (From its menu, or because the bank no longer
+/// lists it as saved.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmingBillDelete {
+    pub step: Step,
+    pub bill: BillId,
+}
+
+/// A name for a saved bill, typed; Skip keeps the one it has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamingBill {
+    pub step: Step,
+    pub bill: BillId,
+    /// Saved a moment ago (after a payment), not renamed from its menu.
+    pub just_saved: bool,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum State {
     /// No dialogue in progress.
@@ -221,6 +277,10 @@ pub enum State {
     ChangingPin(ChangingPin),
     ChoosingUnlink(ChoosingUnlink),
     ConfirmingUnlink(ConfirmingUnlink),
+    BrowsingBills(BrowsingBills),
+    ManagingBill(ManagingBill),
+    ConfirmingBillDelete(ConfirmingBillDelete),
+    NamingBill(NamingBill),
 }
 
 impl State {
@@ -240,6 +300,10 @@ impl State {
             State::ChangingPin(s) => Some(s.step),
             State::ChoosingUnlink(s) => Some(s.step),
             State::ConfirmingUnlink(s) => Some(s.step),
+            State::BrowsingBills(s) => Some(s.step),
+            State::ManagingBill(s) => Some(s.step),
+            State::ConfirmingBillDelete(s) => Some(s.step),
+            State::NamingBill(s) => Some(s.step),
         }
     }
 
@@ -260,6 +324,10 @@ impl State {
             State::ChangingPin(_) => "changing_pin",
             State::ChoosingUnlink(_) => "choosing_unlink",
             State::ConfirmingUnlink(_) => "confirming_unlink",
+            State::BrowsingBills(_) => "browsing_bills",
+            State::ManagingBill(_) => "managing_bill",
+            State::ConfirmingBillDelete(_) => "confirming_bill_delete",
+            State::NamingBill(_) => "naming_bill",
         }
     }
 }

@@ -95,6 +95,15 @@ pub struct SavedField {
     pub value: String,
 }
 
+/// Where a paid bill's institution is listed and what its query was
+/// filled in with: what saving it needs beyond the payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillQuery {
+    pub group_code: String,
+    pub group_name: String,
+    pub fields: Vec<SavedField>,
+}
+
 /// A bill a customer saved: which account pays it, where the institution
 /// is listed, and what its query is filled in with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +202,32 @@ impl SavedBill {
         }
         self
     }
+}
+
+/// Why a saved bill cannot be queried as it was saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unfit {
+    /// The bank no longer lists its institution in its group.
+    Unlisted,
+    /// The institution asks for other query fields now.
+    Changed,
+}
+
+/// Whether `bill` still fits the bank's catalog: its institution among
+/// `listed` (codes of its group's institutions) and the institution's
+/// query fields `fields` (names, in order) the ones it was saved with.
+pub fn fits<'a>(
+    bill: &SavedBill,
+    mut listed: impl Iterator<Item = &'a str>,
+    fields: &[&str],
+) -> Result<(), Unfit> {
+    if !listed.any(|code| code == bill.association_code) {
+        return Err(Unfit::Unlisted);
+    }
+    if bill.field_names() != fields {
+        return Err(Unfit::Changed);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

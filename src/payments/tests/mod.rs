@@ -74,6 +74,7 @@ pub(super) fn world() -> World {
 
 pub(super) fn order(screen: u64, invoice: &str) -> PayOrder {
     PayOrder {
+        query: None,
         intent: PaymentIntent::of_confirmation(PAYER.0 as i64, screen),
         payer: PAYER,
         chat_id: PAYER.0 as i64,
