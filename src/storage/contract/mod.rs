@@ -6,10 +6,13 @@
 //! state compare-and-swap, one redemption per invite, no lost update of a
 //! user record (`users`: nor among unlinks), unreadable records kept as
 //! they are; each wrong PIN counted once (`pins`); no day of an account
-//! over its limit (`limit`).
+//! over its limit (`limit`); a customer's saved bills within the most and
+//! once per key, each reminder claimed once (`bills`, with its own runner).
 
+mod bills;
 mod limit;
 mod pins;
+mod reminders;
 mod users;
 
 use chrono::{DateTime, Utc};

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use tokio::task::JoinSet;
 
-use super::{AGENT, Store, account};
+use super::{AGENT, Store, account, bills::all};
 use crate::{
     i18n::Lang,
-    payments::{InviteError, TelegramUserId, Unlinked},
+    payments::{InviteError, TelegramUserId, Unlinked, UserRecord},
 };
 
 const USER: TelegramUserId = TelegramUserId(41);
@@ -93,4 +93,78 @@ pub(super) async fn one_unlink_per_account(store: Store) {
     assert_eq!(stranger.expect("unlink"), Unlinked::NotLinked);
     let untouched = store.users.get(TelegramUserId(42)).await.expect("get");
     assert_eq!(untouched, Default::default());
+}
+
+/// The blocked mark: `true` only when it changes (of 50 at once, one), a
+/// user never seen stays unrecorded, and the rest of the record is kept.
+pub(super) async fn blocked_is_marked_once(store: Store) {
+    let stranger = TelegramUserId(42);
+    let unknown = store.users.set_blocked(stranger, true).await;
+    assert!(!unknown.expect("set"), "never seen");
+    let untouched = store.users.get(stranger).await.expect("get");
+    assert_eq!(untouched, Default::default());
+
+    for suffix in [357, 358] {
+        link(&store, USER, suffix).await.expect("link");
+    }
+    store.users.set_lang(USER, Lang::En).await.expect("lang");
+    let before = store.users.get(USER).await.expect("get");
+    assert!(!before.blocked);
+    for blocked in [true, false] {
+        let mut tasks = JoinSet::new();
+        for _ in 0..50 {
+            let store = store.clone();
+            tasks.spawn(async move { store.users.set_blocked(USER, blocked).await });
+        }
+        let changed = all(tasks).await;
+        assert_eq!(changed.iter().filter(|c| **c).count(), 1, "{blocked}");
+        let now = store.users.get(USER).await.expect("get");
+        assert_eq!(now.blocked, blocked);
+        let same = UserRecord {
+            blocked,
+            ..before.clone()
+        };
+        assert_eq!(now, same, "nothing else changed");
+        let again = store.users.set_blocked(USER, blocked).await;
+        assert!(!again.expect("set"), "the same: no change");
+    }
+}
+
+/// Blocked marks toggled while accounts are linked and unlinked at once:
+/// no link lost and no unlink undone by a mark written over them.
+pub(super) async fn blocked_loses_no_account(store: Store) {
+    for suffix in 0..10 {
+        link(&store, USER, suffix).await.expect("link");
+    }
+    let mut tasks = JoinSet::new();
+    for i in 0..60u32 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            match i % 3 {
+                0 => link(&store, USER, 100 + i).await,
+                1 => store
+                    .users
+                    .unlink(USER, &account(i / 3))
+                    .await
+                    .map(|_| ())
+                    .map_err(Into::into),
+                _ => store
+                    .users
+                    .set_blocked(USER, i % 2 == 0)
+                    .await
+                    .map(|_| ())
+                    .map_err(Into::into),
+            }
+        });
+    }
+    all(tasks).await;
+    let record = store.users.get(USER).await.expect("get");
+    let kept: BTreeSet<u32> = record.accounts.iter().map(|a| a.suffix).collect();
+    let linked: BTreeSet<u32> = (0..60).filter(|i| i % 3 == 0).map(|i| 100 + i).collect();
+    assert_eq!(kept, linked, "every link kept, every unlink done");
+    assert_eq!(record.lang, None);
+    let set = store.users.set_blocked(USER, !record.blocked).await;
+    assert!(set.expect("set"));
+    let after = store.users.get(USER).await.expect("get");
+    assert_eq!(after.accounts, record.accounts);
 }

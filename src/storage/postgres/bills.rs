@@ -236,7 +236,12 @@ impl Reminders for PgReminders {
         now: DateTime<Utc>,
         stale: Duration,
     ) -> Result<bool, StoreError> {
-        let stale_before = now - chrono::Duration::from_std(stale).unwrap_or(chrono::Duration::MAX);
+        // A `stale` reaching back before any claim (or too long to
+        // subtract) is NULL: nothing is taken over, and nothing panics.
+        let stale_before = chrono::Duration::from_std(stale)
+            .ok()
+            .and_then(|stale| now.checked_sub_signed(stale))
+            .filter(|t| *t > DateTime::UNIX_EPOCH);
         let client = self.pool.get().await.map_err(pg)?;
         let won = client
             .query_opt(

@@ -238,7 +238,9 @@ impl Reminders for SledReminders {
                 let old = tree.get(&key)?;
                 if let Some(bytes) = &old {
                     let check: Check = serde_json::from_slice(bytes)?;
-                    if check.done || now - check.claimed_at < stale {
+                    // Taken over only when older than `stale`, as on PostgreSQL:
+                    // with a `stale` of zero, claimers at one instant take it once.
+                    if check.done || now - check.claimed_at <= stale {
                         return Ok(false);
                     }
                 }
