@@ -265,7 +265,7 @@ mod tests {
             .await
             .expect("clear row");
 
-        assert_eq!(migrate(&pool).await.expect("to the last"), [7, 8, 9]);
+        assert_eq!(migrate(&pool).await.expect("to the last"), [7, 8, 9, 10]);
         let rows = client
             .query("SELECT token FROM invites", &[])
             .await
