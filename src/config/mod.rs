@@ -9,6 +9,7 @@
 //! looks variables up and parses their values.
 
 mod parse;
+mod reminders;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,10 @@ use crate::money::Amount;
 use parse::Reader;
 
 pub use crate::bot::pin::PinMode;
+pub use reminders::{
+    DEFAULT_REMINDER_DAYS_BEFORE, DEFAULT_REMINDER_RATE, MAX_REMINDER_DAYS_BEFORE,
+    MAX_REMINDER_RATE, MIN_REMINDER_RATE, ReminderConfig, default_reminder_time,
+};
 pub use sections::{BankConfig, ReceiptConfig, Upstream, WebhookConfig};
 
 /// One problem with one variable. `Display` names the variable first.
@@ -66,6 +71,8 @@ pub struct Config {
     /// The most one bank account may pay per Istanbul day, in its
     /// currency; `None`: no limit.
     pub daily_limit: Option<Amount>,
+    /// The daily saved-bill check; `None`: `FATURABOT_REMINDER_TIME=off`.
+    pub reminders: Option<ReminderConfig>,
 }
 
 /// See [`Config::webhook_command`].
@@ -128,6 +135,7 @@ impl Config {
             .unwrap_or(DEFAULT_SHUTDOWN);
         let payment_pin = r.payment_pin();
         let daily_limit = r.daily_limit();
+        let reminders = r.reminders();
 
         match (r.errors.is_empty(), upstream, token) {
             (true, Some(upstream), Some(token)) => Ok(Config {
@@ -144,6 +152,7 @@ impl Config {
                 shutdown,
                 payment_pin,
                 daily_limit,
+                reminders,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }

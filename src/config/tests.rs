@@ -170,3 +170,110 @@ fn debug_never_shows_secrets() {
         assert!(!debug.contains(secret), "{secret} leaked in {debug}");
     }
 }
+
+fn reminders(extra: &[(&'static str, &'static str)]) -> Option<ReminderConfig> {
+    Config::from_lookup(env(&with(extra)), false)
+        .expect("valid")
+        .reminders
+}
+
+fn time(h: u32, m: u32, s: u32) -> chrono::NaiveTime {
+    chrono::NaiveTime::from_hms_opt(h, m, s).expect("time")
+}
+
+#[test]
+fn reminders_default_to_ten_three_days_two_per_second() {
+    let r = reminders(&[]).expect("on by default");
+    assert_eq!(
+        r,
+        ReminderConfig {
+            at: time(10, 0, 0),
+            days_before: 3,
+            per_second: 2.0
+        }
+    );
+    assert_eq!(r.at, default_reminder_time());
+}
+
+#[test]
+fn reminder_time_off_disables_them() {
+    for off in ["off", "OFF", " Off "] {
+        assert_eq!(
+            reminders(&[("FATURABOT_REMINDER_TIME", off)]),
+            None,
+            "{off}"
+        );
+    }
+}
+
+#[test]
+fn reminder_values_parse() {
+    let r = reminders(&[("FATURABOT_REMINDER_TIME", "07:30")]).expect("on");
+    assert_eq!(r.at, time(7, 30, 0));
+    let r = reminders(&[
+        ("FATURABOT_REMINDER_TIME", " 23:59:58 "),
+        ("FATURABOT_REMINDER_DAYS_BEFORE", "0"),
+        ("FATURABOT_REMINDER_RATE", "0.5"),
+    ])
+    .expect("on");
+    assert_eq!(
+        (r.at, r.days_before, r.per_second),
+        (time(23, 59, 58), 0, 0.5)
+    );
+    let r = reminders(&[
+        ("FATURABOT_REMINDER_TIME", "00:00"),
+        ("FATURABOT_REMINDER_DAYS_BEFORE", "60"),
+        ("FATURABOT_REMINDER_RATE", "1000"),
+    ])
+    .expect("on");
+    assert_eq!(
+        (r.at, r.days_before, r.per_second),
+        (time(0, 0, 0), 60, 1000.0)
+    );
+}
+
+#[test]
+fn malformed_reminder_values_are_one_line_each() {
+    for (var, bad) in [
+        ("FATURABOT_REMINDER_TIME", "10"),
+        ("FATURABOT_REMINDER_TIME", "9:30"),
+        ("FATURABOT_REMINDER_TIME", "24:00"),
+        ("FATURABOT_REMINDER_TIME", "10:60"),
+        ("FATURABOT_REMINDER_TIME", "10:00:60"),
+        ("FATURABOT_REMINDER_TIME", "10:00:00:00"),
+        ("FATURABOT_REMINDER_TIME", "10:00pm"),
+        ("FATURABOT_REMINDER_TIME", "+1:00"),
+        ("FATURABOT_REMINDER_TIME", "never"),
+        ("FATURABOT_REMINDER_DAYS_BEFORE", "-1"),
+        ("FATURABOT_REMINDER_DAYS_BEFORE", "61"),
+        ("FATURABOT_REMINDER_DAYS_BEFORE", "1.5"),
+        ("FATURABOT_REMINDER_DAYS_BEFORE", "three"),
+        ("FATURABOT_REMINDER_RATE", "0"),
+        ("FATURABOT_REMINDER_RATE", "0.0"),
+        ("FATURABOT_REMINDER_RATE", "-2"),
+        ("FATURABOT_REMINDER_RATE", "NaN"),
+        ("FATURABOT_REMINDER_RATE", "inf"),
+        ("FATURABOT_REMINDER_RATE", "1e2"),
+        ("FATURABOT_REMINDER_RATE", "1000.5"),
+        ("FATURABOT_REMINDER_RATE", "0.001"),
+        ("FATURABOT_REMINDER_RATE", "1.2.3"),
+        ("FATURABOT_REMINDER_RATE", "."),
+    ] {
+        let errors = Config::from_lookup(env(&with(&[(var, bad)])), false).expect_err("must fail");
+        assert_eq!(errors.0.len(), 1, "{var}={bad}: one line: {errors}");
+        assert_eq!(errors.0[0].var, var, "{var}={bad}");
+        assert!(
+            errors.to_string().starts_with(&format!("{var}: ")),
+            "{errors}"
+        );
+    }
+    // Still checked with reminders off: a typo is reported, not ignored.
+    let vars = with(&[
+        ("FATURABOT_REMINDER_TIME", "off"),
+        ("FATURABOT_REMINDER_RATE", "fast"),
+    ]);
+    assert_eq!(
+        first_var(Config::from_lookup(env(&vars), false)),
+        "FATURABOT_REMINDER_RATE"
+    );
+}
