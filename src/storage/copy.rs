@@ -1,6 +1,6 @@
 //! `faturabot migrate --from-sled DIR`: a single node's sled data copied
 //! into PostgreSQL (users, invites, the ledger, the audit trail, dialogues,
-//! menus and PINs). Idempotent: what is there already is left as it is, so a
+//! menus, PINs, saved bills and the reminders sent). Idempotent: what is there already is left as it is, so a
 //! second run copies only what is missing. It does not bring over what
 //! changed in sled since the first (an invite used, a payment settled):
 //! stop the node, copy, then start the replicas.
@@ -11,9 +11,9 @@ use std::path::Path;
 
 use super::{
     postgres::{self, Pool, pg},
-    sled::SledParts,
+    sled::{SledParts, bills::read_send_key},
 };
-use crate::payments::{AuditEntry, PaymentRecord, StoreError};
+use crate::payments::{AuditEntry, PaymentRecord, StoreError, bills::SavedBill};
 
 /// What was copied (new rows) and what was already there or unreadable.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -25,6 +25,9 @@ pub struct Copied {
     pub dialogues: usize,
     pub menus: usize,
     pub pins: usize,
+    pub bills: usize,
+    /// Reminders claimed (sent): not sent again from PostgreSQL.
+    pub sends: usize,
     /// Rows already in PostgreSQL.
     pub kept: usize,
     /// Records that did not decode, left behind (and logged).
@@ -133,7 +136,65 @@ pub async fn from_sled(dir: &Path, url: &str) -> Result<Copied, StoreError> {
             None => unreadable(&mut copied, "PIN record", &"not JSON"),
         }
     }
+    copy_bills(&pool, &parts, &mut copied).await?;
     Ok(copied)
+}
+
+/// Saved bills, one row each, and the reminders sent. The day's checks
+/// stay behind: a check done again sends nothing a send row covers.
+async fn copy_bills(pool: &Pool, parts: &SledParts, copied: &mut Copied) -> Result<(), StoreError> {
+    for entry in parts.bills.tree.iter() {
+        let (_, value) = entry?;
+        let list = match serde_json::from_slice::<Vec<SavedBill>>(&value) {
+            Ok(list) => list,
+            Err(e) => {
+                unreadable(copied, "a customer's saved bills", &e);
+                continue;
+            }
+        };
+        for bill in list {
+            let (Ok(id), Ok(user)) = (i64::try_from(bill.id.0), i64::try_from(bill.user.0)) else {
+                unreadable(copied, "saved bill", &"an id beyond 63 bits");
+                continue;
+            };
+            let account = serde_json::to_string(&bill.account)?;
+            let (json, key) = (serde_json::to_string(&bill)?, bill.key());
+            let client = pool.get().await.map_err(pg)?;
+            // Either key taken (the id, or this customer's bill) is kept.
+            let n = client
+                .execute(
+                    "INSERT INTO saved_bills (id, user_id, key, account, reminders, created_at, bill)
+                     VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7::text::jsonb)
+                     ON CONFLICT DO NOTHING",
+                    &[&id, &user, &key, &account, &bill.reminders, &bill.created_at, &json],
+                )
+                .await
+                .map_err(pg)?;
+            count(n, &mut copied.bills, &mut copied.kept);
+        }
+    }
+    for entry in parts.reminders.sends.iter() {
+        let (key, value) = entry?;
+        let read = read_send_key(&key).and_then(|(bill, kind, invoice)| {
+            let at = serde_json::from_slice::<chrono::DateTime<chrono::Utc>>(&value).ok()?;
+            Some((i64::try_from(bill.0).ok()?, kind, invoice, at))
+        });
+        let Some((bill, kind, invoice, at)) = read else {
+            unreadable(copied, "reminder sent", &"not a send");
+            continue;
+        };
+        let client = pool.get().await.map_err(pg)?;
+        let n = client
+            .execute(
+                "INSERT INTO reminder_sends (bill_id, invoice, kind, sent_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&bill, &invoice, &kind.code(), &at],
+            )
+            .await
+            .map_err(pg)?;
+        count(n, &mut copied.sends, &mut copied.kept);
+    }
+    Ok(())
 }
 
 fn be_i64(key: &[u8]) -> Option<i64> {
@@ -215,6 +276,10 @@ mod tests {
         payments::{
             Answer, AuditAction, Invite, InviteKey, PaymentState, PinChange, TelegramUserId,
             TransactionId,
+            bills::{
+                ReminderKind::{DueSoon, New},
+                tests::bill,
+            },
         },
         storage::fixtures,
     };
@@ -232,7 +297,7 @@ mod tests {
         let user = TelegramUserId(41);
         // One invite as a version before keys stored it: its token in clear.
         let clear_token = uuid::Uuid::new_v4().simple().to_string();
-        let open_token = {
+        let (open_token, saved) = {
             let parts = SledParts::open(&dir).expect("sled");
             let clear = Invite::new(fixtures::account(359), TelegramUserId(9), at);
             let clear = serde_json::to_vec(&clear).expect("json");
@@ -279,8 +344,15 @@ mod tests {
                 hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into(),
             };
             sled.pins.update(user, chose).await.expect("PIN");
+            let mut saved = vec![bill(41, 357, "1000001"), bill(41, 358, "2000002")];
+            saved[1].reminders = false;
+            for b in &saved {
+                sled.bills.save(b.clone(), 20).await.expect("bill");
+            }
+            let sent = sled.reminders.claim_send(saved[0].id, "F9", New, at);
+            assert!(sent.await.expect("sent"));
             sled.flush().await.expect("flush");
-            open
+            (open, saved)
         };
         // sled lets its lock go once its threads do.
         let mut copied = None;
@@ -302,6 +374,8 @@ mod tests {
             dialogues: 1,
             menus: 1,
             pins: 1,
+            bills: 2,
+            sends: 1,
             kept: 0,
             unreadable: 0,
         };
@@ -322,12 +396,28 @@ mod tests {
         assert_eq!(pg.menus.take(41).await, Some(5));
         let pin = pg.pins.get(user).await.expect("PIN");
         assert_eq!(pin.hash.as_deref().map(|h| &h[..9]), Some("$argon2id"));
+        assert_eq!(pg.bills.list(user).await.expect("bills"), saved);
+        let reminding = pg.bills.with_reminders(None, 10).await.expect("bills");
+        assert_eq!(reminding, saved[..1]);
+        let (id, r) = (saved[0].id, &pg.reminders);
+        assert!(
+            !r.claim_send(id, "F9", New, at).await.expect("claim"),
+            "sent once"
+        );
+        assert!(r.claim_send(id, "F9", DueSoon, at).await.expect("claim"));
 
         let again = from_sled(&dir, &url).await.expect("again");
         assert_eq!(
-            (again.users, again.payments, again.audit, again.kept),
-            (0, 0, 0, 7)
+            (
+                again.users,
+                again.payments,
+                again.bills,
+                again.sends,
+                again.kept
+            ),
+            (0, 0, 0, 0, 10)
         );
+        assert_eq!(pg.bills.list(user).await.expect("bills"), saved);
         assert_eq!(pg.ledger.audit_since(at, 10).await.expect("audit").len(), 1);
 
         // The invites still open redeem with the tokens handed out.

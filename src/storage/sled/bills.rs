@@ -221,6 +221,20 @@ fn send_key(bill: BillId, invoice: &str, kind: ReminderKind) -> Vec<u8> {
     key
 }
 
+/// What a [`send_key`] names, for `migrate --from-sled`; `None` for a key
+/// that is not one.
+pub(crate) fn read_send_key(key: &[u8]) -> Option<(BillId, ReminderKind, String)> {
+    let (id, rest) = key.split_at_checked(8)?;
+    let bill = BillId(u64::from_be_bytes(id.try_into().ok()?));
+    // The kind's code holds no zero byte; the invoice may.
+    let end = rest.iter().position(|b| *b == 0)?;
+    let kind = [ReminderKind::New, ReminderKind::DueSoon]
+        .into_iter()
+        .find(|k| k.code().as_bytes() == &rest[..end])?;
+    let invoice = std::str::from_utf8(&rest[end + 1..]).ok()?;
+    Some((bill, kind, invoice.to_owned()))
+}
+
 #[async_trait]
 impl Reminders for SledReminders {
     async fn claim_check(
