@@ -15,6 +15,8 @@
 //!
 //! Layout:
 //! - `config`: what the sandbox demands of clients, and the failure modes.
+//! - `edits`: catalog changes made by hand (an institution hidden, a field
+//!   renamed).
 //! - `state`: the [`Sandbox`] handle and the state its clones share.
 //! - `router`: routes, serving, the `/_sandbox/` control endpoints.
 //! - `reply`: what a handler answers.
@@ -30,6 +32,7 @@ mod bank;
 mod catalog;
 mod checks;
 mod config;
+mod edits;
 mod json;
 mod magic;
 mod receipt;

@@ -79,6 +79,8 @@ pub(crate) struct State {
     pub paid: HashSet<(String, String)>,
     pub payments: Vec<PaymentRecord>,
     pub next_transaction_id: u64,
+    /// Catalog changes made by hand ([`Sandbox::hide_association`] …).
+    pub edits: super::edits::CatalogEdits,
 }
 
 impl State {

@@ -1,10 +1,11 @@
 //! The catalog methods: GetAssociationCollectionGroup, GetAssociationList,
-//! GetScreenDefinition.
+//! GetScreenDefinition (with the catalog edits made by hand).
 
 use super::code;
 use super::envelope::{error, success};
 use crate::sandbox::Reply;
 use crate::sandbox::catalog::{self, Institution};
+use crate::sandbox::edits::CatalogEdits;
 use crate::sandbox::json::Json;
 
 pub(super) fn groups() -> Reply {
@@ -20,7 +21,7 @@ pub(super) fn groups() -> Reply {
     ]))
 }
 
-pub(super) fn list(group: &str) -> Reply {
+pub(super) fn list(group: &str, edits: &CatalogEdits) -> Reply {
     if catalog::group_name(group).is_none() {
         return error(
             code::UNKNOWN_GROUP,
@@ -28,6 +29,7 @@ pub(super) fn list(group: &str) -> Reply {
         );
     }
     let list = catalog::institutions_of(group)
+        .filter(|i| !edits.hides(i.code))
         .map(|i| {
             Json::obj([
                 ("$type", Json::s("Association")),
@@ -44,18 +46,18 @@ pub(super) fn list(group: &str) -> Reply {
     ]))
 }
 
-pub(super) fn screen(code: &str) -> Reply {
-    match catalog::institution(code) {
+pub(super) fn screen(code: &str, edits: &CatalogEdits) -> Reply {
+    match catalog::institution(code).filter(|_| !edits.hides(code)) {
         None => error(
             code::UNKNOWN_ASSOCIATION,
             format!("Kurum bulunamadı: {code}"),
         ),
-        Some(inst) => success(screen_definition(inst)),
+        Some(inst) => success(screen_definition(inst, edits)),
     }
 }
 
 /// Doubly nested, as in the seed.
-fn screen_definition(inst: &Institution) -> Json {
+fn screen_definition(inst: &Institution, edits: &CatalogEdits) -> Json {
     let mappings = inst
         .payment_mappings()
         .iter()
@@ -73,7 +75,7 @@ fn screen_definition(inst: &Institution) -> Json {
             Json::obj([
                 ("$type", Json::s("FieldMapping")),
                 ("CodeString", Json::s(*label)),
-                ("FieldName", Json::s(*field)),
+                ("FieldName", Json::s(edits.field_name(inst.code, field))),
             ])
         })
         .collect();

@@ -190,8 +190,8 @@ pub(crate) fn handle(sb: &Sandbox, path: &str, headers: &HeaderMap, body: &[u8])
 fn execute(st: &mut State, valid: Valid, clock: &crate::clock::Clock) -> Outcome {
     match valid {
         Valid::Groups => associations::groups().into(),
-        Valid::List { group } => associations::list(&group).into(),
-        Valid::Screen { code } => associations::screen(&code).into(),
+        Valid::List { group } => associations::list(&group, &st.edits).into(),
+        Valid::Screen { code } => associations::screen(&code, &st.edits).into(),
         Valid::Query { inst, inputs } => invoices::query(st, inst, inputs, clock),
         Valid::Pay {
             inst,
