@@ -37,6 +37,10 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
     /// Replicated webhook mode: deliveries and handlings by outcome.
     inbox: Mutex<BTreeMap<&'static str, u64>>,
+    /// Reminders: (outcome sent/skipped/failed, why) → count.
+    reminders: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// The last reminder run: seconds it took, bills it checked; and runs.
+    reminder_run: Mutex<(f64, u64, u64)>,
 }
 
 impl Metrics {
@@ -61,6 +65,19 @@ impl Metrics {
     pub fn inbox(&self, outcome: &'static str) {
         let mut p = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
         *p.entry(outcome).or_default() += 1;
+    }
+
+    /// `outcome`: sent, skipped or failed; `why`: the reminder's kind, or
+    /// what kept it from being sent.
+    pub fn reminder(&self, outcome: &'static str, why: &'static str) {
+        let mut r = self.reminders.lock().unwrap_or_else(|e| e.into_inner());
+        *r.entry((outcome, why)).or_default() += 1;
+    }
+
+    /// A reminder run ended: how long it took, how many bills it checked.
+    pub fn reminder_run(&self, took: Duration, checked: u64) {
+        let mut r = self.reminder_run.lock().unwrap_or_else(|e| e.into_inner());
+        *r = (took.as_secs_f64(), checked, r.2 + 1);
     }
 
     pub fn bank_call(&self, method: &'static str, took: Duration, ok: bool) {
@@ -166,6 +183,8 @@ impl Metrics {
         }
         drop(inbox);
 
+        self.render_reminders(&mut out);
+
         let _ = writeln!(
             out,
             "# HELP faturabot_catalog_cache_total Catalog cache look-ups."
@@ -182,6 +201,46 @@ impl Metrics {
             cache.misses.load(Ordering::Relaxed)
         );
         out
+    }
+}
+
+impl Metrics {
+    fn render_reminders(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP faturabot_reminders_total Saved-bill reminders: sent, skipped or failed, and why."
+        );
+        let _ = writeln!(out, "# TYPE faturabot_reminders_total counter");
+        for ((outcome, why), n) in self
+            .reminders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "faturabot_reminders_total{{outcome=\"{outcome}\",why=\"{why}\"}} {n}"
+            );
+        }
+        let (secs, checked, runs) = *self.reminder_run.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(
+            out,
+            "# HELP faturabot_reminder_run_seconds How long the last reminder run took."
+        );
+        let _ = writeln!(out, "# TYPE faturabot_reminder_run_seconds gauge");
+        let _ = writeln!(out, "faturabot_reminder_run_seconds {secs}");
+        let _ = writeln!(
+            out,
+            "# HELP faturabot_reminder_run_bills Saved bills the last reminder run checked."
+        );
+        let _ = writeln!(out, "# TYPE faturabot_reminder_run_bills gauge");
+        let _ = writeln!(out, "faturabot_reminder_run_bills {checked}");
+        let _ = writeln!(
+            out,
+            "# HELP faturabot_reminder_runs_total Reminder runs ended."
+        );
+        let _ = writeln!(out, "# TYPE faturabot_reminder_runs_total counter");
+        let _ = writeln!(out, "faturabot_reminder_runs_total {runs}");
     }
 }
 

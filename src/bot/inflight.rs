@@ -52,6 +52,11 @@ impl InFlight {
         }
     }
 
+    /// How many updates are in progress.
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+
     /// The updates in progress, oldest first.
     pub fn list(&self) -> Vec<Handling> {
         let mut all: Vec<Handling> = self.lock().values().copied().collect();

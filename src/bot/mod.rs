@@ -91,6 +91,8 @@ pub struct App {
     /// With `FATURABOT_PAYMENT_PIN=required`: seals the keypad's entries.
     /// `None`: payments take no PIN.
     pub pin: Option<pin::Sealer>,
+    /// Asks the reminder run to start now, and counts runs.
+    pub reminders: reminders::Trigger,
 }
 
 impl App {

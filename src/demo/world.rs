@@ -132,6 +132,13 @@ pub(super) async fn start_world(
         replicated: false,
         pin: crate::bot::pin::PinMode::Required,
         daily_limit: None,
+        // The demo's own time is whenever `/remindnow` asks for a run.
+        reminders: Some(crate::bot::reminders::Schedule {
+            at: crate::config::default_reminder_time(),
+            days_before: crate::config::DEFAULT_REMINDER_DAYS_BEFORE,
+            per_second: crate::config::DEFAULT_REMINDER_RATE,
+            send_rate: crate::config::DEFAULT_SEND_RATE,
+        }),
     };
     let service = Service::build(settings).await?;
 

@@ -31,6 +31,7 @@ use chrono::{DateTime, Utc};
 use faturabot::{
     bot::launch::{Service, Settings},
     bot::pin::PinMode,
+    bot::reminders::Schedule,
     clock::Clock,
     config::{BankConfig, ReceiptConfig, WebhookConfig},
     fakegram::{FakeTelegram, FakeUser, TOKEN},
@@ -116,6 +117,8 @@ pub struct Harness {
     pub pin: PinMode,
     /// `FATURABOT_DAILY_LIMIT` for the next `launch`; none by default.
     pub daily_limit: Option<Amount>,
+    /// The reminder run of the next `launch`; off by default.
+    pub reminders: Option<Schedule>,
 }
 
 /// Send limits that never pace a test.
@@ -171,6 +174,7 @@ impl Harness {
             wait: WAIT,
             pin: PIN_MODE,
             daily_limit: None,
+            reminders: None,
         }
     }
 
@@ -238,6 +242,7 @@ impl Harness {
             replicated: self.database.is_some(),
             pin: self.pin,
             daily_limit: self.daily_limit,
+            reminders: self.reminders,
         };
         let service = Service::build(settings).await.expect("the bot builds");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

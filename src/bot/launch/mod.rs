@@ -18,7 +18,11 @@ use serving::Serving;
 
 pub use inbox::{LEASE, Relay};
 
-use super::{App, TgBot, pin::PinMode};
+use super::{
+    App, TgBot,
+    pin::PinMode,
+    reminders::{self, Schedule},
+};
 use crate::{
     clock::Clock,
     config::{BankConfig, Config, ReceiptConfig, WebhookConfig},
@@ -49,6 +53,8 @@ pub struct Settings {
     pub pin: PinMode,
     /// `FATURABOT_DAILY_LIMIT`, per account and Istanbul day.
     pub daily_limit: Option<Amount>,
+    /// `FATURABOT_REMINDER_*`: the daily saved-bill check; `None`, off.
+    pub reminders: Option<Schedule>,
 }
 
 impl Settings {
@@ -76,6 +82,12 @@ impl Settings {
             replicated: config.database_url.is_some(),
             pin: config.payment_pin,
             daily_limit: config.daily_limit,
+            reminders: config.reminders.map(|r| Schedule {
+                at: r.at,
+                days_before: r.days_before,
+                per_second: r.per_second,
+                send_rate: config.send_rate,
+            }),
         }
     }
 }
@@ -140,6 +152,11 @@ impl Service {
         // sweep), for as long as the bot runs.
         let backend = app.store.backend.clone();
         let _maintain = AbortOnDrop(tokio::spawn(async move { backend.maintain().await }));
+        let reminding = settings.reminders.map(|schedule| {
+            let run =
+                reminders::schedule(app.clone(), bot.clone(), schedule, app.reminders.clone());
+            AbortOnDrop(tokio::spawn(run))
+        });
         let (stopped, stopped_rx) = tokio::sync::watch::channel(false);
         let metrics = match settings.metrics_listen {
             Some(addr) => {
@@ -225,6 +242,9 @@ impl Service {
                 true
             }
         };
+        // No reminder starts after this; one cut short is claimed, so it
+        // is never sent twice (a check cut short is taken over later).
+        drop(reminding);
         let limit = settings.drain;
         tracing::info!(
             limit_secs = limit.as_secs(),

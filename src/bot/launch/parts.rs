@@ -87,6 +87,7 @@ pub(super) async fn build_app(
         clock: parts.clock.clone(),
         metrics,
         in_flight: Default::default(),
+        reminders: Default::default(),
         pin: match parts.pin {
             PinMode::Required => Some(Sealer::from_token(&parts.token)),
             PinMode::Off => None,

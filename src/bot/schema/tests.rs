@@ -72,6 +72,7 @@ fn app() -> (Arc<App>, TgBot) {
         clock,
         metrics: Metrics::new(),
         in_flight: Default::default(),
+        reminders: Default::default(),
         pin: Some(crate::bot::pin::Sealer::from_token(
             &"1:test".to_owned().into(),
         )),

@@ -1,0 +1,95 @@
+//! Pacing of the reminder run: bank queries at most so many a second, and
+//! sends that take only a share of the send rate and wait for interactive
+//! replies first.
+
+use std::time::Duration;
+
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::bot::inflight::InFlight;
+
+/// One start every `1 / per_second`: in any second at most `per_second`
+/// (rounded up) starts, never a burst after a pause.
+pub struct Rate(tokio::time::Interval);
+
+impl Rate {
+    pub fn per_second(per_second: f64) -> Rate {
+        let every = Duration::from_secs_f64(1.0 / per_second.clamp(0.001, 10_000.0));
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Rate(interval)
+    }
+
+    pub async fn wait(&mut self) {
+        self.0.tick().await;
+    }
+}
+
+/// How long a reminder waits for the updates in progress to be answered
+/// before it is sent anyway.
+const YIELD_AT_MOST: Duration = Duration::from_secs(2);
+
+/// Reminders' turn to send: after the updates being handled now (or two
+/// seconds), and at most half the send rate, so replies always have the
+/// other half.
+pub struct SendTurn {
+    in_flight: InFlight,
+    rate: Rate,
+}
+
+impl SendTurn {
+    pub fn new(in_flight: InFlight, send_rate: u32) -> SendTurn {
+        let share = (f64::from(send_rate) / 2.0).max(1.0);
+        SendTurn {
+            in_flight,
+            rate: Rate::per_second(share),
+        }
+    }
+
+    pub async fn wait(&mut self) {
+        self.rate.wait().await;
+        let until = Instant::now() + YIELD_AT_MOST;
+        while self.in_flight.count() > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_spaces_its_starts() {
+        let mut rate = Rate::per_second(4.0);
+        let start = Instant::now();
+        for _ in 0..9 {
+            rate.wait().await;
+        }
+        // The first is at once, then one every 250 ms.
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_waits_for_updates_in_progress_but_not_for_ever() {
+        let in_flight = InFlight::default();
+        let mut turn = SendTurn::new(in_flight.clone(), 30);
+        turn.wait().await;
+        let ticket = in_flight.enter(1, 7);
+        let start = Instant::now();
+        turn.wait().await;
+        let waited = start.elapsed();
+        assert!(
+            waited >= YIELD_AT_MOST && waited < YIELD_AT_MOST + Duration::from_millis(200),
+            "an update that never ends: {waited:?}"
+        );
+        drop(ticket);
+        let start = Instant::now();
+        turn.wait().await;
+        assert!(
+            start.elapsed() < Duration::from_millis(100),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}

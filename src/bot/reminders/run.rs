@@ -1,0 +1,269 @@
+//! One reminder run: every saved bill with reminders on, each checked by
+//! exactly one run a day (claimed in the database before the query), each
+//! reminder sent once (claimed before it is sent).
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::NaiveDate;
+use teloxide::{
+    ApiError, RequestError,
+    payloads::SendMessageSetters as _,
+    prelude::Requester as _,
+    types::{ChatId, ReplyMarkup},
+};
+use tokio::{sync::Mutex, task::JoinSet};
+
+use super::{
+    Schedule,
+    pace::{Rate, SendTurn},
+};
+use crate::{
+    bank::{QueryRequest, SessionId},
+    bot::{App, TgBot, screens::Texts, screens::bills::reminder, state::Invoice},
+    i18n::Lang,
+    payments::bills::{SavedBill, fits, remind::reminding},
+};
+
+/// Bills read from storage at a time.
+const PAGE: usize = 200;
+/// Checks in progress at once (each already paced to its start).
+const AT_ONCE: usize = 8;
+/// A check claimed this long ago and never finished was a run that died:
+/// a later pass takes it over.
+pub const CHECK_STALE: Duration = Duration::from_secs(120);
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Bills this pass checked.
+    pub checked: u64,
+    /// Bills whose claim was refused: checked already today, or being
+    /// checked by another run.
+    pub refused: u64,
+    /// Reminders sent.
+    pub sent: u64,
+}
+
+/// What every check shares.
+struct Checker {
+    app: Arc<App>,
+    bot: TgBot,
+    schedule: Schedule,
+    day: NaiveDate,
+    turn: Mutex<SendTurn>,
+}
+
+/// Checks every saved bill with reminders on that no run has checked on
+/// `day`. Bank queries start at most `schedule.per_second` a second.
+pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDate) -> Pass {
+    let checker = Arc::new(Checker {
+        app: app.clone(),
+        bot: bot.clone(),
+        schedule,
+        day,
+        turn: Mutex::new(SendTurn::new(app.in_flight.clone(), schedule.send_rate)),
+    });
+    let mut rate = Rate::per_second(schedule.per_second);
+    let mut tasks = JoinSet::new();
+    let mut after = None;
+    let mut pass = Pass::default();
+    loop {
+        let page = match app.store.bills.with_reminders(after, PAGE).await {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::warn!(error = %e, "reminder run stopped: saved bills unreadable");
+                break;
+            }
+        };
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for bill in page {
+            let claim = app
+                .store
+                .reminders
+                .claim_check(bill.id, day, app.clock.now(), CHECK_STALE)
+                .await;
+            match claim {
+                Ok(true) => {}
+                Ok(false) => {
+                    pass.refused += 1;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(bill = bill.id.0, error = %e, "reminder check not claimed");
+                    app.metrics.reminder("failed", "store");
+                    continue;
+                }
+            }
+            while tasks.len() >= AT_ONCE {
+                if let Some(done) = tasks.join_next().await {
+                    pass.sent += done.unwrap_or(0);
+                }
+            }
+            // Paced after the claim (bills checked already cost nothing)
+            // and before the query; a run that dies holds few claims.
+            rate.wait().await;
+            pass.checked += 1;
+            let checker = checker.clone();
+            tasks.spawn(async move { checker.check(bill).await });
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        pass.sent += done.unwrap_or(0);
+    }
+    pass
+}
+
+impl Checker {
+    /// Checks one claimed bill; how many reminders went out. Whatever
+    /// happens, the bill is done for the day: one bank failure skips it
+    /// until tomorrow.
+    async fn check(&self, bill: SavedBill) -> u64 {
+        let sent = self.remind(&bill).await;
+        if let Err(e) = self.app.store.reminders.checked(bill.id, self.day).await {
+            tracing::warn!(bill = bill.id.0, error = %e, "reminder check not marked done");
+        }
+        sent
+    }
+
+    async fn remind(&self, bill: &SavedBill) -> u64 {
+        let app = &self.app;
+        let metrics = &app.metrics;
+        let user = match app.store.users.get(bill.user).await {
+            Ok(user) => user,
+            Err(e) => {
+                tracing::warn!(bill = bill.id.0, error = %e, "reminder skipped: user unreadable");
+                metrics.reminder("failed", "store");
+                return 0;
+            }
+        };
+        if user.blocked {
+            metrics.reminder("skipped", "blocked");
+            return 0;
+        }
+        if !user.accounts.contains(&bill.account) {
+            metrics.reminder("skipped", "unlinked");
+            return 0;
+        }
+        let session = SessionId::new();
+        let listed = app.catalog.associations(&session, &bill.group_code).await;
+        let screen = app.catalog.screen(&session, &bill.association_code).await;
+        let (listed, screen) = match (listed, screen) {
+            (Ok(l), Ok(s)) => (l, s),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(bill = bill.id.0, error = %e, "reminder skipped for today: the bank's catalog failed");
+                metrics.reminder("failed", "bank");
+                return 0;
+            }
+        };
+        let names: Vec<&str> = screen
+            .query_fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        if let Err(unfit) = fits(bill, listed.iter().map(|a| a.code.as_str()), &names) {
+            tracing::info!(
+                bill = bill.id.0,
+                ?unfit,
+                "reminder skipped: the saved bill no longer fits"
+            );
+            metrics.reminder("skipped", "unfit");
+            return 0;
+        }
+        let query = QueryRequest {
+            association_code: bill.association_code.clone(),
+            fields: bill
+                .fields
+                .iter()
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect(),
+            customer_no: bill.account.customer_no,
+        };
+        let open = match app.bank().query_invoices(&session, &query).await {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::warn!(bill = bill.id.0, error = %e, "reminder skipped for today: the bank's query failed");
+                metrics.reminder("failed", "bank");
+                return 0;
+            }
+        };
+        let lang = user.preferred_lang().unwrap_or(Lang::Tr);
+        let mut sent = 0;
+        for invoice in open.into_iter().map(Invoice::from) {
+            match self.tell(bill, &invoice, lang).await {
+                Told::Sent => sent += 1,
+                Told::Before => {}
+                Told::Blocked => break,
+            }
+        }
+        sent
+    }
+
+    /// The reminder `invoice` warrants, unless it was sent before.
+    async fn tell(&self, bill: &SavedBill, invoice: &Invoice, lang: Lang) -> Told {
+        let app = &self.app;
+        let metrics = &app.metrics;
+        let r = reminding(invoice.due_day(), self.day, self.schedule.days_before);
+        let reminders = &app.store.reminders;
+        let now = app.clock.now();
+        match reminders
+            .claim_send(bill.id, &invoice.number, r.send, now)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Told::Before,
+            Err(e) => {
+                tracing::warn!(bill = bill.id.0, error = %e, "reminder not claimed");
+                metrics.reminder("failed", "store");
+                return Told::Before;
+            }
+        }
+        if let Some(also) = r.also {
+            // Told "due soon" first: no separate "new" later.
+            if let Err(e) = reminders
+                .claim_send(bill.id, &invoice.number, also, now)
+                .await
+            {
+                tracing::warn!(bill = bill.id.0, error = %e, "reminder not claimed");
+            }
+        }
+        let screen = reminder(Texts::new(&app.i18n, lang), bill, invoice, r.send);
+        self.turn.lock().await.wait().await;
+        let mut req = self.bot.send_message(ChatId(bill.chat_id), screen.html);
+        if let Some(keyboard) = screen.keyboard {
+            req = req.reply_markup(ReplyMarkup::InlineKeyboard(keyboard));
+        }
+        match req.await {
+            Ok(_) => {
+                metrics.reminder("sent", r.send.label());
+                Told::Sent
+            }
+            Err(RequestError::Api(
+                ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::ChatNotFound,
+            )) => {
+                tracing::info!(
+                    user = bill.user.0,
+                    "reminder refused: the user blocked the bot"
+                );
+                metrics.reminder("failed", "blocked");
+                if let Err(e) = app.store.users.set_blocked(bill.user, true).await {
+                    tracing::warn!(user = bill.user.0, error = %e, "could not mark the user blocked");
+                }
+                Told::Blocked
+            }
+            Err(e) => {
+                tracing::warn!(bill = bill.id.0, error = %e, "reminder not sent");
+                metrics.reminder("failed", "telegram");
+                Told::Before
+            }
+        }
+    }
+}
+
+enum Told {
+    Sent,
+    /// Sent before, by this run or another (or not sendable now).
+    Before,
+    /// The customer blocked the bot: nothing more to them.
+    Blocked,
+}
