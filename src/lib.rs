@@ -31,12 +31,16 @@
 //!   the daily limit's `allowance`, and the PIN's `check_pin`, `choose_pin`,
 //!   `change_pin`, `reset_pins`) with typed outcomes; [`payments::limit`]:
 //!   the daily limit per bank account; [`payments::pin`]: the PIN, its
-//!   argon2id hash and lock rules.
+//!   argon2id hash and lock rules; [`payments::bills`]: saved bills (at
+//!   most twenty per customer), whether one still fits the bank's
+//!   catalog, and which reminder an open invoice warrants.
 //!
 //! The bot
 //! - [`bot`]: the dptree `schema()` (a branch per command, button kind and
 //!   dialogue state), the dialogue `State`, pure `screens`, the `receive_*`
-//!   handlers; `bot::launch` is the composition root, and
+//!   handlers (`/bills` and saving a paid bill in `bot::saved_bills`);
+//!   `bot::reminders` the daily reminder run inside `run`;
+//!   `bot::launch` is the composition root, and
 //!   `bot::launch::inbox` the replicated webhook mode (updates kept in the
 //!   database before 200, handled one chat at a time under leases).
 //! - [`storage`]: the bot-side ports, teloxide's dialogue storage over them,
