@@ -18,6 +18,8 @@ pub mod pin;
 pub mod staff;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bills;
 pub mod unlink;
 
 use teloxide::types::InlineKeyboardMarkup;
