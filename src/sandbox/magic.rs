@@ -18,6 +18,14 @@ pub const MAGIC_NUMBERS: &[(&str, &str)] = &[
         "three invoices: 1234.56, 0.10 and 20000 TRY, different due dates",
     ),
     (
+        "1000003",
+        "one invoice of 29.20 TRY, new each day (its number holds today's date), due in 5 days",
+    ),
+    (
+        "1000004",
+        "one invoice of 41.50 TRY, new each day (its number holds today's date), due tomorrow",
+    ),
+    (
         "1200000-1299999",
         "one invoice of 29.20 TRY each, its own per number (for load tests)",
     ),
@@ -78,7 +86,7 @@ pub const MAGIC_NUMBERS: &[(&str, &str)] = &[
     ),
     (
         "any other",
-        "QueryInvoices refuses: ResponseCode \"14\" \"Abone bulunamadı\"",
+        "QueryInvoices refuses: ResponseCode \"14\" \"Abone bulunamadı\" (unless invoices were added: POST /_sandbox/invoice)",
     ),
 ];
 
@@ -90,6 +98,11 @@ pub(crate) enum QueryBehavior {
     Http500,
     /// A normal answer, late.
     Slow(&'static [(i64, u32)]),
+    /// One invoice issued today and numbered by today's date, so each day
+    /// brings a new one (mantissa, scale, due in this many days).
+    Daily(i64, u32, i64),
+    /// No such subscriber: ResponseCode "14", unless invoices were added.
+    Unknown,
     NotJson,
     WrongShape,
     /// ResponseCode, ResponseMessage.
@@ -143,6 +156,8 @@ pub(crate) fn subscriber(number: &str) -> Subscriber {
         "1000000" => (Q::Bills(&[]), P::Normal, R::Normal, false),
         "1000001" => (Q::Bills(ONE_29_2), P::Normal, R::Normal, false),
         "1000002" => (Q::Bills(THREE), P::Normal, R::Normal, false),
+        "1000003" => (Q::Daily(292, 1, 5), P::Normal, R::Normal, false),
+        "1000004" => (Q::Daily(4150, 2, 1), P::Normal, R::Normal, false),
         "9000001" => (Q::Error, P::Normal, R::Normal, false),
         "9000002" => (Q::Http500, P::Normal, R::Normal, false),
         "9000003" => (Q::Slow(ONE_29_2), P::Normal, R::Normal, false),
@@ -165,12 +180,7 @@ pub(crate) fn subscriber(number: &str) -> Subscriber {
         "9200003" => (Q::Bills(ONE_58_75), P::Normal, R::Slow, false),
         "9300001" => (Q::Bills(ONE_75), P::Normal, R::Normal, true),
         n if is_load_number(n) => (Q::Bills(ONE_29_2), P::Normal, R::Normal, false),
-        _ => (
-            Q::Refusal("14", "Abone bulunamadı"),
-            P::Normal,
-            R::Normal,
-            false,
-        ),
+        _ => (Q::Unknown, P::Normal, R::Normal, false),
     };
     Subscriber {
         query,
@@ -218,6 +228,23 @@ pub(crate) fn bill_specs(
             }
         })
         .collect()
+}
+
+/// The one invoice of a [`QueryBehavior::Daily`] number. The number holds
+/// the date and a dash, which no monthly bill number has.
+pub(crate) fn daily_spec(
+    subscriber: &str,
+    (mantissa, scale, due_in_days): (i64, u32, i64),
+    today: NaiveDate,
+) -> BillSpec {
+    let day = today.format("%Y%m%d");
+    BillSpec {
+        invoice_number: format!("{day}-{subscriber}"),
+        amount: Decimal::new(mantissa, scale),
+        invoice_date: today,
+        last_payment_date: today + Duration::days(due_in_days),
+        parametric_code: format!("P-{subscriber}-{day}"),
+    }
 }
 
 /// A masked holder name, as the bank and the receipt service show it

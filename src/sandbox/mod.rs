@@ -10,14 +10,16 @@
 //! would: a failed check is answered with an Error envelope *and* recorded in
 //! [`Sandbox::violations`], so tests can assert the bot never broke a rule.
 //!
-//! Behaviour is driven by magic subscriber numbers ([`MAGIC_NUMBERS`]) and by
-//! [`Sandbox::fail_next`] (also reachable by hand: `POST /_sandbox/fail`).
+//! Behaviour is driven by magic subscriber numbers ([`MAGIC_NUMBERS`]), by
+//! [`Sandbox::fail_next`] (also reachable by hand: `POST /_sandbox/fail`) and
+//! by invoices added with [`Sandbox::add_invoice`] (`POST /_sandbox/invoice`).
 //!
 //! Layout:
 //! - `config`: what the sandbox demands of clients, and the failure modes.
 //! - `edits`: catalog changes made by hand (an institution hidden, a field
 //!   renamed).
 //! - `state`: the [`Sandbox`] handle and the state its clones share.
+//! - `added`: invoices added by hand.
 //! - `router`: routes, serving, the `/_sandbox/` control endpoints.
 //! - `reply`: what a handler answers.
 //! - `bank/`: the six methods (handler, validation, envelopes, methods).
@@ -28,6 +30,7 @@
 //! - `json`: an exact-number JSON tree.
 //! - `tests/`: both services over real HTTP, by topic.
 
+mod added;
 mod bank;
 mod catalog;
 mod checks;
@@ -42,6 +45,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+pub use added::{NewInvoice, NewInvoiceError};
 pub use catalog::LONG_CODE;
 pub use config::{FailMode, SandboxConfig};
 pub use magic::MAGIC_NUMBERS;

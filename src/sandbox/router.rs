@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use super::added::parse_request;
 use super::json::Json;
 use super::state::{ENDPOINTS, canonical};
 use super::{FailMode, Outcome, Reply, Sandbox, bank, receipt};
@@ -19,6 +20,7 @@ impl Sandbox {
         Router::new()
             .route("/_sandbox/health", get(health))
             .route("/_sandbox/fail", post(fail_route))
+            .route("/_sandbox/invoice", post(invoice_route))
             .route("/invoices/invoicereceipt", post(receipt_route))
             .route("/{method}", post(bank_route))
             .fallback(fallback)
@@ -140,6 +142,44 @@ async fn fail_route(AxState(sb): AxState<Sandbox>, body: Bytes) -> Reply {
             ("method", Json::s(method)),
             ("mode", Json::s(format!("{mode:?}"))),
             ("times", Json::int(times)),
+        ]),
+    )
+}
+
+/// `POST /_sandbox/invoice {"association": "ISKI" (or omitted: any),
+/// "subscriber": "1000001", "amount": "29.20", "due_in_days": 3}`.
+async fn invoice_route(AxState(sb): AxState<Sandbox>, body: Bytes) -> Reply {
+    let bad = |why: String| {
+        Reply::Json(
+            StatusCode::BAD_REQUEST,
+            Json::obj([("ok", Json::Bool(false)), ("error", Json::s(why))]),
+        )
+    };
+    let Ok(j) = std::str::from_utf8(&body)
+        .map_err(|e| e.to_string())
+        .and_then(Json::parse)
+    else {
+        return bad(
+            "body must be JSON: {\"association\": \"ISKI\", \"subscriber\": \"1000001\", \"amount\": \"29.20\", \"due_in_days\": 3}"
+                .into(),
+        );
+    };
+    let added = match parse_request(&j).and_then(|new| sb.add(new)) {
+        Ok(added) => added,
+        Err(e) => return bad(e.0),
+    };
+    Reply::Json(
+        StatusCode::OK,
+        Json::obj([
+            ("ok", Json::Bool(true)),
+            ("invoice_number", Json::s(added.invoice_number)),
+            ("association", added.association.map_or(Json::Null, Json::s)),
+            ("subscriber", Json::s(added.subscriber)),
+            ("amount", Json::s(added.amount.to_string())),
+            (
+                "last_payment_date",
+                Json::s(added.last_payment_date.format("%Y-%m-%d").to_string()),
+            ),
         ]),
     )
 }

@@ -1,5 +1,5 @@
 //! The [`Sandbox`] handle and the state all its clones share: calls,
-//! violations, armed failures, served bills and payments.
+//! violations, armed failures, served bills, added invoices and payments.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rust_decimal::Decimal;
 
+use super::added::AddedInvoice;
 use super::json::Json;
 use super::{FailMode, SandboxConfig};
 use crate::clock::Clock;
@@ -62,6 +63,9 @@ pub(crate) struct ServedBill {
     pub invoice_number: String,
     pub amount: Decimal,
     pub last_payment_date: NaiveDate,
+    /// Added by hand: paid once anywhere, it is paid everywhere (its number
+    /// is unique and may be served under every institution).
+    pub added: bool,
 }
 
 #[derive(Default)]
@@ -81,9 +85,23 @@ pub(crate) struct State {
     pub next_transaction_id: u64,
     /// Catalog changes made by hand ([`Sandbox::hide_association`] …).
     pub edits: super::edits::CatalogEdits,
+    /// Invoices added by hand, oldest first.
+    pub added: Vec<AddedInvoice>,
+    /// Numbers the next added invoice.
+    pub next_added: u64,
 }
 
 impl State {
+    /// Whether the invoice `number` served at `code` is paid (and not
+    /// cancelled); an added one counts as paid whichever institution took it.
+    pub(super) fn is_paid(&self, code: &str, number: &str, added: bool) -> bool {
+        if added {
+            self.paid.iter().any(|(_, n)| n == number)
+        } else {
+            self.paid.contains(&(code.to_string(), number.to_string()))
+        }
+    }
+
     pub(super) fn take_fail(&mut self, method: &str) -> Option<FailMode> {
         let queue = self.fail_queue.get_mut(method)?;
         let (mode, left) = queue.front_mut()?;

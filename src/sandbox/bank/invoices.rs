@@ -2,9 +2,10 @@
 
 use super::envelope::{bank_date, error, state, success};
 use super::{CancelKey, code};
+use crate::sandbox::added;
 use crate::sandbox::catalog::Institution;
 use crate::sandbox::json::Json;
-use crate::sandbox::magic::{self, PayBehavior, QueryBehavior};
+use crate::sandbox::magic::{self, BillSpec, PayBehavior, QueryBehavior};
 use crate::sandbox::{Outcome, PaymentRecord, Reply, ServedBill, State};
 
 pub(super) fn query(
@@ -36,9 +37,30 @@ pub(super) fn query(
             ("Response", Json::obj(r)),
         ]))
     };
-    let (amounts, slow) = match magic::subscriber(&subscriber).query {
-        QueryBehavior::Bills(a) => (a, false),
-        QueryBehavior::Slow(a) => (a, true),
+    // A refusal of a known kind; .NET sends a null list with it.
+    let refusal = |code: &str, message: &str| {
+        answer(vec![
+            ("ResponseCode", Json::s(code)),
+            ("ResponseMessage", Json::s(message)),
+            ("NameSurname", Json::Null),
+            ("BillInformation", Json::Null),
+        ])
+    };
+    let today = clock.today_istanbul();
+    let added: Vec<(BillSpec, bool)> = added::open_specs(st, inst.code, &subscriber)
+        .into_iter()
+        .map(|spec| (spec, true))
+        .collect();
+    let (magic_specs, slow) = match magic::subscriber(&subscriber).query {
+        QueryBehavior::Bills(a) => (magic::bill_specs(&subscriber, a, today), false),
+        QueryBehavior::Slow(a) => (magic::bill_specs(&subscriber, a, today), true),
+        QueryBehavior::Daily(m, s, due) => (
+            vec![magic::daily_spec(&subscriber, (m, s, due), today)],
+            false,
+        ),
+        // Added invoices make an unknown subscriber known.
+        QueryBehavior::Unknown if added::known(st, inst.code, &subscriber) => (Vec::new(), false),
+        QueryBehavior::Unknown => return refusal("14", "Abone bulunamadı").into(),
         QueryBehavior::Error => {
             return error(
                 code::INSTITUTION_UNREACHABLE,
@@ -49,16 +71,7 @@ pub(super) fn query(
         QueryBehavior::Http500 => return Reply::http500().into(),
         QueryBehavior::NotJson => return Reply::not_json().into(),
         QueryBehavior::WrongShape => return Reply::wrong_shape().into(),
-        QueryBehavior::Refusal(code, message) => {
-            // .NET sends a null list with a refusal.
-            return answer(vec![
-                ("ResponseCode", Json::s(code)),
-                ("ResponseMessage", Json::s(message)),
-                ("NameSurname", Json::Null),
-                ("BillInformation", Json::Null),
-            ])
-            .into();
-        }
+        QueryBehavior::Refusal(code, message) => return refusal(code, message).into(),
     };
     let name = magic::masked_name(&subscriber);
     let installation = inputs
@@ -66,11 +79,12 @@ pub(super) fn query(
         .find(|(f, _)| *f == "InstallationNumber")
         .map(|(_, v)| v.clone());
     let mut bills = Vec::new();
-    for spec in magic::bill_specs(&subscriber, amounts, clock.today_istanbul()) {
-        let key = (inst.code.to_string(), spec.invoice_number.clone());
-        if st.paid.contains(&key) {
+    let specs = magic_specs.into_iter().map(|spec| (spec, false));
+    for (spec, is_added) in specs.chain(added) {
+        if st.is_paid(inst.code, &spec.invoice_number, is_added) {
             continue;
         }
+        let key = (inst.code.to_string(), spec.invoice_number.clone());
         let mut fields = vec![
             ("$type", Json::s("InvoiceMessageBagEntity")),
             ("SubscriberName", Json::s(name.clone())),
@@ -104,6 +118,7 @@ pub(super) fn query(
                 invoice_number: spec.invoice_number,
                 amount: spec.amount,
                 last_payment_date: spec.last_payment_date,
+                added: is_added,
             },
         );
         bills.push(json);
@@ -134,7 +149,7 @@ pub(super) fn pay(
     const T: &str = "PaymentEsbTransactionMessage";
     let key = (inst.code.to_string(), bill.invoice_number.clone());
     let already = || error(code::ALREADY_PAID, "Fatura daha önce ödenmiş").into();
-    if st.paid.contains(&key) {
+    if st.is_paid(inst.code, &bill.invoice_number, bill.added) {
         return already();
     }
     let slow = match magic::subscriber(&bill.subscriber).pay {

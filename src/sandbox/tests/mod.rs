@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
+mod added;
 mod cancel;
 mod catalog;
 mod magic;
