@@ -346,6 +346,8 @@ mod tests {
             sled.pins.update(user, chose).await.expect("PIN");
             let mut saved = vec![bill(41, 357, "1000001"), bill(41, 358, "2000002")];
             saved[1].reminders = false;
+            // PostgreSQL lists by time saved, then id: one time would be id order.
+            saved[1].created_at += chrono::Duration::minutes(1);
             for b in &saved {
                 sled.bills.save(b.clone(), 20).await.expect("bill");
             }
