@@ -8,6 +8,7 @@ use super::{
     Ctx, HandlerResult, PayDialogue, State,
     callbacks::invoice_tag,
     pin,
+    screens::Screen,
     screens::bills::{self as screens, BILLS_PER_PAGE},
     screens::lists::clamp_page,
     screens::payment::bank_error,
@@ -24,6 +25,20 @@ use crate::{
         bills::{self, BillId, SavedBill, Unfit},
     },
 };
+
+/// Moves to the step `build` makes of a fresh step id: its state stored
+/// first, then its screen shown.
+async fn step_to(
+    ctx: &Ctx,
+    dialogue: &PayDialogue,
+    message: Option<MessageId>,
+    build: impl FnOnce(Step) -> (State, Screen),
+) -> HandlerResult {
+    let (state, screen) = build(Step::new());
+    dialogue.update(state).await?;
+    ctx.show_step(message, screen).await?;
+    Ok(())
+}
 
 /// Page `page` of the customer's saved bills (or that there are none).
 pub async fn show_list(
@@ -45,14 +60,15 @@ pub async fn show_list(
         .take(BILLS_PER_PAGE)
         .cloned()
         .collect();
-    let step = Step::new();
-    let screen = screens::list(ctx.texts(), step, &shown, all.len(), page, pages);
-    let shown = shown.iter().map(|b| b.id).collect();
-    dialogue
-        .update(State::BrowsingBills(BrowsingBills { step, page, shown }))
-        .await?;
-    ctx.show_step(message, screen).await?;
-    Ok(())
+    step_to(ctx, dialogue, message, |step| {
+        let screen = screens::list(ctx.texts(), step, &shown, all.len(), page, pages);
+        let shown = shown.iter().map(|b| b.id).collect();
+        (
+            State::BrowsingBills(BrowsingBills { step, page, shown }),
+            screen,
+        )
+    })
+    .await
 }
 
 /// The customer's bill `id`; when it is gone, says so and ends the
@@ -78,16 +94,12 @@ pub async fn show_card(
     bill: &SavedBill,
     message: Option<MessageId>,
 ) -> HandlerResult {
-    let step = Step::new();
-    let screen = screens::card(ctx.texts(), step, bill);
-    dialogue
-        .update(State::ManagingBill(ManagingBill {
-            step,
-            bill: bill.id,
-        }))
-        .await?;
-    ctx.show_step(message, screen).await?;
-    Ok(())
+    step_to(ctx, dialogue, message, |step| {
+        let screen = screens::card(ctx.texts(), step, bill);
+        let bill = bill.id;
+        (State::ManagingBill(ManagingBill { step, bill }), screen)
+    })
+    .await
 }
 
 /// "Delete it?", with why when it no longer fits the catalog.
@@ -98,16 +110,15 @@ pub async fn show_delete(
     why: Option<Unfit>,
     message: Option<MessageId>,
 ) -> HandlerResult {
-    let step = Step::new();
-    let screen = screens::confirm_delete(ctx.texts(), step, bill, why);
-    dialogue
-        .update(State::ConfirmingBillDelete(ConfirmingBillDelete {
-            step,
-            bill: bill.id,
-        }))
-        .await?;
-    ctx.show_step(message, screen).await?;
-    Ok(())
+    step_to(ctx, dialogue, message, |step| {
+        let screen = screens::confirm_delete(ctx.texts(), step, bill, why);
+        let bill = bill.id;
+        (
+            State::ConfirmingBillDelete(ConfirmingBillDelete { step, bill }),
+            screen,
+        )
+    })
+    .await
 }
 
 /// Asks for the bill's name.
@@ -118,17 +129,17 @@ pub async fn show_naming(
     just_saved: bool,
     message: Option<MessageId>,
 ) -> HandlerResult {
-    let step = Step::new();
-    let screen = screens::naming(ctx.texts(), step, bill, just_saved);
-    dialogue
-        .update(State::NamingBill(NamingBill {
+    step_to(ctx, dialogue, message, |step| {
+        let screen = screens::naming(ctx.texts(), step, bill, just_saved);
+        let bill = bill.id;
+        let naming = NamingBill {
             step,
-            bill: bill.id,
+            bill,
             just_saved,
-        }))
-        .await?;
-    ctx.show_step(message, screen).await?;
-    Ok(())
+        };
+        (State::NamingBill(naming), screen)
+    })
+    .await
 }
 
 /// The "save this bill" button's step for a paid `record`, unless it
