@@ -269,7 +269,7 @@ async fn migrate(from_sled: Option<std::path::PathBuf>) -> ExitCode {
                     let mut out = std::io::stdout().lock();
                     let _ = writeln!(
                         out,
-                        "faturabot: copied from {}: {} users, {} invites, {} payments, {} audit entries, {} dialogues, {} menus; {} already there, {} unreadable left behind",
+                        "faturabot: copied from {}: {} users, {} invites, {} payments, {} audit entries, {} dialogues, {} menus, {} PINs, {} saved bills, {} reminders sent; {} already there, {} unreadable left behind",
                         dir.display(),
                         c.users,
                         c.invites,
@@ -277,6 +277,9 @@ async fn migrate(from_sled: Option<std::path::PathBuf>) -> ExitCode {
                         c.audit,
                         c.dialogues,
                         c.menus,
+                        c.pins,
+                        c.bills,
+                        c.sends,
                         c.kept,
                         c.unreadable
                     );
