@@ -258,6 +258,11 @@ async fn picked(ctx: &Ctx, bill: &SavedBill) -> Result<Result<Picked, Unfit>, Ba
     let session = SessionId::new();
     let catalog = &ctx.app.catalog;
     let listed = catalog.associations(&session, &bill.group_code).await?;
+    // An institution the bank no longer lists may have no screen either
+    // (asked for, the bank answers an error): the list decides first.
+    if !listed.iter().any(|a| a.code == bill.association_code) {
+        return Ok(Err(Unfit::Unlisted));
+    }
     let screen = catalog.screen(&session, &bill.association_code).await?;
     let names: Vec<&str> = screen
         .query_fields
