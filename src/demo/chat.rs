@@ -8,7 +8,8 @@ use tokio::{
     sync::broadcast::{self, error::RecvError},
 };
 
-use super::world::DataDir;
+use super::remind::{Ended, Remind};
+use super::world::{DataDir, reminder_time};
 use super::{DEMO_PIN, MAX_LINE, demo_account, render};
 use crate::{
     fakegram::{BotEvent, BotMessage, FakeTelegram, FakeUser},
@@ -30,6 +31,8 @@ pub(super) struct Chat<W> {
     shown: BTreeMap<i32, BotMessage>,
     /// The message whose buttons a number presses.
     current: Option<i32>,
+    /// `/remindnow`, and the run it waits for.
+    pub(super) remind: Remind,
 }
 
 impl<W: AsyncWrite + Unpin + Send> Chat<W> {
@@ -39,6 +42,7 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
         tg: FakeTelegram,
         user: FakeUser,
         events: broadcast::Receiver<BotEvent>,
+        remind: Remind,
     ) -> Self {
         Chat {
             out,
@@ -50,6 +54,7 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
             events_open: true,
             shown: BTreeMap::new(),
             current: None,
+            remind,
         }
     }
 
@@ -90,6 +95,14 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
         t.push_str(&format!(
             "  (your payment PIN is {DEMO_PIN}: at the keypad, press its digits' buttons one by one)\n"
         ));
+        t.push_str(
+            "  /bills      your saved bills (after a payment, press \"⭐ Save this bill\")\n",
+        );
+        t.push_str(&format!(
+            "  /remindnow  (demo only, not sent to the bot) the daily reminder run now, as at {} \
+             Istanbul time:\n              a saved bill with no open invoice gets a new one first\n",
+            reminder_time().format("%H:%M")
+        ));
         t.push_str("  /history  /receipt  /pin  /language  /help  /cancel\n");
         t.push_str("  /invite 3488017 9142 357   /payments   /cancelpayment <id>   (staff)\n");
         t.push_str("  3           press button [3] of the buttons shown last\n");
@@ -123,6 +136,15 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
         }
         if trimmed.eq_ignore_ascii_case("/quit") || trimmed.eq_ignore_ascii_case("/exit") {
             return false;
+        }
+        if trimmed.eq_ignore_ascii_case("/remindnow") {
+            if self.echo {
+                self.note(&format!("you › {trimmed}")).await;
+            }
+            for line in self.remind.start().await {
+                self.note(&line).await;
+            }
+            return true;
         }
         if let Some(text) = trimmed.strip_prefix('\\') {
             if text.trim().is_empty() {
@@ -246,6 +268,12 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
             // Other chats (e.g. a notice to another user): not this person's.
             _ => {}
         }
+    }
+
+    /// The run `/remindnow` asked for ended (or is late).
+    pub(super) async fn run_ended(&mut self, ended: Ended) {
+        let report = self.remind.report(ended);
+        self.note(&report).await;
     }
 
     async fn show(&mut self, message: BotMessage, edited: bool) {

@@ -9,7 +9,8 @@
 //! ([`DEMO_USER_ID`]), already linked to a bank account through an invite
 //! (as `/start <token>` does) and also an agent, so every command can be
 //! tried. Lines typed are sent to the bot as messages; a line that is just a
-//! number presses that button of the buttons shown last. Every
+//! number presses that button of the buttons shown last; `/remindnow` is
+//! the demo's own (never sent to the bot): the daily reminder run now. Every
 //! message the bot sends or edits is printed as plain text with its buttons
 //! numbered, and a receipt's QR image is decoded and drawn again with Unicode
 //! blocks.
@@ -18,10 +19,12 @@
 //!
 //! Layout: `world` (the services behind the chat, started and linked),
 //! `session` (the input loop, the last replies, the shutdown), `chat` (typed
-//! lines and bot events), `render` (a bot message as plain text), `stdin`
-//! (a terminal reader that does not hold up the exit).
+//! lines and bot events), `remind` (`/remindnow`: invoices to remind about,
+//! the run, its end), `render` (a bot message as plain text), `stdin` (a
+//! terminal reader that does not hold up the exit).
 
 mod chat;
+mod remind;
 mod render;
 mod session;
 mod stdin;

@@ -10,6 +10,7 @@ use tokio::{
 };
 
 use super::chat::Chat;
+use super::remind::Remind;
 use super::world::{DataDir, World, start_world};
 use super::{DRAIN_MAX, MAX_LINE, QUIET, SHUTDOWN_MAX};
 
@@ -26,7 +27,15 @@ where
 {
     let data = DataDir::choose()?;
     let (world, events) = start_world(&data).await?;
-    let mut chat = Chat::new(output, echo, world.tg.clone(), world.user.clone(), events);
+    let remind = Remind::new(world.app.clone(), world._sandbox.sandbox.clone());
+    let mut chat = Chat::new(
+        output,
+        echo,
+        world.tg.clone(),
+        world.user.clone(),
+        events,
+        remind,
+    );
     chat.intro(&data).await;
 
     // The conversation.
@@ -59,6 +68,7 @@ where
                 }
             }
             event = chat.events.recv(), if chat.events_open => chat.event(event).await,
+            ended = chat.remind.ended(), if chat.remind.waiting() => chat.run_ended(ended).await,
             () = &mut interrupted => {
                 chat.note("(interrupted)").await;
                 break;
@@ -66,13 +76,15 @@ where
         }
     }
 
-    // The last replies: until the bot has been quiet for a moment.
+    // The last replies: until the bot has been quiet for a moment (and a
+    // reminder run asked for has ended).
     let hard = Instant::now() + DRAIN_MAX;
     loop {
         tokio::select! {
             event = chat.events.recv(), if chat.events_open => chat.event(event).await,
+            ended = chat.remind.ended(), if chat.remind.waiting() => chat.run_ended(ended).await,
             () = sleep(QUIET) => {
-                if world.tg.pending_updates() == 0 {
+                if world.tg.pending_updates() == 0 && !chat.remind.waiting() {
                     break;
                 }
             }
@@ -85,6 +97,7 @@ where
         tg,
         _sandbox: sandbox,
         store,
+        app,
         user: _,
         shutdown,
         mut bot_task,
@@ -113,6 +126,7 @@ where
     drop(store);
     chat.note("Bye.").await;
     drop(chat);
+    drop(app);
     drop(tg);
     drop(sandbox);
     drop(data);

@@ -3,6 +3,7 @@
 
 use std::{
     path::PathBuf,
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -12,7 +13,10 @@ use tokio::sync::broadcast;
 
 use super::{BANK_TIMEOUT, DEMO_PIN, DEMO_USER_ID, SHUTDOWN_MAX, SLOW_DELAY, demo_account};
 use crate::{
-    bot::launch::{self, Service, Settings},
+    bot::{
+        App,
+        launch::{self, Service, Settings},
+    },
     clock::Clock,
     config::{BankConfig, ReceiptConfig},
     fakegram::{self, BotEvent, FakeTelegram, FakeUser},
@@ -33,6 +37,12 @@ fn locale_language() -> &'static str {
     } else {
         "en"
     }
+}
+
+/// When the reminder run starts by itself each day (Europe/Istanbul), as
+/// `faturabot run`'s default; `/remindnow` starts one at any time.
+pub(super) fn reminder_time() -> chrono::NaiveTime {
+    crate::config::default_reminder_time()
 }
 
 /// Where the database lives, and whether to remove it at the end.
@@ -81,6 +91,8 @@ pub(super) struct World {
     /// Kept alive as long as the bot runs.
     pub(super) _sandbox: RunningSandbox,
     pub(super) store: Store,
+    /// The bot's shared state: its store, bank and reminder trigger.
+    pub(super) app: Arc<App>,
     pub(super) user: FakeUser,
     /// Sent to stop the bot gracefully.
     pub(super) shutdown: tokio::sync::oneshot::Sender<()>,
@@ -132,9 +144,9 @@ pub(super) async fn start_world(
         replicated: false,
         pin: crate::bot::pin::PinMode::Required,
         daily_limit: None,
-        // The demo's own time is whenever `/remindnow` asks for a run.
+        // Each day at the default time, and whenever `/remindnow` asks.
         reminders: Some(crate::bot::reminders::Schedule {
-            at: crate::config::default_reminder_time(),
+            at: reminder_time(),
             days_before: crate::config::DEFAULT_REMINDER_DAYS_BEFORE,
             per_second: crate::config::DEFAULT_REMINDER_RATE,
             send_rate: crate::config::DEFAULT_SEND_RATE,
@@ -145,7 +157,7 @@ pub(super) async fn start_world(
     let user = FakeUser::new(DEMO_USER_ID, "Demo").language(locale_language());
     tg.register(&user);
     // Link the account as an invite link would, without typing.
-    let app = service.app();
+    let app = service.app().clone();
     let token = app
         .store
         .invites
@@ -180,6 +192,7 @@ pub(super) async fn start_world(
             tg,
             _sandbox: sandbox,
             store,
+            app,
             user,
             shutdown,
             bot_task,

@@ -1,5 +1,6 @@
 //! `faturabot demo`: the real binary, driven through its terminal chat, pays
-//! a bill; and the chat core ([`faturabot::demo::run_with`]) in process.
+//! a bill, saves it, runs the reminders (`/remindnow`) and pays from the
+//! reminder; and the chat core ([`faturabot::demo::run_with`]) in process.
 
 use crate::common::{ISKI, Key, filled};
 
@@ -14,8 +15,9 @@ use std::{
 
 /// Each step must show its answer within this.
 const STEP: Duration = Duration::from_secs(10);
-/// The whole conversation, start to exit.
-const WHOLE: Duration = Duration::from_secs(28);
+/// The whole conversation, start to exit: two payments with the PIN, a
+/// saved bill and a reminder run.
+const WHOLE: Duration = Duration::from_secs(45);
 
 /// The demo binary with its stdout read line by line on a thread.
 struct Demo {
@@ -119,6 +121,26 @@ impl Demo {
         }
     }
 
+    /// At the confirmation shown after line `at`: presses Pay `amount`,
+    /// then types the demo's PIN (told at the start) digit by digit on the
+    /// keypad. Returns where the last digit's keypad was seen.
+    fn confirm_with_pin(&mut self, at: usize, amount: &str) -> usize {
+        let at = self.wait_for(at, "the confirmation", shows("pay.confirm".into()));
+        let pay = filled("button.confirm", &[("amount", amount)])
+            .pieces_in(Lang::En)
+            .concat();
+        let mut at = self.press(at, "confirm", |b| b == pay);
+        at = self.wait_for(at, "the keypad", shows("pin.enter".into()));
+        for (i, digit) in faturabot::demo::DEMO_PIN.chars().enumerate() {
+            if i > 0 {
+                let dots = format!("{}{}", "●".repeat(i), "○".repeat(6 - i));
+                at = self.wait_for(at, "a dot more", |l| l.contains(&dots));
+            }
+            self.press(at, "a digit", |b| b == digit.to_string());
+        }
+        at
+    }
+
     /// Waits for a numbered button whose text `is` wanted, printed after
     /// line `from`, and types its number. Returns where it was seen.
     fn press(&mut self, from: usize, what: &str, is: impl Fn(&str) -> bool) -> usize {
@@ -166,11 +188,11 @@ fn is_qr_row(line: &str) -> bool {
 }
 
 #[test]
-fn the_demo_pays_a_bill_and_draws_the_receipt_qr() {
+fn the_demo_pays_saves_reminds_and_pays_from_the_reminder() {
     let mut demo = Demo::start();
 
     // The account is linked before anything is typed.
-    demo.wait_for(0, "the linked account", shows("link.done".into()));
+    let linked = demo.wait_for(0, "the linked account", shows("link.done".into()));
 
     demo.type_line("/pay");
     let at = demo.wait_for(0, "the group question", shows("pay.choose_group".into()));
@@ -187,21 +209,8 @@ fn the_demo_pays_a_bill_and_draws_the_receipt_qr() {
     demo.type_line("1000001");
     let at = demo.wait_for(at, "the invoice list", shows("pay.choose_invoice".into()));
     let at = demo.press(at, "the invoice", |b| b.contains("29.20"));
-    let at = demo.wait_for(at, "the confirmation", shows("pay.confirm".into()));
+    let at = demo.confirm_with_pin(at, "TRY 29.20");
     let amount = [("amount", "TRY 29.20")];
-    let pay = filled("button.confirm", &amount)
-        .pieces_in(Lang::En)
-        .concat();
-    let mut at = demo.press(at, "confirm", |b| b == pay);
-    // The keypad: the demo's PIN, told at the start, digit by digit.
-    at = demo.wait_for(at, "the keypad", shows("pin.enter".into()));
-    for (i, digit) in faturabot::demo::DEMO_PIN.chars().enumerate() {
-        if i > 0 {
-            let dots = format!("{}{}", "●".repeat(i), "○".repeat(6 - i));
-            at = demo.wait_for(at, "a dot more", |l| l.contains(&dots));
-        }
-        demo.press(at, "a digit", |b| b == digit.to_string());
-    }
     let paid = demo.wait_for(
         at,
         "the payment done",
@@ -213,6 +222,36 @@ fn the_demo_pays_a_bill_and_draws_the_receipt_qr() {
     let qr = demo.wait_for(photo, "the QR drawn in blocks", is_qr_row);
     demo.wait_for(qr, "the receipt caption", shows("receipt.text".into()));
     assert!(paid > at && qr > photo);
+
+    // Saved under the payment, then named.
+    let save = Key::from("bills.save").pieces_in(Lang::En).concat();
+    demo.press(paid, "save this bill", |b| b == save);
+    let at = demo.wait_for(qr, "the name prompt", shows("bills.saved".into()));
+    demo.type_line("Home water");
+    let named = [("title", "Home water")];
+    let at = demo.wait_for(at, "the name kept", shows(filled("bills.named", &named)));
+
+    // The reminder run now: the paid bill gets a new invoice first.
+    demo.type_line("/remindnow");
+    let asked = demo.wait_for(at, "the new invoice", |l| {
+        l.contains("new invoice for Home water") && l.contains("TRY 64.35")
+    });
+    let due = [("title", "Home water"), ("amount", "TRY 64.35")];
+    let reminder = demo.wait_for(asked, "the reminder", shows(filled("reminder.new", &due)));
+    demo.wait_for(asked, "the run's end", |l| {
+        l.contains("(the reminder run ended: 1 saved bill(s) checked, 1 reminder(s) sent")
+    });
+    let pay = filled("reminder.pay", &[("amount", "TRY 64.35")])
+        .pieces_in(Lang::En)
+        .concat();
+    let at = demo.press(reminder, "the reminder's Pay", |b| b == pay);
+    let at = demo.confirm_with_pin(at, "TRY 64.35");
+    let paid = demo.wait_for(
+        at,
+        "the reminded invoice paid",
+        shows(filled("status.completed", &[("amount", "TRY 64.35")])),
+    );
+    let qr = demo.wait_for(paid, "its receipt", is_qr_row);
 
     demo.type_line("/quit");
     demo.stdin = None; // and the end of input
@@ -237,6 +276,13 @@ fn the_demo_pays_a_bill_and_draws_the_receipt_qr() {
         out.contains("QR code holding BP022"),
         "the receipt's qrCode"
     );
+    assert!(
+        demo.seen[..linked]
+            .iter()
+            .any(|l| l.trim_start().starts_with("/remindnow")),
+        "the demo's own command is told in the introduction"
+    );
+    eprintln!("the demo conversation took {:?}", demo.started.elapsed());
 }
 
 /// The chat core in process: odd input does no harm, every bot reply is
