@@ -99,8 +99,8 @@ impl<W: AsyncWrite + Unpin + Send> Chat<W> {
             "  /bills      your saved bills (after a payment, press \"⭐ Save this bill\")\n",
         );
         t.push_str(&format!(
-            "  /remindnow  (demo only, not sent to the bot) the daily reminder run now, as at {} \
-             Istanbul time:\n              a saved bill with no open invoice gets a new one first\n",
+            "  /remindnow  (demo only, not sent to the bot) the daily reminder run ({} Istanbul time \
+             in faturabot run) now:\n              a saved bill with no open invoice gets a new one first\n",
             reminder_time().format("%H:%M")
         ));
         t.push_str("  /history  /receipt  /pin  /language  /help  /cancel\n");

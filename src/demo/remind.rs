@@ -113,11 +113,11 @@ impl Remind {
             .filter(|b| !self.checked.1.contains(&b.id))
             .collect();
         if on.is_empty() {
-            return vec![format!(
+            return vec![
                 "(your saved bills were checked today already, and each is checked once a day: \
-                 the next check is tomorrow at {} Istanbul time)",
-                reminder_time().format("%H:%M")
-            )];
+                 /remindnow finds something new tomorrow, or for a bill saved now)"
+                    .into(),
+            ];
         }
         let mut told = Vec::new();
         for bill in &on {
@@ -133,8 +133,8 @@ impl Remind {
         });
         self.app.reminders.run_now();
         told.push(format!(
-            "(the reminder run starts now, as it does each day at {} Istanbul time: every saved \
-             bill with reminders on is checked, once a day)",
+            "(the reminder run starts now, as in faturabot run each day at {} Istanbul time: every \
+             saved bill with reminders on is checked, once a day)",
             reminder_time().format("%H:%M")
         ));
         told
@@ -230,11 +230,10 @@ impl Remind {
                      sent"
                 );
                 if checked == 0 {
-                    t.push_str(&format!(
+                    t.push_str(
                         "; each bill is checked once a day, and yours were checked today \
-                         already: the next check is tomorrow at {} Istanbul time",
-                        reminder_time().format("%H:%M")
-                    ));
+                         already: /remindnow finds something new tomorrow",
+                    );
                 } else if sent > 0 {
                     t.push_str("; press a reminder's Pay button to pay it");
                 }

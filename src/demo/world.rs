@@ -39,10 +39,18 @@ fn locale_language() -> &'static str {
     }
 }
 
-/// When the reminder run starts by itself each day (Europe/Istanbul), as
-/// `faturabot run`'s default; `/remindnow` starts one at any time.
+/// When `faturabot run`'s reminder run starts each day by default
+/// (Europe/Istanbul), as the demo tells it.
 pub(super) fn reminder_time() -> chrono::NaiveTime {
     crate::config::default_reminder_time()
+}
+
+/// The demo's daily time: the day's last instant, so reminders run when
+/// `/remindnow` asks and (practically) never by themselves: no run at start
+/// checks the saved bills of a kept `FATURABOT_DATA_DIR` for the day before
+/// the person asks, and none comes unasked in the middle of a payment.
+fn not_by_itself() -> chrono::NaiveTime {
+    chrono::NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999).unwrap_or(chrono::NaiveTime::MIN)
 }
 
 /// Where the database lives, and whether to remove it at the end.
@@ -144,9 +152,9 @@ pub(super) async fn start_world(
         replicated: false,
         pin: crate::bot::pin::PinMode::Required,
         daily_limit: None,
-        // Each day at the default time, and whenever `/remindnow` asks.
+        // When `/remindnow` asks.
         reminders: Some(crate::bot::reminders::Schedule {
-            at: reminder_time(),
+            at: not_by_itself(),
             days_before: crate::config::DEFAULT_REMINDER_DAYS_BEFORE,
             per_second: crate::config::DEFAULT_REMINDER_RATE,
             send_rate: crate::config::DEFAULT_SEND_RATE,
