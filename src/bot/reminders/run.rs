@@ -146,13 +146,30 @@ impl Checker {
             return 0;
         }
         let session = SessionId::new();
-        let listed = app.catalog.associations(&session, &bill.group_code).await;
-        let screen = app.catalog.screen(&session, &bill.association_code).await;
-        let (listed, screen) = match (listed, screen) {
-            (Ok(l), Ok(s)) => (l, s),
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(bill = bill.id.0, error = %e, "reminder skipped for today: the bank's catalog failed");
-                metrics.reminder("failed", "bank");
+        let bank_failed = |e: &dyn std::fmt::Display| {
+            tracing::warn!(bill = bill.id.0, error = %e, "reminder skipped for today: the bank's catalog failed");
+            metrics.reminder("failed", "bank");
+        };
+        let listed = match app.catalog.associations(&session, &bill.group_code).await {
+            Ok(listed) => listed,
+            Err(e) => {
+                bank_failed(&e);
+                return 0;
+            }
+        };
+        // Before the screen: the bank refuses one of an institution it dropped.
+        if !listed.iter().any(|a| a.code == bill.association_code) {
+            tracing::info!(
+                bill = bill.id.0,
+                "reminder skipped: the institution is no longer listed"
+            );
+            metrics.reminder("skipped", "unfit");
+            return 0;
+        }
+        let screen = match app.catalog.screen(&session, &bill.association_code).await {
+            Ok(screen) => screen,
+            Err(e) => {
+                bank_failed(&e);
                 return 0;
             }
         };
