@@ -46,11 +46,17 @@ impl SendTurn {
         }
     }
 
+    /// The turn comes once the updates in progress now are answered: not
+    /// those that start meanwhile, or under steady traffic (some update
+    /// always in progress) every reminder would wait the whole limit.
     pub async fn wait(&mut self) {
         self.rate.wait().await;
         let until = Instant::now() + YIELD_AT_MOST;
-        while self.in_flight.count() > 0 && Instant::now() < until {
+        let mut ahead = self.in_flight.list();
+        while !ahead.is_empty() && Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(20)).await;
+            let now = self.in_flight.list();
+            ahead.retain(|h| now.contains(h));
         }
     }
 }
@@ -90,6 +96,33 @@ mod tests {
             start.elapsed() < Duration::from_millis(100),
             "{:?}",
             start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_waits_for_the_updates_of_now_not_those_that_follow() {
+        // Steady traffic: each update ends as the next one starts, so one
+        // is always in progress.
+        let in_flight = InFlight::default();
+        let mut turn = SendTurn::new(in_flight.clone(), 30);
+        turn.wait().await;
+        let first = in_flight.enter(1, 7);
+        let traffic = in_flight.clone();
+        let steady = tokio::spawn(async move {
+            let mut current = first;
+            for id in 2..1000 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let next = traffic.enter(id, 7);
+                drop(std::mem::replace(&mut current, next));
+            }
+        });
+        let start = Instant::now();
+        turn.wait().await;
+        let waited = start.elapsed();
+        steady.abort();
+        assert!(
+            waited < Duration::from_millis(200),
+            "waited for updates that came after: {waited:?}"
         );
     }
 }
