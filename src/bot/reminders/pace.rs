@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::{
+    sync::Mutex,
+    time::{Instant, MissedTickBehavior},
+};
 
 use crate::bot::inflight::InFlight;
 
@@ -31,10 +34,10 @@ const YIELD_AT_MOST: Duration = Duration::from_secs(2);
 
 /// Reminders' turn to send: after the updates being handled now (or two
 /// seconds), and at most half the send rate, so replies always have the
-/// other half.
+/// other half. Shared by a run's checks.
 pub struct SendTurn {
     in_flight: InFlight,
-    rate: Rate,
+    rate: Mutex<Rate>,
 }
 
 impl SendTurn {
@@ -42,15 +45,16 @@ impl SendTurn {
         let share = (f64::from(send_rate) / 2.0).max(1.0);
         SendTurn {
             in_flight,
-            rate: Rate::per_second(share),
+            rate: Mutex::new(Rate::per_second(share)),
         }
     }
 
-    /// The turn comes once the updates in progress now are answered: not
-    /// those that start meanwhile, or under steady traffic (some update
-    /// always in progress) every reminder would wait the whole limit.
-    pub async fn wait(&mut self) {
-        self.rate.wait().await;
+    /// The turn comes once the updates in progress now are answered (not
+    /// those that start meanwhile, or under steady traffic every reminder
+    /// would wait the whole limit), then at the send rate's share. Checks
+    /// wait for updates side by side, not one after another: one slow
+    /// update costs the run two seconds, not two seconds a reminder.
+    pub async fn wait(&self) {
         let until = Instant::now() + YIELD_AT_MOST;
         let mut ahead = self.in_flight.list();
         while !ahead.is_empty() && Instant::now() < until {
@@ -58,6 +62,7 @@ impl SendTurn {
             let now = self.in_flight.list();
             ahead.retain(|h| now.contains(h));
         }
+        self.rate.lock().await.wait().await;
     }
 }
 
@@ -79,7 +84,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_turn_waits_for_updates_in_progress_but_not_for_ever() {
         let in_flight = InFlight::default();
-        let mut turn = SendTurn::new(in_flight.clone(), 30);
+        let turn = SendTurn::new(in_flight.clone(), 30);
         turn.wait().await;
         let ticket = in_flight.enter(1, 7);
         let start = Instant::now();
@@ -100,11 +105,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn turns_wait_for_a_slow_update_side_by_side_then_at_the_rate() {
+        let in_flight = InFlight::default();
+        let turn = SendTurn::new(in_flight.clone(), 30);
+        let _slow = in_flight.enter(1, 7);
+        let start = Instant::now();
+        tokio::join!(turn.wait(), turn.wait(), turn.wait(), turn.wait());
+        // Two seconds for the update, then 15 a second: not 4 × 2 s.
+        let waited = start.elapsed();
+        let want = YIELD_AT_MOST + Duration::from_secs(3) / 15;
+        assert!(
+            waited >= want && waited < want + Duration::from_millis(100),
+            "{waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_turn_waits_for_the_updates_of_now_not_those_that_follow() {
         // Steady traffic: each update ends as the next one starts, so one
         // is always in progress.
         let in_flight = InFlight::default();
-        let mut turn = SendTurn::new(in_flight.clone(), 30);
+        let turn = SendTurn::new(in_flight.clone(), 30);
         turn.wait().await;
         let first = in_flight.enter(1, 7);
         let traffic = in_flight.clone();

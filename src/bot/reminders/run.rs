@@ -11,7 +11,7 @@ use teloxide::{
     prelude::Requester as _,
     types::{ChatId, ReplyMarkup},
 };
-use tokio::{sync::Mutex, task::JoinSet};
+use tokio::task::JoinSet;
 
 use super::{
     Schedule,
@@ -50,7 +50,7 @@ struct Checker {
     bot: TgBot,
     schedule: Schedule,
     day: NaiveDate,
-    turn: Mutex<SendTurn>,
+    turn: SendTurn,
 }
 
 /// Checks every saved bill with reminders on that no run has checked on
@@ -61,7 +61,7 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
         bot: bot.clone(),
         schedule,
         day,
-        turn: Mutex::new(SendTurn::new(app.in_flight.clone(), schedule.send_rate)),
+        turn: SendTurn::new(app.in_flight.clone(), schedule.send_rate),
     });
     let mut rate = Rate::per_second(schedule.per_second);
     let mut tasks = JoinSet::new();
@@ -245,7 +245,7 @@ impl Checker {
             }
         }
         let screen = reminder(Texts::new(&app.i18n, lang), bill, invoice, r.send);
-        self.turn.lock().await.wait().await;
+        self.turn.wait().await;
         let mut req = self.bot.send_message(ChatId(bill.chat_id), screen.html);
         if let Some(keyboard) = screen.keyboard {
             req = req.reply_markup(ReplyMarkup::InlineKeyboard(keyboard));
