@@ -5,12 +5,15 @@
 //! - [`locale`]: the bot's wording by locale key ([`Key`]).
 //! - [`flows`]: linking, the way to the invoices, the binary.
 //! - [`pin`]: the PIN keypad, digit by digit.
+//! - [`bills`]: paying and saving a bill, `/bills`, bills seeded in the store.
 
+mod bills;
 mod chat;
 mod flows;
 mod locale;
 mod pin;
 
+pub use bills::{iski_bill, linked_account, save_data};
 pub use chat::{action_data, labelled};
 pub use flows::{
     page_turn, pay_and_wait_for_the_bank, spawn_bot, to_invoices, to_subscriber_prompt,

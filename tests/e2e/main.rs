@@ -14,6 +14,7 @@
 
 mod after_payment;
 mod bank_clients;
+mod bills;
 mod cli;
 mod common;
 mod demo;
