@@ -266,6 +266,12 @@ impl Checker {
                 if let Err(e) = app.store.users.set_blocked(bill.user, true).await {
                     tracing::warn!(user = bill.user.0, error = %e, "could not mark the user blocked");
                 }
+                // Surely not delivered: told once they write to the bot again.
+                for kind in std::iter::once(r.send).chain(r.also) {
+                    if let Err(e) = reminders.release_send(bill.id, &invoice.number, kind).await {
+                        tracing::warn!(bill = bill.id.0, error = %e, "refused reminder's claim kept");
+                    }
+                }
                 Told::Blocked
             }
             Err(e) => {

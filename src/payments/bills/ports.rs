@@ -88,6 +88,16 @@ pub trait Reminders: Send + Sync {
         kind: ReminderKind,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Gives back a claim of [`Reminders::claim_send`] whose message
+    /// Telegram refused (the customer blocked the bot: surely not
+    /// delivered), so they are told once they can be. Nothing when not
+    /// claimed.
+    async fn release_send(
+        &self,
+        bill: BillId,
+        invoice: &str,
+        kind: ReminderKind,
+    ) -> Result<(), StoreError>;
     /// Forgets checks of days before `day` and sends claimed before
     /// `sent_before`; how many rows went.
     async fn prune(&self, day: NaiveDate, sent_before: DateTime<Utc>) -> Result<u64, StoreError>;

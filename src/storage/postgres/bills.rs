@@ -287,6 +287,23 @@ impl Reminders for PgReminders {
         Ok(n == 1)
     }
 
+    async fn release_send(
+        &self,
+        bill: BillId,
+        invoice: &str,
+        kind: ReminderKind,
+    ) -> Result<(), StoreError> {
+        let client = self.pool.get().await.map_err(pg)?;
+        client
+            .execute(
+                "DELETE FROM reminder_sends WHERE bill_id = $1 AND invoice = $2 AND kind = $3",
+                &[&bill_id(bill)?, &invoice, &kind.code()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(())
+    }
+
     async fn prune(&self, day: NaiveDate, sent_before: DateTime<Utc>) -> Result<u64, StoreError> {
         let client = self.pool.get().await.map_err(pg)?;
         let checks = client

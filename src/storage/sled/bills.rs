@@ -315,6 +315,21 @@ impl Reminders for SledReminders {
         Ok(won)
     }
 
+    async fn release_send(
+        &self,
+        bill: BillId,
+        invoice: &str,
+        kind: ReminderKind,
+    ) -> Result<(), StoreError> {
+        let tree = self.sends.clone();
+        let key = send_key(bill, invoice, kind);
+        let removed = blocking(move || Ok(tree.remove(key)?.is_some())).await?;
+        if removed {
+            self.flusher.durable().await?;
+        }
+        Ok(())
+    }
+
     async fn prune(&self, day: NaiveDate, sent_before: DateTime<Utc>) -> Result<u64, StoreError> {
         let (checks, sends) = (self.checks.clone(), self.sends.clone());
         let day = day.format("%Y-%m-%d").to_string();
