@@ -6,12 +6,15 @@
 //! - [`flows`]: linking, the way to the invoices, the binary.
 //! - [`pin`]: the PIN keypad, digit by digit.
 //! - [`bills`]: paying and saving a bill, `/bills`, bills seeded in the store.
+//! - [`reminders`]: one clock for the bot and the bank, a reminder run
+//!   asked for and waited on, reminders per chat, many bills seeded.
 
 mod bills;
 mod chat;
 mod flows;
 mod locale;
 mod pin;
+mod reminders;
 
 pub use bills::{iski_bill, linked_account, save_data};
 pub use chat::{action_data, labelled};
@@ -20,6 +23,7 @@ pub use flows::{
 };
 pub use locale::{Key, filled, needle, read, words};
 pub use pin::{PIN, confirm_data};
+pub use reminders::{Told, bounded, day, istanbul, link_in, reminder_pay_data, schedule};
 
 use std::{
     path::PathBuf,
@@ -32,6 +36,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use faturabot::{
+    bot::App,
     bot::launch::{Service, Settings},
     bot::pin::PinMode,
     bot::reminders::Schedule,
@@ -122,6 +127,9 @@ pub struct Harness {
     pub daily_limit: Option<Amount>,
     /// The reminder run of the next `launch`; off by default.
     pub reminders: Option<Schedule>,
+    /// The running bot's [`App`] (its store, metrics and reminder
+    /// trigger); `None` while it is stopped, so sled's lock goes with it.
+    app: Option<Arc<App>>,
 }
 
 /// Send limits that never pace a test.
@@ -178,6 +186,7 @@ impl Harness {
             pin: PIN_MODE,
             daily_limit: None,
             reminders: None,
+            app: None,
         }
     }
 
@@ -248,6 +257,7 @@ impl Harness {
             reminders: self.reminders,
         };
         let service = Service::build(settings).await.expect("the bot builds");
+        self.app = Some(service.app().clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         self.shutdown = Some(stop);
         self.bot_task = Some(tokio::spawn(async move {
@@ -295,6 +305,7 @@ impl Harness {
             let _ = task.await;
         }
         self.shutdown = None;
+        self.app = None;
         // Let sled's file lock go with the last reference.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

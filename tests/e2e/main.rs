@@ -26,5 +26,6 @@ mod ops;
 mod outage;
 mod payment;
 mod pin;
+mod reminders;
 mod replicas;
 mod seed_fixtures;
