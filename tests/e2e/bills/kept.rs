@@ -152,11 +152,16 @@ async fn a_bill_the_bank_no_longer_fits_offers_to_delete_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlinking_an_account_deletes_its_saved_bills() {
-    // Arrange: a bill saved from the one linked account.
+    // Arrange: an English-speaking customer's bill saved from the one
+    // linked account.
     let h = Harness::start().await;
-    let user = h.customer(7501, "tr");
+    let user = h.customer(7501, "en");
     h.link(&user).await;
-    h.pay_and_save(&user, "1000001", "₺29,20").await;
+    let paid = h.pay_new_bill(&user, "1000001", "TRY 29.20").await;
+    let save = save_data(&paid).expect("a save button");
+    let saved = h.press_save(&user, &paid, "bills.saved").await;
+    h.press_fresh(&user, &saved, Action::Skip, "bills.kept")
+        .await;
     h.bills_list(&user, 1).await;
 
     // Act: /unlink, confirmed; then the same account linked again.
@@ -175,6 +180,8 @@ async fn unlinking_an_account_deletes_its_saved_bills() {
         filled("unlink.done_last", &[("account", account)]),
     )
     .await;
+    h.press_save_data(&user, paid.message_id, &save, "bills.not_saveable")
+        .await;
     h.link_only(&user).await;
 
     // Assert: the bill went with the account.

@@ -10,6 +10,8 @@ use faturabot::bot::callbacks::Action;
 /// 33 characters, Turkish letters counted one each; 32 is the most.
 const TOO_LONG: &str = "Kadıköy'deki evimizin su faturası";
 const LONGEST: &str = "Annemin Kadıköy'deki evinin suyu";
+/// A name that is HTML to a careless bot.
+const MARKUP: &str = "<b>Ev</b> & su";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_bill_is_named_renamed_muted_and_deleted() {
@@ -49,6 +51,12 @@ async fn a_saved_bill_is_named_renamed_muted_and_deleted() {
     let prompt = filled("bills.rename_prompt", &[("title", ISKI_NAME)]);
     h.press_fresh(&user, &card, Action::Rename, prompt).await;
     h.say_key(&user, TOO_LONG, "bills.name_too_long").await;
+    h.say_key(&user, MARKUP, filled("bills.named", &[("title", MARKUP)]))
+        .await;
+    let list = h.bills_list(&user, 1).await;
+    let card = h.open_bill(&user, &list, MARKUP).await;
+    let prompt = filled("bills.rename_prompt", &[("title", MARKUP)]);
+    h.press_fresh(&user, &card, Action::Rename, prompt).await;
     h.say_key(&user, LONGEST, filled("bills.named", &[("title", LONGEST)]))
         .await;
 
@@ -118,4 +126,12 @@ async fn a_saved_bill_is_named_renamed_muted_and_deleted() {
     h.press_save_data(&user, paid.message_id, &save, "bills.saved")
         .await;
     h.bills_list(&user, 1).await;
+    // Telegram took every text (names escaped where the text is HTML).
+    let texts = ["sendMessage", "editMessageText"];
+    let refused: Vec<_> =
+        h.tg.calls()
+            .into_iter()
+            .filter(|c| !c.is_ok() && texts.iter().any(|m| c.method.eq_ignore_ascii_case(m)))
+            .collect();
+    assert!(refused.is_empty(), "{refused:#?}");
 }

@@ -6,7 +6,7 @@
 
 use super::common;
 use common::{Harness, ISKI_NAME, Key, filled, labelled, save_data, words};
-use faturabot::bot::callbacks::Action;
+use faturabot::{bot::callbacks::Action, sandbox::FailMode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_bill_is_one_tap_from_its_invoices_and_pays_once() {
@@ -104,5 +104,38 @@ async fn a_saved_bill_is_one_tap_from_its_invoices_and_pays_once() {
     h.press_save_data(&user, paid.message_id, &first_save, "bills.already_saved")
         .await;
     h.bills_list(&user, 1).await;
+    assert!(h.bank_violations().is_empty(), "{:?}", h.bank_violations());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bank_failure_at_a_saved_bills_pay_offers_retry() {
+    // Arrange: a bill of three invoices paid once and saved; the bank's
+    // next query fails, and so does the client's one retry of it.
+    let h = Harness::start().await;
+    let user = h.customer(7102, "tr");
+    h.link(&user).await;
+    h.pay_and_save(&user, "1000002", "₺1.234,56").await;
+    h.sandbox
+        .sandbox
+        .fail_next("QueryInvoices", FailMode::Http500, 2);
+
+    // Act: Pay, then Retry.
+    let list = h.bills_list(&user, 1).await;
+    let card = h.open_bill(&user, &list, ISKI_NAME).await;
+    let failed = h
+        .press_fresh(&user, &card, Action::Confirm, "bank.unavailable")
+        .await;
+    let invoices = h
+        .press_fresh(
+            &user,
+            &failed,
+            Action::Retry,
+            filled("pay.choose_invoice", &[("count", "2")]),
+        )
+        .await;
+
+    // Assert: the invoices once the bank answers; nothing paid meanwhile.
+    assert!(invoices.button("₺0,10").is_some(), "{:?}", invoices.buttons);
+    assert_eq!(h.sandbox.sandbox.payments().len(), 1);
     assert!(h.bank_violations().is_empty(), "{:?}", h.bank_violations());
 }
