@@ -178,7 +178,7 @@ async fn help_and_command_menus_show_agent_commands_to_agents_only() {
     let names =
         |list: Vec<(String, String)>| -> Vec<String> { list.into_iter().map(|(c, _)| c).collect() };
     let customer_menu: Vec<&str> = [
-        "pay", "receipt", "history", "pin", "language", "unlink", "cancel", "help",
+        "pay", "bills", "receipt", "history", "pin", "language", "unlink", "cancel", "help",
     ]
     .into_iter()
     .filter(|c| *c != "pin" || !common::PIN_OFF)
