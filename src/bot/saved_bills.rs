@@ -292,5 +292,6 @@ async fn picked(ctx: &Ctx, bill: &SavedBill) -> Result<Result<Picked, Unfit>, Ba
         },
         fields: screen.query_fields.iter().map(QueryField::from).collect(),
         values: bill.fields.iter().map(|f| f.value.clone()).collect(),
+        saved: Some(bill.id),
     }))
 }

@@ -7,7 +7,7 @@ use crate::{
     bot::{
         Ctx, HandlerResult, PayDialogue, State,
         callbacks::Action,
-        flows,
+        flows, saved_bills,
         screens::payment::{bank_error, input_problem},
         state::{
             ChoosingAccount, ChoosingGroup, ChoosingInstitution, ChoosingInvoice, EnteringField,
@@ -157,6 +157,7 @@ pub async fn receive_institution_button(
                     match catalog.screen(&s.flow.session, &institution.code).await {
                         Ok(screen) => {
                             let picked = Picked {
+                                saved: None,
                                 flow: s.flow,
                                 group: s.group,
                                 institution,
@@ -273,11 +274,17 @@ pub async fn receive_invoice_button(
             let message = press.message;
             match press.action {
                 Action::Retry => steps::run_query(&ctx, &dialogue, s.picked, message).await,
-                Action::Back => {
-                    let mut picked = s.picked;
-                    picked.values.pop();
-                    steps::show_field(&ctx, &dialogue, picked, message).await
-                }
+                Action::Back => match s.picked.saved {
+                    Some(id) => match saved_bills::find(&ctx, &dialogue, id, message).await? {
+                        Some(bill) => saved_bills::show_card(&ctx, &dialogue, &bill, message).await,
+                        None => Ok(()),
+                    },
+                    None => {
+                        let mut picked = s.picked;
+                        picked.values.pop();
+                        steps::show_field(&ctx, &dialogue, picked, message).await
+                    }
+                },
                 Action::Bill(i) if usize::from(i) < s.bills.len() => {
                     let chosen = usize::from(i);
                     steps::show_confirmation(&ctx, &dialogue, s.picked, s.bills, chosen, message)

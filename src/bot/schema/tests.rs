@@ -94,6 +94,7 @@ fn one_of_each() -> Vec<State> {
         name: "SU".into(),
     };
     let picked = Picked {
+        saved: None,
         flow: flow.clone(),
         group: group.clone(),
         institution: Institution {

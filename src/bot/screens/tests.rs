@@ -35,6 +35,7 @@ const HOSTILE: &str = "<b>İSKİ</b> & {count} <a href=\"x\">";
 
 fn picked() -> Picked {
     Picked {
+        saved: None,
         flow: Flow {
             session: SessionId::new(),
             account: fixtures::account(357),

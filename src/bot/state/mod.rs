@@ -69,6 +69,10 @@ pub struct Picked {
     pub fields: Vec<QueryField>,
     /// Values of `fields[..values.len()]`.
     pub values: Vec<String>,
+    /// The saved bill this query came from (`/bills`, a reminder): Back
+    /// from its invoices leads to that bill's menu.
+    #[serde(default)]
+    pub saved: Option<BillId>,
 }
 
 impl Picked {

@@ -185,6 +185,7 @@ mod v0 {
     impl From<Picked> for now::Picked {
         fn from(p: Picked) -> Self {
             now::Picked {
+                saved: None,
                 flow: p.flow,
                 group: p.group,
                 institution: p.institution.into(),

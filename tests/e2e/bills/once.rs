@@ -47,6 +47,13 @@ async fn a_saved_bill_is_one_tap_from_its_invoices_and_pays_once() {
     );
     let card = h.open_bill(&user, &list, "Ev suyu").await;
     let shown = filled("pay.choose_invoice", &[("count", "2")]);
+    let invoices = h
+        .press_fresh(&user, &card, Action::Confirm, shown.clone())
+        .await;
+    // Back from a saved bill's invoices leads to its menu, not to a field.
+    let card = h
+        .press_fresh(&user, &invoices, Action::Back, "bills.card")
+        .await;
     let invoices = h.press_fresh(&user, &card, Action::Confirm, shown).await;
     let steps_after_pay: Vec<String> =
         h.tg.chat(user.chat_id())
