@@ -141,6 +141,19 @@ pub(super) async fn one_send_per_reminder(store: Store) {
         .reminders
         .claim_send(bill, "F1", ReminderKind::New, at(9, 0));
     assert!(!late.await.expect("claim"));
+    // Given back (Telegram refused it): claimable once more, by one of many;
+    // the other kind stays claimed, and a release of nothing is nothing.
+    let reminders = &store.reminders;
+    reminders
+        .release_send(bill, "F1", ReminderKind::New)
+        .await
+        .expect("release");
+    assert_eq!(claims(bill, "F1", ReminderKind::New).await, 1, "given back");
+    assert_eq!(claims(bill, "F1", ReminderKind::DueSoon).await, 0);
+    reminders
+        .release_send(other, "never", ReminderKind::New)
+        .await
+        .expect("release of nothing");
 }
 
 /// Pruning forgets checks of days before the one given and sends claimed
