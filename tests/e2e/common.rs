@@ -15,6 +15,7 @@ mod flows;
 mod locale;
 mod pin;
 mod reminders;
+mod stats;
 
 pub use bills::{iski_bill, linked_account, save_data};
 pub use chat::{action_data, labelled};
@@ -23,7 +24,10 @@ pub use flows::{
 };
 pub use locale::{Key, filled, needle, read, words};
 pub use pin::{PIN, confirm_data};
-pub use reminders::{Told, bounded, day, istanbul, link_in, reminder_pay_data, schedule};
+pub use reminders::{
+    Told, bounded, day, istanbul, join_all_within, link_in, reminder_pay_data, schedule,
+};
+pub use stats::percentiles;
 
 use std::{
     path::PathBuf,

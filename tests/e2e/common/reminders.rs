@@ -87,6 +87,18 @@ pub async fn bounded<T>(limit: Duration, what: &str, body: impl Future<Output = 
         .unwrap_or_else(|_| panic!("{what}: not done within {limit:?}"))
 }
 
+/// Waits for every task of `tasks` (within `limit`), passing a panic on.
+pub async fn join_all_within(limit: Duration, what: &str, mut tasks: tokio::task::JoinSet<()>) {
+    bounded(limit, what, async {
+        while let Some(done) = tasks.join_next().await {
+            if let Err(e) = done {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+    })
+    .await;
+}
+
 impl Harness {
     /// The running bot's [`App`]: its store, metrics and reminder trigger.
     /// Hold it only briefly: on sled a clone kept over a crash keeps the

@@ -13,7 +13,7 @@ use std::{collections::HashMap, process::Child, sync::Mutex};
 use faturabot::{bot::pin::PinMode, fakegram::BotEvent};
 
 use super::*;
-use common::{ISKI, SUBSCRIBER_FIELD, filled, page_turn};
+use common::{ISKI, SUBSCRIBER_FIELD, filled, page_turn, percentiles};
 
 pub fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -194,24 +194,6 @@ impl Recorder {
         v.sort();
         v
     }
-}
-
-pub fn percentiles(samples: &[Duration]) -> String {
-    if samples.is_empty() {
-        return "no samples".into();
-    }
-    let at = |p: f64| {
-        let i = ((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1;
-        samples[i].as_secs_f64() * 1000.0
-    };
-    format!(
-        "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} samples)",
-        at(0.50),
-        at(0.95),
-        at(0.99),
-        at(1.0),
-        samples.len()
-    )
 }
 
 /// `step` (a message sent or a button pressed, and the wait for the

@@ -19,7 +19,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{Steps, common, percentiles};
+use super::{Steps, common};
+use common::percentiles;
 use common::{Harness, bounded, link_in};
 use faturabot::bot::pin::PinMode;
 use tokio::task::JoinSet;
@@ -123,16 +124,10 @@ async fn bench_reminders() {
     .await;
     let ended = Instant::now();
     stop.store(true, Ordering::SeqCst);
-    bounded(
+    common::join_all_within(
         Duration::from_secs(120),
         "the payers' last payments",
-        async {
-            while let Some(done) = paying.join_next().await {
-                if let Err(e) = done {
-                    std::panic::resume_unwind(e.into_panic());
-                }
-            }
-        },
+        paying,
     )
     .await;
 

@@ -12,7 +12,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{Steps, common, percentiles};
+use super::{Steps, common};
+use common::percentiles;
 use common::{Harness, Told, bounded, day, istanbul, schedule};
 use tokio::task::JoinSet;
 
@@ -130,18 +131,7 @@ async fn two_hundred_bills_at_100_a_second_keep_to_the_rate_while_replies_stay_f
     stop.store(true, Ordering::SeqCst);
     sampled.store(true, Ordering::SeqCst);
     let samples = sampler.await.expect("the sampler");
-    bounded(
-        Duration::from_secs(60),
-        "the payers' last payments",
-        async {
-            while let Some(done) = paying.join_next().await {
-                if let Err(e) = done {
-                    std::panic::resume_unwind(e.into_panic());
-                }
-            }
-        },
-    )
-    .await;
+    common::join_all_within(Duration::from_secs(60), "the payers' last payments", paying).await;
 
     // Assert: within the rate in every second; everyone told once.
     let most = most_in_a_second(&samples);
