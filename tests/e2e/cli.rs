@@ -244,7 +244,7 @@ async fn migrate_applies_once_and_names_the_variable() {
     let said = String::from_utf8_lossy(&first.stdout).into_owned();
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        said.contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"),
+        said.contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]"),
         "{said}"
     );
     let second = run(&["migrate"], &[("FATURABOT_DATABASE_URL", &url)]);

@@ -10,6 +10,7 @@
 //! - [`failure`]: a bank failure skips that bill for the day.
 //! - [`restart`]: a crash mid-run: nobody told twice, the rest checked.
 //! - [`rate`]: 200 bills at 100 queries a second while others pay.
+//! - [`replicas`]: two replicas on one PostgreSQL keep to one rate.
 //! - [`bench`]: 1000 bills at the default rate (ignored).
 
 use std::{
@@ -31,6 +32,7 @@ mod failure;
 mod muted;
 mod once;
 mod rate;
+mod replicas;
 mod restart;
 
 /// Interactive steps timed: from the update sent to the reply shown.

@@ -25,16 +25,16 @@ use tokio::task::JoinSet;
 const CUSTOMERS: u64 = 50;
 const SECRET: &str = "replicas-s3cret";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
 
-struct Replica {
-    child: Child,
-    webhook: u16,
-    metrics: u16,
-    log: std::path::PathBuf,
+pub(crate) struct Replica {
+    pub child: Child,
+    pub webhook: u16,
+    pub metrics: u16,
+    pub log: std::path::PathBuf,
 }
 
 /// A failing assertion must not leave replicas running.
@@ -45,22 +45,22 @@ impl Drop for Replica {
     }
 }
 
-fn replica(h: &Harness, name: &str, url: &str) -> Replica {
+/// `faturabot run` as replica `name` behind webhook `url`, with `extra`
+/// variables as well.
+pub(crate) fn replica(h: &Harness, name: &str, url: &str, extra: &[(&str, String)]) -> Replica {
     let (webhook, metrics) = (free_port(), free_port());
     let log = h.dir.0.with_extension(format!("replica-{name}.log"));
-    let child = common::spawn_bot(
-        h,
-        &[
-            ("FATURABOT_WEBHOOK_URL", url.to_owned()),
-            ("FATURABOT_WEBHOOK_LISTEN", format!("127.0.0.1:{webhook}")),
-            ("FATURABOT_WEBHOOK_SECRET", SECRET.into()),
-            ("FATURABOT_REPLICA_ID", name.into()),
-            ("FATURABOT_METRICS_LISTEN", format!("127.0.0.1:{metrics}")),
-            ("FATURABOT_SEND_RATE", "200".into()),
-            ("RUST_LOG", "info".into()),
-        ],
-        &log,
-    );
+    let mut env = vec![
+        ("FATURABOT_WEBHOOK_URL", url.to_owned()),
+        ("FATURABOT_WEBHOOK_LISTEN", format!("127.0.0.1:{webhook}")),
+        ("FATURABOT_WEBHOOK_SECRET", SECRET.into()),
+        ("FATURABOT_REPLICA_ID", name.into()),
+        ("FATURABOT_METRICS_LISTEN", format!("127.0.0.1:{metrics}")),
+        ("FATURABOT_SEND_RATE", "200".into()),
+        ("RUST_LOG", "info".into()),
+    ];
+    env.extend(extra.iter().cloned());
+    let child = common::spawn_bot(h, &env, &log);
     Replica {
         child,
         webhook,
@@ -69,7 +69,7 @@ fn replica(h: &Harness, name: &str, url: &str) -> Replica {
     }
 }
 
-async fn get(port: u16, path: &str) -> Option<(u16, String)> {
+pub(crate) async fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let r = reqwest::get(format!("http://127.0.0.1:{port}{path}"))
         .await
         .ok()?;
@@ -77,7 +77,7 @@ async fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, r.text().await.unwrap_or_default()))
 }
 
-async fn until_ready(r: &Replica) {
+pub(crate) async fn until_ready(r: &Replica) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while get(r.metrics, "/readyz").await.map(|(s, _)| s) != Some(200) {
         assert!(
@@ -87,6 +87,23 @@ async fn until_ready(r: &Replica) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `faturabot webhook set`: once for the whole deployment.
+pub(crate) fn set_webhook(h: &Harness, url: &str) {
+    let set = Command::new(env!("CARGO_BIN_EXE_faturabot"))
+        .args(["webhook", "set"])
+        .env_clear()
+        .envs(h.binary_env())
+        .env("FATURABOT_WEBHOOK_URL", url)
+        .env("FATURABOT_WEBHOOK_SECRET", SECRET)
+        .output()
+        .expect("webhook set runs");
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
 }
 
 fn account() -> Account {
@@ -129,22 +146,9 @@ async fn two_replicas_one_killed_every_invoice_paid_at_most_once() {
     h.wait = Duration::from_secs(45);
     let url = format!("http://127.0.0.1:{}/telegram", free_port());
 
-    // Once for the whole deployment.
-    let set = Command::new(env!("CARGO_BIN_EXE_faturabot"))
-        .args(["webhook", "set"])
-        .env_clear()
-        .envs(h.binary_env())
-        .env("FATURABOT_WEBHOOK_URL", &url)
-        .env("FATURABOT_WEBHOOK_SECRET", SECRET)
-        .output()
-        .expect("webhook set runs");
-    assert!(
-        set.status.success(),
-        "{}",
-        String::from_utf8_lossy(&set.stderr)
-    );
-    let mut a = replica(&h, "a", &url);
-    let mut b = replica(&h, "b", &url);
+    set_webhook(&h, &url);
+    let mut a = replica(&h, "a", &url, &[]);
+    let mut b = replica(&h, "b", &url, &[]);
     until_ready(&a).await;
     until_ready(&b).await;
     h.tg.deliver_to(vec![

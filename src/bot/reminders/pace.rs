@@ -26,6 +26,11 @@ impl Rate {
     pub async fn wait(&mut self) {
         self.0.tick().await;
     }
+
+    /// The time between two starts.
+    pub fn every(&self) -> Duration {
+        self.0.period()
+    }
 }
 
 /// How long a reminder waits for the updates in progress to be answered

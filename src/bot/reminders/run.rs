@@ -54,7 +54,8 @@ struct Checker {
 }
 
 /// Checks every saved bill with reminders on that no run has checked on
-/// `day`. Bank queries start at most `schedule.per_second` a second.
+/// `day`. Bank queries start at most `schedule.per_second` a second, of
+/// every run of every replica together.
 pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDate) -> Pass {
     let checker = Arc::new(Checker {
         app: app.clone(),
@@ -64,6 +65,7 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
         turn: SendTurn::new(app.in_flight.clone(), schedule.send_rate),
     });
     let mut rate = Rate::per_second(schedule.per_second);
+    let every = rate.every();
     let mut tasks = JoinSet::new();
     let mut after = None;
     let mut pass = Pass::default();
@@ -102,7 +104,7 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
             }
             // Paced after the claim (bills checked already cost nothing)
             // and before the query; a run that dies holds few claims.
-            rate.wait().await;
+            pace(app, &mut rate, every).await;
             pass.checked += 1;
             let checker = checker.clone();
             tasks.spawn(async move { checker.check(bill).await });
@@ -112,6 +114,19 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
         pass.sent += done.unwrap_or(0);
     }
     pass
+}
+
+/// Waits for this query's start, reserved in the database so that the runs
+/// of every replica together keep to the rate. Should the database not
+/// answer, this run keeps to it alone.
+async fn pace(app: &App, rate: &mut Rate, every: Duration) {
+    match app.store.reminders.next_query(every).await {
+        Ok(wait) => tokio::time::sleep(wait).await,
+        Err(e) => {
+            tracing::warn!(error = %e, "reminder pace not shared: paced by this run alone");
+            rate.wait().await;
+        }
+    }
 }
 
 impl Checker {

@@ -4,6 +4,7 @@
 //! insert; [`Reminders::claim_check`] and [`Reminders::claim_send`] are
 //! inserts under a unique key (the first a conditional takeover of a
 //! stale claim), so of several replicas exactly one wins.
+//! [`Reminders::next_query`] paces the runs of every replica as one.
 
 use std::time::Duration;
 
@@ -98,6 +99,11 @@ pub trait Reminders: Send + Sync {
         invoice: &str,
         kind: ReminderKind,
     ) -> Result<(), StoreError>;
+    /// Reserves the start of one bank query of the reminder runs, `every`
+    /// after the one reserved before it by any run, of any replica:
+    /// how long from now until it (zero when the last is long past). The
+    /// configured rate is the bank's, so it is shared, not per process.
+    async fn next_query(&self, every: Duration) -> Result<Duration, StoreError>;
     /// Forgets checks of days before `day` and sends claimed before
     /// `sent_before`; how many rows went.
     async fn prune(&self, day: NaiveDate, sent_before: DateTime<Utc>) -> Result<u64, StoreError>;

@@ -193,3 +193,38 @@ pub(super) async fn prune_forgets_the_old_only(store: Store) {
         assert_eq!(claim.await.expect("claim"), claimable, "{invoice}");
     }
 }
+
+/// 30 query starts reserved at once, as by the runs of several replicas,
+/// one every 40 ms: they come one after another at that pace, never
+/// together; after a pause the next one is at once.
+pub(super) async fn queries_keep_one_pace(store: Store) {
+    const N: usize = 30;
+    let every = Duration::from_millis(40);
+    let mut tasks = JoinSet::new();
+    for _ in 0..N {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let wait = store.reminders.next_query(every).await?;
+            tokio::time::sleep(wait).await;
+            Ok::<_, crate::payments::StoreError>(tokio::time::Instant::now())
+        });
+    }
+    let mut starts = all(tasks).await;
+    starts.sort();
+    let span = starts[N - 1] - starts[0];
+    // Each start is its reply's time late: a few milliseconds either way.
+    assert!(
+        span + Duration::from_millis(30) >= every * (N as u32 - 1),
+        "{N} starts within {span:?}"
+    );
+    for (i, first) in starts.iter().enumerate() {
+        let window = starts[i..]
+            .iter()
+            .take_while(|t| **t - *first < every * 10)
+            .count();
+        assert!(window <= 11, "{window} starts within {:?}", every * 10);
+    }
+    tokio::time::sleep(every * 2).await;
+    let wait = store.reminders.next_query(every).await.expect("pace");
+    assert!(wait < every / 2, "after a pause: {wait:?}");
+}

@@ -304,6 +304,25 @@ impl Reminders for PgReminders {
         Ok(())
     }
 
+    async fn next_query(&self, every: Duration) -> Result<Duration, StoreError> {
+        // The database's clock, not the replicas': theirs may disagree.
+        // The row lock orders the replicas; the wait is the reserved start
+        // (the new `next_at` less `every`) less now.
+        let every = every.as_secs_f64();
+        let client = self.pool.get().await.map_err(pg)?;
+        let row = client
+            .query_one(
+                "UPDATE reminder_pace
+                 SET next_at = greatest(next_at, clock_timestamp()) + make_interval(secs => $1)
+                 RETURNING extract(epoch FROM next_at - clock_timestamp())::float8 - $1",
+                &[&every],
+            )
+            .await
+            .map_err(pg)?;
+        let wait: f64 = row.try_get(0).map_err(pg)?;
+        Ok(Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or(Duration::ZERO))
+    }
+
     async fn prune(&self, day: NaiveDate, sent_before: DateTime<Utc>) -> Result<u64, StoreError> {
         let client = self.pool.get().await.map_err(pg)?;
         let checks = client

@@ -180,6 +180,19 @@ CREATE TABLE reminder_sends (
 );
 "#,
     ),
+    // One row: the reminder runs of every replica reserve their bank
+    // queries' starts from it, so the rate holds for the deployment.
+    (
+        11,
+        "the reminder runs' shared pace",
+        r#"
+CREATE TABLE reminder_pace (
+    one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+    next_at TIMESTAMPTZ NOT NULL
+);
+INSERT INTO reminder_pace (next_at) VALUES ('-infinity');
+"#,
+    ),
 ];
 
 /// Any number: it only has to be the same for every replica.

@@ -5,11 +5,15 @@
 //! inserts of absent keys (a compare-and-swap from nothing). All durable
 //! through the [`Flusher`] before they return.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
 use super::{Flusher, blocking};
 use crate::{
@@ -194,6 +198,9 @@ pub struct SledReminders {
     pub(crate) checks: sled::Tree,
     pub(crate) sends: sled::Tree,
     flusher: Flusher,
+    /// The next query's start: sled is one process, so its memory is the
+    /// whole deployment's pace (a restart starts it afresh, as it may).
+    pace: Arc<Mutex<Option<Instant>>>,
 }
 
 impl SledReminders {
@@ -202,6 +209,7 @@ impl SledReminders {
             checks,
             sends,
             flusher,
+            pace: Arc::default(),
         }
     }
 }
@@ -328,6 +336,15 @@ impl Reminders for SledReminders {
             self.flusher.durable().await?;
         }
         Ok(())
+    }
+
+    async fn next_query(&self, every: Duration) -> Result<Duration, StoreError> {
+        let now = Instant::now();
+        // Held for two additions: never across an await.
+        let mut next = self.pace.lock().unwrap_or_else(|p| p.into_inner());
+        let start = next.map_or(now, |at| at.max(now));
+        *next = Some(start + every);
+        Ok(start - now)
     }
 
     async fn prune(&self, day: NaiveDate, sent_before: DateTime<Utc>) -> Result<u64, StoreError> {

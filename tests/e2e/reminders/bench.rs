@@ -33,7 +33,7 @@ fn knob(name: &str, default: f64) -> f64 {
 }
 
 /// The value of the series `name` (labels included) in a Prometheus text.
-fn series(text: &str, name: &str) -> Option<f64> {
+pub(super) fn series(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|v| v.trim().parse().ok())

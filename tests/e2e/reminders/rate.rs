@@ -34,7 +34,7 @@ fn subscriber(i: u64) -> String {
 
 /// Arrivals at the bank of the queries of `subscribers`, as (time seen,
 /// how many so far), looked at every few milliseconds until `done`.
-async fn sample_queries(
+pub(super) async fn sample_queries(
     h: Arc<Harness>,
     subscribers: HashSet<String>,
     done: Arc<AtomicBool>,
@@ -70,7 +70,7 @@ async fn sample_queries(
 /// The most queries that arrived within any span of at most one second
 /// between two samples (each counted between the two looks, so no span is
 /// longer than it says).
-fn most_in_a_second(samples: &[(Instant, usize)]) -> usize {
+pub(super) fn most_in_a_second(samples: &[(Instant, usize)]) -> usize {
     let mut most = 0;
     let mut from = 0;
     for &(t, c) in samples {
