@@ -116,7 +116,7 @@ async fn ask_pin(
     match status {
         PinStatus::Missing { was_reset } => {
             let notice = pin::steps::reset_notice(ctx, was_reset);
-            let then = AfterChoosing::Confirm(s);
+            let then = AfterChoosing::Confirm(Box::new(s));
             pin::steps::show_choice(ctx, dialogue, then, None, message, notice).await
         }
         _ => pin::steps::show_entry(ctx, dialogue, s, message, None).await,
@@ -214,7 +214,7 @@ async fn check_and_pay(
     match check {
         PinCheck::Right => pay(ctx, dialogue, s, message).await,
         PinCheck::NoPin => {
-            let then = AfterChoosing::Confirm(s);
+            let then = AfterChoosing::Confirm(Box::new(s));
             let notice = pin::steps::reset_notice(ctx, true);
             pin::steps::show_choice(ctx, dialogue, then, None, message, notice).await
         }

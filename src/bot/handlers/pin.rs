@@ -206,7 +206,7 @@ async fn chosen(
             // Straight to the keypad of that payment (the same one: its
             // confirmation's step is kept).
             let notice = Some(ctx.t("pin.chosen").to_owned());
-            pin::steps::show_entry(ctx, dialogue, c, message, notice).await?;
+            pin::steps::show_entry(ctx, dialogue, *c, message, notice).await?;
         }
     }
     Ok(())

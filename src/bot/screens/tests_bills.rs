@@ -36,7 +36,7 @@ fn bill(n: u64) -> SavedBill {
         }],
         subscriber: format!("100000{n}"),
         name: None,
-        reminders: n % 2 == 0,
+        reminders: n.is_multiple_of(2),
         created_at: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
     }
 }

@@ -167,7 +167,7 @@ pub enum AfterChoosing {
     /// The payment dialogue, from its start (`/pay`, a Pay button).
     Pay,
     /// Back to this confirmation (the PIN was reset under it).
-    Confirm(Confirming),
+    Confirm(Box<Confirming>),
     /// Nothing more (`/pin` without a PIN).
     Done,
     /// The saved bill's invoices (`/bills`), or the confirmation of its

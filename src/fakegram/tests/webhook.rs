@@ -13,11 +13,14 @@ use teloxide::{ApiError, RequestError, prelude::*};
 
 use super::{WAIT, setup};
 
+/// Each update received: its id and the secret header it came with.
+type Received = Vec<(u64, Option<String>)>;
+
 /// A replica stand-in: records what it gets, and refuses the first
 /// `refuse` POSTs with 503.
 #[derive(Clone, Default)]
 struct Receiver {
-    got: Arc<Mutex<Vec<(u64, Option<String>)>>>,
+    got: Arc<Mutex<Received>>,
     refuse: Arc<Mutex<u32>>,
 }
 

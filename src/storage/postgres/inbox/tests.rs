@@ -221,7 +221,7 @@ async fn two_replicas_handle_every_update_once_and_each_chat_in_order() {
     })
     .await
     .expect("the updates are handled in time");
-    let handled = handled.lock().expect("lock");
+    let handled = handled.lock().expect("lock").clone();
     let mut total = 0;
     for (lane, ids) in handled.iter() {
         let expected: Vec<i64> = (0..UPDATES).filter(|i| i % CHATS == *lane).collect();
