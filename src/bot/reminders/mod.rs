@@ -73,16 +73,21 @@ impl Trigger {
 /// is held by a run that may have died.
 pub async fn schedule(app: Arc<App>, bot: TgBot, schedule: Schedule, trigger: Trigger) {
     let mut done: Option<NaiveDate> = None;
-    let mut again_at: Option<tokio::time::Instant> = None;
+    // When to look again at which day's checks.
+    let mut again: Option<(tokio::time::Instant, NaiveDate)> = None;
     let mut asked = false;
     loop {
         let now = app.clock.now_istanbul();
         let today = now.date_naive();
         let due = now.time() >= schedule.at && done != Some(today);
-        let retry = again_at.is_some_and(|at| tokio::time::Instant::now() >= at);
-        if due || retry || asked {
+        let retry = again
+            .filter(|(at, _)| tokio::time::Instant::now() >= *at)
+            .map(|(_, day)| day);
+        if due || retry.is_some() || asked {
+            // A retry past midnight is of the day it retries, not today's.
+            let day = retry.filter(|_| !due && !asked).unwrap_or(today);
             let started = tokio::time::Instant::now();
-            let pass = run::pass(&app, &bot, schedule, today).await;
+            let pass = run::pass(&app, &bot, schedule, day).await;
             app.metrics.reminder_run(started.elapsed(), pass.checked);
             tracing::info!(
                 checked = pass.checked,
@@ -97,8 +102,8 @@ pub async fn schedule(app: Arc<App>, bot: TgBot, schedule: Schedule, trigger: Tr
             }
             // Claims refused may be a dead run's: look again once they
             // are stale (a cheap pass when they were only done ones).
-            again_at = (pass.refused > 0 && !retry)
-                .then(|| tokio::time::Instant::now() + CHECK_STALE + TICK);
+            again = (pass.refused > 0 && retry.is_none())
+                .then(|| (tokio::time::Instant::now() + CHECK_STALE + TICK, day));
             asked = false;
             prune(&app, today).await;
             trigger.runs.send_modify(|n| *n += 1);

@@ -2,7 +2,11 @@
 //! exactly one run a day (claimed in the database before the query), each
 //! reminder sent once (claimed before it is sent).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use chrono::NaiveDate;
 use teloxide::{
@@ -21,7 +25,10 @@ use crate::{
     bank::{QueryRequest, SessionId},
     bot::{App, TgBot, screens::Texts, screens::bills::reminder, state::Invoice},
     i18n::Lang,
-    payments::bills::{SavedBill, fits, remind::reminding},
+    payments::{
+        TelegramUserId,
+        bills::{ReminderKind, SavedBill, fits, remind::reminding},
+    },
 };
 
 /// Bills read from storage at a time.
@@ -51,6 +58,9 @@ struct Checker {
     schedule: Schedule,
     day: NaiveDate,
     turn: SendTurn,
+    /// Customers who blocked the bot during this run: their other bills'
+    /// checks, already under way, write to them no more.
+    blocked: Mutex<HashSet<TelegramUserId>>,
 }
 
 /// Checks every saved bill with reminders on that no run has checked on
@@ -63,6 +73,7 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
         schedule,
         day,
         turn: SendTurn::new(app.in_flight.clone(), schedule.send_rate),
+        blocked: Mutex::default(),
     });
     let mut rate = Rate::per_second(schedule.per_second);
     let every = rate.every();
@@ -80,10 +91,11 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         for bill in page {
+            let claimed_at = app.clock.now();
             let claim = app
                 .store
                 .reminders
-                .claim_check(bill.id, day, app.clock.now(), CHECK_STALE)
+                .claim_check(bill.id, day, claimed_at, CHECK_STALE)
                 .await;
             match claim {
                 Ok(true) => {}
@@ -105,6 +117,25 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
             // Paced after the claim (bills checked already cost nothing)
             // and before the query; a run that dies holds few claims.
             pace(app, &mut rate, every).await;
+            // The claim dates from before the waits: made fresh, so that
+            // another run does not take it for a dead one's meanwhile.
+            let renewed = app
+                .store
+                .reminders
+                .renew_check(bill.id, day, claimed_at, app.clock.now())
+                .await;
+            match renewed {
+                Ok(true) => {}
+                Ok(false) => {
+                    pass.refused += 1;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(bill = bill.id.0, error = %e, "reminder check not renewed");
+                    app.metrics.reminder("failed", "store");
+                    continue;
+                }
+            }
             pass.checked += 1;
             let checker = checker.clone();
             tasks.spawn(async move { checker.check(bill).await });
@@ -152,7 +183,7 @@ impl Checker {
                 return 0;
             }
         };
-        if user.blocked {
+        if user.blocked || self.blocked_now(bill.user) {
             metrics.reminder("skipped", "blocked");
             return 0;
         }
@@ -250,17 +281,26 @@ impl Checker {
                 return Told::Before;
             }
         }
+        // The claims this call won: only those may be given back.
+        let mut won = vec![r.send];
         if let Some(also) = r.also {
             // Told "due soon" first: no separate "new" later.
-            if let Err(e) = reminders
+            match reminders
                 .claim_send(bill.id, &invoice.number, also, now)
                 .await
             {
-                tracing::warn!(bill = bill.id.0, error = %e, "reminder not claimed");
+                Ok(true) => won.push(also),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(bill = bill.id.0, error = %e, "reminder not claimed"),
             }
         }
         let screen = reminder(Texts::new(&app.i18n, lang), bill, invoice, r.send);
         self.turn.wait().await;
+        if self.blocked_now(bill.user) {
+            metrics.reminder("skipped", "blocked");
+            self.give_back(bill, invoice, &won).await;
+            return Told::Blocked;
+        }
         let mut req = self.bot.send_message(ChatId(bill.chat_id), screen.html);
         if let Some(keyboard) = screen.keyboard {
             req = req.reply_markup(ReplyMarkup::InlineKeyboard(keyboard));
@@ -278,21 +318,45 @@ impl Checker {
                     "reminder refused: the user blocked the bot"
                 );
                 metrics.reminder("failed", "blocked");
+                self.blocked
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(bill.user);
                 if let Err(e) = app.store.users.set_blocked(bill.user, true).await {
                     tracing::warn!(user = bill.user.0, error = %e, "could not mark the user blocked");
                 }
                 // Surely not delivered: told once they write to the bot again.
-                for kind in std::iter::once(r.send).chain(r.also) {
-                    if let Err(e) = reminders.release_send(bill.id, &invoice.number, kind).await {
-                        tracing::warn!(bill = bill.id.0, error = %e, "refused reminder's claim kept");
-                    }
-                }
+                self.give_back(bill, invoice, &won).await;
                 Told::Blocked
             }
             Err(e) => {
                 tracing::warn!(bill = bill.id.0, error = %e, "reminder not sent");
                 metrics.reminder("failed", "telegram");
                 Told::Before
+            }
+        }
+    }
+}
+
+impl Checker {
+    fn blocked_now(&self, user: TelegramUserId) -> bool {
+        self.blocked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&user)
+    }
+
+    /// Gives back the claims of reminders surely not delivered.
+    async fn give_back(&self, bill: &SavedBill, invoice: &Invoice, won: &[ReminderKind]) {
+        for kind in won {
+            let released = self
+                .app
+                .store
+                .reminders
+                .release_send(bill.id, &invoice.number, *kind)
+                .await;
+            if let Err(e) = released {
+                tracing::warn!(bill = bill.id.0, error = %e, "refused reminder's claim kept");
             }
         }
     }

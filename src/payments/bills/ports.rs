@@ -77,6 +77,17 @@ pub trait Reminders: Send + Sync {
         now: DateTime<Utc>,
         stale: Duration,
     ) -> Result<bool, StoreError>;
+    /// Moves this run's claim of `bill` on `day`, made at `claimed_at`,
+    /// to `now`: a claim waiting for its turn to query is not taken for a
+    /// dead run's. `false` when it is no longer this run's (taken over as
+    /// stale, or done): the caller leaves the bill alone.
+    async fn renew_check(
+        &self,
+        bill: BillId,
+        day: NaiveDate,
+        claimed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// The check of `bill` on `day` is over.
     async fn checked(&self, bill: BillId, day: NaiveDate) -> Result<(), StoreError>;
     /// Claims sending reminder `kind` about `invoice` of `bill`: `true`

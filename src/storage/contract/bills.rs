@@ -318,12 +318,13 @@ async fn run(mut fresh: impl FnMut() -> Store) {
     within("claim send", reminders::one_send_per_reminder(fresh())).await;
     within("prune", reminders::prune_forgets_the_old_only(fresh())).await;
     within("one pace", reminders::queries_keep_one_pace(fresh())).await;
+    within("renew", reminders::a_renewed_claim_stays_its_runs(fresh())).await;
     within("blocked", users::blocked_is_marked_once(fresh())).await;
     within("blocked at once", users::blocked_loses_no_account(fresh())).await;
 }
 
 /// How many fresh stores [`run`] takes.
-const CHECKS: usize = 12;
+const CHECKS: usize = 13;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_the_bills_contract() {

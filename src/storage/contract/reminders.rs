@@ -228,3 +228,44 @@ pub(super) async fn queries_keep_one_pace(store: Store) {
     let wait = store.reminders.next_query(every).await.expect("pace");
     assert!(wait < every / 2, "after a pause: {wait:?}");
 }
+
+/// A claim renewed by its run stays that run's for `stale` from the
+/// renewal; a stale one taken over cannot be renewed by the run that lost
+/// it; 50 renewals of one claim at once (a run and its ghosts): one wins.
+pub(super) async fn a_renewed_claim_stays_its_runs(store: Store) {
+    let (bill, on) = (BillId(45), day(2));
+    let reminders = &store.reminders;
+    assert!(
+        reminders
+            .claim_check(bill, on, at(2, 0), STALE)
+            .await
+            .expect("claim")
+    );
+    let renewed = reminders.renew_check(bill, on, at(2, 0), at(2, 5)).await;
+    assert!(renewed.expect("renew"));
+    let again = reminders.renew_check(bill, on, at(2, 0), at(2, 6)).await;
+    assert!(
+        !again.expect("renew"),
+        "the old time is no longer the claim's"
+    );
+    assert_eq!(claims_won(&store, bill, on, at(2, 11)).await, 0, "fresh");
+    assert_eq!(claims_won(&store, bill, on, at(2, 16)).await, 1, "stale");
+    let lost = reminders.renew_check(bill, on, at(2, 5), at(2, 17)).await;
+    assert!(!lost.expect("renew"), "taken over");
+
+    let mut tasks = JoinSet::new();
+    for s in 0..50 {
+        let store = store.clone();
+        let now = at(2, 16) + chrono::Duration::seconds(s + 1);
+        tasks.spawn(async move { store.reminders.renew_check(bill, on, at(2, 16), now).await });
+    }
+    let won = all(tasks).await.into_iter().filter(|w| *w).count();
+    assert_eq!(won, 1, "renewals at once");
+    reminders.checked(bill, on).await.expect("checked");
+    let done = reminders.renew_check(bill, on, at(2, 16), at(2, 30)).await;
+    assert!(!done.expect("renew"), "done");
+    let never = reminders
+        .renew_check(BillId(46), on, at(2, 0), at(2, 1))
+        .await;
+    assert!(!never.expect("renew"), "never claimed");
+}

@@ -256,6 +256,27 @@ impl Reminders for PgReminders {
         Ok(won.is_some())
     }
 
+    async fn renew_check(
+        &self,
+        bill: BillId,
+        day: NaiveDate,
+        claimed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // Both times reach the column as microseconds, truncated alike: the
+        // claim's own time compares equal.
+        let client = self.pool.get().await.map_err(pg)?;
+        let n = client
+            .execute(
+                "UPDATE reminder_checks SET claimed_at = $4
+                 WHERE bill_id = $1 AND day = $2 AND claimed_at = $3 AND NOT done",
+                &[&bill_id(bill)?, &day, &claimed_at, &now],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(n == 1)
+    }
+
     async fn checked(&self, bill: BillId, day: NaiveDate) -> Result<(), StoreError> {
         let client = self.pool.get().await.map_err(pg)?;
         client

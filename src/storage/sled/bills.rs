@@ -282,6 +282,38 @@ impl Reminders for SledReminders {
         Ok(won)
     }
 
+    async fn renew_check(
+        &self,
+        bill: BillId,
+        day: NaiveDate,
+        claimed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let tree = self.checks.clone();
+        let key = check_key(bill, day);
+        // Not flushed: lost in a crash, the claim only goes stale sooner,
+        // and the run that made it is gone then anyway.
+        blocking(move || {
+            loop {
+                let Some(old) = tree.get(&key)? else {
+                    return Ok(false);
+                };
+                let check: Check = serde_json::from_slice(&old)?;
+                if check.done || check.claimed_at != claimed_at {
+                    return Ok(false);
+                }
+                let new = serde_json::to_vec(&Check {
+                    claimed_at: now,
+                    done: false,
+                })?;
+                if tree.compare_and_swap(&key, Some(old), Some(new))?.is_ok() {
+                    return Ok(true);
+                }
+            }
+        })
+        .await
+    }
+
     async fn checked(&self, bill: BillId, day: NaiveDate) -> Result<(), StoreError> {
         let tree = self.checks.clone();
         let key = check_key(bill, day);
