@@ -328,13 +328,18 @@ impl Reminders for PgReminders {
     async fn next_query(&self, every: Duration) -> Result<Duration, StoreError> {
         // The database's clock, not the replicas': theirs may disagree.
         // The row lock orders the replicas; the wait is the reserved start
-        // (the new `next_at` less `every`) less now.
+        // (the new `next_at` less `every`) less now. Each replica holds one
+        // reservation at a time, so a start more than 64 turns ahead is a
+        // clock set back: it counts from now instead.
         let every = every.as_secs_f64();
         let client = self.pool.get().await.map_err(pg)?;
         let row = client
             .query_one(
                 "UPDATE reminder_pace
-                 SET next_at = greatest(next_at, clock_timestamp()) + make_interval(secs => $1)
+                 SET next_at = greatest(
+                     least(next_at, clock_timestamp() + make_interval(secs => $1 * 64)),
+                     clock_timestamp()
+                 ) + make_interval(secs => $1)
                  RETURNING extract(epoch FROM next_at - clock_timestamp())::float8 - $1",
                 &[&every],
             )
@@ -358,5 +363,39 @@ impl Reminders for PgReminders {
             .await
             .map_err(pg)?;
         Ok(checks + sends)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::postgres;
+
+    /// A pace left a day ahead (the database's clock was set back since)
+    /// holds no run for a day: the next start is within 64 turns of now.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pace_far_ahead_counts_from_now() {
+        let Some(url) = postgres::throwaway::database("the reminder pace").await else {
+            return;
+        };
+        let pool = postgres::pool(&url).expect("pool");
+        postgres::migrations::migrate(&pool)
+            .await
+            .expect("migrated");
+        let client = pool.get().await.expect("a connection");
+        client
+            .execute(
+                "UPDATE reminder_pace SET next_at = now() + interval '1 day'",
+                &[],
+            )
+            .await
+            .expect("set ahead");
+        drop(client);
+        let reminders = PgReminders { pool };
+        let every = Duration::from_millis(10);
+        let wait = reminders.next_query(every).await.expect("a start");
+        assert!(wait <= every * 65, "{wait:?}");
+        let next = reminders.next_query(every).await.expect("a start");
+        assert!(next <= every * 66, "{wait:?} then {next:?}");
     }
 }
