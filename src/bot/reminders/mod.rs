@@ -91,7 +91,8 @@ pub async fn schedule(app: Arc<App>, bot: TgBot, schedule: Schedule, trigger: Tr
             app.metrics.reminder_run(started.elapsed(), pass.checked);
             tracing::info!(
                 checked = pass.checked,
-                refused = pass.refused,
+                done = pass.done,
+                held = pass.held,
                 sent = pass.sent,
                 took_ms = started.elapsed().as_millis() as u64,
                 asked,
@@ -100,10 +101,10 @@ pub async fn schedule(app: Arc<App>, bot: TgBot, schedule: Schedule, trigger: Tr
             if now.time() >= schedule.at {
                 done = Some(today);
             }
-            // Claims refused may be a dead run's: look again once they
-            // are stale (a cheap pass when they were only done ones).
-            again = (pass.refused > 0 && retry.is_none())
-                .then(|| (tokio::time::Instant::now() + CHECK_STALE + TICK, day));
+            // Claims held by another run may be a dead run's: look again
+            // once they would be stale, as long as some are held.
+            again =
+                (pass.held > 0).then(|| (tokio::time::Instant::now() + CHECK_STALE + TICK, day));
             asked = false;
             prune(&app, today).await;
             trigger.runs.send_modify(|n| *n += 1);

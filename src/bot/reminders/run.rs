@@ -27,7 +27,7 @@ use crate::{
     i18n::Lang,
     payments::{
         TelegramUserId,
-        bills::{ReminderKind, SavedBill, fits, remind::reminding},
+        bills::{Claim, ReminderKind, SavedBill, fits, remind::reminding},
     },
 };
 
@@ -44,9 +44,11 @@ pub const CHECK_STALE: Duration = Duration::from_secs(120);
 pub struct Pass {
     /// Bills this pass checked.
     pub checked: u64,
-    /// Bills whose claim was refused: checked already today, or being
-    /// checked by another run.
-    pub refused: u64,
+    /// Bills checked already that day.
+    pub done: u64,
+    /// Bills another run is checking (or was, when it died): to look at
+    /// again once their claims would be stale.
+    pub held: u64,
     /// Reminders sent.
     pub sent: u64,
 }
@@ -98,9 +100,13 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
                 .claim_check(bill.id, day, claimed_at, CHECK_STALE)
                 .await;
             match claim {
-                Ok(true) => {}
-                Ok(false) => {
-                    pass.refused += 1;
+                Ok(Claim::Won) => {}
+                Ok(Claim::Done) => {
+                    pass.done += 1;
+                    continue;
+                }
+                Ok(Claim::Held) => {
+                    pass.held += 1;
                     continue;
                 }
                 Err(e) => {
@@ -127,7 +133,8 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
             match renewed {
                 Ok(true) => {}
                 Ok(false) => {
-                    pass.refused += 1;
+                    // Taken over meanwhile: that run's now.
+                    pass.held += 1;
                     continue;
                 }
                 Err(e) => {

@@ -22,7 +22,7 @@ use super::TelegramUserId;
 use crate::bank::Account;
 
 pub use flow::SaveOutcome;
-pub use ports::{Reminders, SavedBills, Stored};
+pub use ports::{Claim, Reminders, SavedBills, Stored};
 pub use remind::{ReminderKind, Reminding};
 
 /// Most saved bills one customer keeps.

@@ -27,6 +27,18 @@ pub enum Stored {
     Full,
 }
 
+/// What [`Reminders::claim_check`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This caller checks the bill.
+    Won,
+    /// It is checked already that day.
+    Done,
+    /// Another run claimed it less than `stale` ago and has not finished:
+    /// look again once that claim would be stale (the run may die).
+    Held,
+}
+
 /// The customers' saved bills.
 #[async_trait]
 pub trait SavedBills: Send + Sync {
@@ -66,17 +78,16 @@ pub trait SavedBills: Send + Sync {
 /// What the reminder run has done: durable, shared by replicas.
 #[async_trait]
 pub trait Reminders: Send + Sync {
-    /// Claims the check of `bill` on `day`. `true`: this caller checks it.
-    /// `false`: it is checked already that day, or another run claimed it
-    /// less than `stale` ago and has not finished (a claim older than that,
-    /// never marked done, was a run that died: it is taken over).
+    /// Claims the check of `bill` on `day`: [`Claim::Won`] when this
+    /// caller checks it. A claim older than `stale`, never marked done, was
+    /// a run that died: it is taken over.
     async fn claim_check(
         &self,
         bill: BillId,
         day: NaiveDate,
         now: DateTime<Utc>,
         stale: Duration,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Claim, StoreError>;
     /// Moves this run's claim of `bill` on `day`, made at `claimed_at`,
     /// to `now`: a claim waiting for its turn to query is not taken for a
     /// dead run's. `false` when it is no longer this run's (taken over as

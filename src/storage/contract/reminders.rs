@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use tokio::task::JoinSet;
 
 use super::{Store, bills::all};
-use crate::payments::bills::{BillId, ReminderKind};
+use crate::payments::bills::{BillId, Claim, ReminderKind};
 
 const STALE: Duration = Duration::from_secs(600);
 
@@ -39,7 +39,8 @@ async fn claims_won_with(
         let store = store.clone();
         tasks.spawn(async move { store.reminders.claim_check(bill, on, now, stale).await });
     }
-    all(tasks).await.into_iter().filter(|won| *won).count()
+    let claims = all(tasks).await;
+    claims.into_iter().filter(|c| *c == Claim::Won).count()
 }
 
 /// 50 claims of one bill's check of one day at once: one wins. Once it is
@@ -63,7 +64,7 @@ pub(super) async fn one_check_per_day(store: Store) {
     let reminders = &store.reminders;
     reminders.checked(bill, day(2)).await.expect("checked");
     let again = reminders.claim_check(bill, day(2), at(5, 0), STALE).await;
-    assert!(!again.expect("claim"));
+    assert_eq!(again.expect("claim"), Claim::Done);
 }
 
 /// A claim older than `stale` and never marked done was a run that died:
@@ -73,7 +74,9 @@ pub(super) async fn stale_checks_are_taken_once(store: Store) {
     let (bill, on) = (BillId(43), day(2));
     let reminders = &store.reminders;
     let first = reminders.claim_check(bill, on, at(2, 0), STALE).await;
-    assert!(first.expect("claim"));
+    assert_eq!(first.expect("claim"), Claim::Won);
+    let held = reminders.claim_check(bill, on, at(2, 9), STALE).await;
+    assert_eq!(held.expect("claim"), Claim::Held, "9 minutes");
     assert_eq!(claims_won(&store, bill, on, at(2, 9)).await, 0, "9 minutes");
     assert_eq!(
         claims_won(&store, bill, on, at(2, 11)).await,
@@ -92,7 +95,7 @@ pub(super) async fn stale_checks_are_taken_once(store: Store) {
     // A limit too long to add to a time never takes over.
     let other = BillId(44);
     let first = reminders.claim_check(other, on, at(2, 0), STALE).await;
-    assert!(first.expect("claim"));
+    assert_eq!(first.expect("claim"), Claim::Won);
     let never = claims_won_with(&store, other, on, at(2, 59), Duration::MAX).await;
     assert_eq!(never, 0);
     // One of no time takes over any unfinished claim, once a moment passed.
@@ -162,7 +165,7 @@ pub(super) async fn prune_forgets_the_old_only(store: Store) {
     let (bill, reminders) = (BillId(47), &store.reminders);
     for d in [1, 2, 3, 4] {
         let claimed = reminders.claim_check(bill, day(d), at(d, 0), STALE).await;
-        assert!(claimed.expect("claim"));
+        assert_eq!(claimed.expect("claim"), Claim::Won);
     }
     reminders.checked(bill, day(1)).await.expect("checked");
     reminders.checked(bill, day(3)).await.expect("checked");
@@ -184,9 +187,15 @@ pub(super) async fn prune_forgets_the_old_only(store: Store) {
     assert_eq!(again, 0);
 
     let now = at(4, 30);
-    for (d, claimable) in [(1, true), (2, true), (3, false), (4, false)] {
+    let after = [
+        (1, Claim::Won),
+        (2, Claim::Won),
+        (3, Claim::Done),
+        (4, Claim::Held),
+    ];
+    for (d, expected) in after {
         let claim = reminders.claim_check(bill, day(d), now, Duration::from_secs(86_400 * 9));
-        assert_eq!(claim.await.expect("claim"), claimable, "day {d}");
+        assert_eq!(claim.await.expect("claim"), expected, "day {d}");
     }
     for (invoice, claimable) in [("old", true), ("older", true), ("new", false)] {
         let claim = reminders.claim_send(bill, invoice, ReminderKind::New, now);
@@ -235,12 +244,8 @@ pub(super) async fn queries_keep_one_pace(store: Store) {
 pub(super) async fn a_renewed_claim_stays_its_runs(store: Store) {
     let (bill, on) = (BillId(45), day(2));
     let reminders = &store.reminders;
-    assert!(
-        reminders
-            .claim_check(bill, on, at(2, 0), STALE)
-            .await
-            .expect("claim")
-    );
+    let first = reminders.claim_check(bill, on, at(2, 0), STALE).await;
+    assert_eq!(first.expect("claim"), Claim::Won);
     let renewed = reminders.renew_check(bill, on, at(2, 0), at(2, 5)).await;
     assert!(renewed.expect("renew"));
     let again = reminders.renew_check(bill, on, at(2, 0), at(2, 6)).await;

@@ -14,7 +14,7 @@ use crate::{
     bank::Account,
     payments::{
         StoreError, TelegramUserId,
-        bills::{BillEdit, BillId, ReminderKind, Reminders, SavedBill, SavedBills, Stored},
+        bills::{BillEdit, BillId, Claim, ReminderKind, Reminders, SavedBill, SavedBills, Stored},
     },
 };
 
@@ -235,7 +235,7 @@ impl Reminders for PgReminders {
         day: NaiveDate,
         now: DateTime<Utc>,
         stale: Duration,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Claim, StoreError> {
         // A `stale` reaching back before any claim (or too long to
         // subtract) is NULL: nothing is taken over, and nothing panics.
         let stale_before = chrono::Duration::from_std(stale)
@@ -243,17 +243,30 @@ impl Reminders for PgReminders {
             .and_then(|stale| now.checked_sub_signed(stale))
             .filter(|t| *t > DateTime::UNIX_EPOCH);
         let client = self.pool.get().await.map_err(pg)?;
-        let won = client
-            .query_opt(
-                "INSERT INTO reminder_checks (bill_id, day, claimed_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (bill_id, day) DO UPDATE SET claimed_at = EXCLUDED.claimed_at
-                 WHERE NOT reminder_checks.done AND reminder_checks.claimed_at < $4
-                 RETURNING 1",
+        // The insert decides; `done` is read from the statement's snapshot,
+        // only to tell the two refusals apart (a claim made since reads as
+        // NULL: held).
+        let row = client
+            .query_one(
+                "WITH won AS (
+                     INSERT INTO reminder_checks (bill_id, day, claimed_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (bill_id, day) DO UPDATE SET claimed_at = EXCLUDED.claimed_at
+                     WHERE NOT reminder_checks.done AND reminder_checks.claimed_at < $4
+                     RETURNING 1
+                 )
+                 SELECT EXISTS (SELECT 1 FROM won),
+                        (SELECT done FROM reminder_checks WHERE bill_id = $1 AND day = $2)",
                 &[&bill_id(bill)?, &day, &now, &stale_before],
             )
             .await
             .map_err(pg)?;
-        Ok(won.is_some())
+        let won: bool = row.try_get(0).map_err(pg)?;
+        let done: Option<bool> = row.try_get(1).map_err(pg)?;
+        Ok(match (won, done) {
+            (true, _) => Claim::Won,
+            (false, Some(true)) => Claim::Done,
+            (false, _) => Claim::Held,
+        })
     }
 
     async fn renew_check(

@@ -278,7 +278,8 @@ mod tests {
             .await
             .expect("clear row");
 
-        assert_eq!(migrate(&pool).await.expect("to the last"), [7, 8, 9, 10]);
+        let after_6: Vec<i32> = MIGRATIONS.iter().map(|m| m.0).filter(|v| *v > 6).collect();
+        assert_eq!(migrate(&pool).await.expect("to the last"), after_6);
         let rows = client
             .query("SELECT token FROM invites", &[])
             .await

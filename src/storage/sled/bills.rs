@@ -20,7 +20,7 @@ use crate::{
     bank::Account,
     payments::{
         StoreError, TelegramUserId,
-        bills::{BillEdit, BillId, ReminderKind, Reminders, SavedBill, SavedBills, Stored},
+        bills::{BillEdit, BillId, Claim, ReminderKind, Reminders, SavedBill, SavedBills, Stored},
     },
 };
 
@@ -251,19 +251,22 @@ impl Reminders for SledReminders {
         day: NaiveDate,
         now: DateTime<Utc>,
         stale: Duration,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Claim, StoreError> {
         let tree = self.checks.clone();
         let key = check_key(bill, day);
         let stale = chrono::Duration::from_std(stale).unwrap_or(chrono::Duration::MAX);
-        let won = blocking(move || {
+        let claim = blocking(move || {
             loop {
                 let old = tree.get(&key)?;
                 if let Some(bytes) = &old {
                     let check: Check = serde_json::from_slice(bytes)?;
+                    if check.done {
+                        return Ok(Claim::Done);
+                    }
                     // Taken over only when older than `stale`, as on PostgreSQL:
                     // with a `stale` of zero, claimers at one instant take it once.
-                    if check.done || now - check.claimed_at <= stale {
-                        return Ok(false);
+                    if now - check.claimed_at <= stale {
+                        return Ok(Claim::Held);
                     }
                 }
                 let new = serde_json::to_vec(&Check {
@@ -271,15 +274,15 @@ impl Reminders for SledReminders {
                     done: false,
                 })?;
                 if tree.compare_and_swap(&key, old, Some(new))?.is_ok() {
-                    return Ok(true);
+                    return Ok(Claim::Won);
                 }
             }
         })
         .await?;
-        if won {
+        if claim == Claim::Won {
             self.flusher.durable().await?;
         }
-        Ok(won)
+        Ok(claim)
     }
 
     async fn renew_check(
