@@ -3,7 +3,7 @@
 //! reminder sent once (claimed before it is sent).
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -60,9 +60,10 @@ struct Checker {
     schedule: Schedule,
     day: NaiveDate,
     turn: SendTurn,
-    /// Customers who blocked the bot during this run: their other bills'
-    /// checks, already under way, write to them no more.
-    blocked: Mutex<HashSet<TelegramUserId>>,
+    /// Each customer written to in this run: sends to one customer go one
+    /// at a time, and once Telegram says they blocked the bot (`true`), the
+    /// checks of their other bills, already under way, send no more.
+    chats: Mutex<HashMap<TelegramUserId, Arc<tokio::sync::Mutex<bool>>>>,
 }
 
 /// Checks every saved bill with reminders on that no run has checked on
@@ -75,7 +76,7 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
         schedule,
         day,
         turn: SendTurn::new(app.in_flight.clone(), schedule.send_rate),
-        blocked: Mutex::default(),
+        chats: Mutex::default(),
     });
     let mut rate = Rate::per_second(schedule.per_second);
     let every = rate.every();
@@ -190,7 +191,7 @@ impl Checker {
                 return 0;
             }
         };
-        if user.blocked || self.blocked_now(bill.user) {
+        if user.blocked || *self.chat(bill.user).lock().await {
             metrics.reminder("skipped", "blocked");
             return 0;
         }
@@ -303,7 +304,9 @@ impl Checker {
         }
         let screen = reminder(Texts::new(&app.i18n, lang), bill, invoice, r.send);
         self.turn.wait().await;
-        if self.blocked_now(bill.user) {
+        let chat = self.chat(bill.user);
+        let mut blocked = chat.lock().await;
+        if *blocked {
             metrics.reminder("skipped", "blocked");
             self.give_back(bill, invoice, &won).await;
             return Told::Blocked;
@@ -325,10 +328,7 @@ impl Checker {
                     "reminder refused: the user blocked the bot"
                 );
                 metrics.reminder("failed", "blocked");
-                self.blocked
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(bill.user);
+                *blocked = true;
                 if let Err(e) = app.store.users.set_blocked(bill.user, true).await {
                     tracing::warn!(user = bill.user.0, error = %e, "could not mark the user blocked");
                 }
@@ -346,11 +346,10 @@ impl Checker {
 }
 
 impl Checker {
-    fn blocked_now(&self, user: TelegramUserId) -> bool {
-        self.blocked
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&user)
+    /// `user`'s place in this run's sends.
+    fn chat(&self, user: TelegramUserId) -> Arc<tokio::sync::Mutex<bool>> {
+        let mut chats = self.chats.lock().unwrap_or_else(|p| p.into_inner());
+        chats.entry(user).or_default().clone()
     }
 
     /// Gives back the claims of reminders surely not delivered.
