@@ -95,11 +95,30 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
         after = Some(last.id);
         for bill in page {
             let claimed_at = app.clock.now();
-            let claim = app
+            let mut claim = app
                 .store
                 .reminders
                 .claim_check(bill.id, day, claimed_at, CHECK_STALE)
                 .await;
+            if let Ok(Claim::Won) = claim {
+                while tasks.len() >= AT_ONCE {
+                    if let Some(done) = tasks.join_next().await {
+                        pass.sent += done.unwrap_or(0);
+                    }
+                }
+                // Paced after the claim (bills checked already cost nothing)
+                // and before the query; a run that dies holds few claims.
+                pace(app, &mut rate, every).await;
+                // The claim dates from before the waits: made fresh, so that
+                // another run does not take it for a dead one's meanwhile
+                // (taken over already: that run's now).
+                claim = app
+                    .store
+                    .reminders
+                    .renew_check(bill.id, day, claimed_at, app.clock.now())
+                    .await
+                    .map(|mine| if mine { Claim::Won } else { Claim::Held });
+            }
             match claim {
                 Ok(Claim::Won) => {}
                 Ok(Claim::Done) => {
@@ -112,34 +131,6 @@ pub async fn pass(app: &Arc<App>, bot: &TgBot, schedule: Schedule, day: NaiveDat
                 }
                 Err(e) => {
                     tracing::warn!(bill = bill.id.0, error = %e, "reminder check not claimed");
-                    app.metrics.reminder("failed", "store");
-                    continue;
-                }
-            }
-            while tasks.len() >= AT_ONCE {
-                if let Some(done) = tasks.join_next().await {
-                    pass.sent += done.unwrap_or(0);
-                }
-            }
-            // Paced after the claim (bills checked already cost nothing)
-            // and before the query; a run that dies holds few claims.
-            pace(app, &mut rate, every).await;
-            // The claim dates from before the waits: made fresh, so that
-            // another run does not take it for a dead one's meanwhile.
-            let renewed = app
-                .store
-                .reminders
-                .renew_check(bill.id, day, claimed_at, app.clock.now())
-                .await;
-            match renewed {
-                Ok(true) => {}
-                Ok(false) => {
-                    // Taken over meanwhile: that run's now.
-                    pass.held += 1;
-                    continue;
-                }
-                Err(e) => {
-                    tracing::warn!(bill = bill.id.0, error = %e, "reminder check not renewed");
                     app.metrics.reminder("failed", "store");
                     continue;
                 }
