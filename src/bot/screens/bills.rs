@@ -53,15 +53,20 @@ pub fn list(
         .iter()
         .enumerate()
         .map(|(i, bill)| {
-            let key = if bill.reminders {
-                "bills.entry"
-            } else {
-                "bills.entry_muted"
+            let key = match (&bill.name, bill.reminders) {
+                (Some(_), true) => "bills.entry",
+                (Some(_), false) => "bills.entry_muted",
+                (None, true) => "bills.entry_unnamed",
+                (None, false) => "bills.entry_unnamed_muted",
             };
             // Button labels are plain text: nothing to escape.
             let label = t.f(
                 key,
-                &[("title", bill.title()), ("subscriber", &bill.subscriber)],
+                &[
+                    ("name", bill.title()),
+                    ("institution", &bill.association_name),
+                    ("subscriber", &bill.subscriber),
+                ],
             );
             vec![step_button(label, step, Action::Bill(clamp16(i)))]
         })

@@ -57,6 +57,21 @@ fn buttons(keyboard: &Option<InlineKeyboardMarkup>) -> Vec<(String, CallbackData
 }
 
 #[test]
+fn a_list_button_shows_the_name_institution_and_subscriber() {
+    let i18n = I18n::load().expect("locales");
+    let t = Texts::new(&i18n, Lang::En);
+    let mut named = bill(2);
+    named.name = Some(BillName::parse("Ev suyu").expect("a name"));
+    let screen = list(t, Step(1), &[named, bill(4)], 2, 0, 1);
+    let labels: Vec<String> = buttons(&screen.keyboard)
+        .into_iter()
+        .map(|(text, _)| text)
+        .collect();
+    assert_eq!(labels[0], format!("Ev suyu · {HOSTILE} · 1000002"));
+    assert_eq!(labels[1], format!("{HOSTILE} · 1000004"));
+}
+
+#[test]
 fn the_list_has_a_button_per_bill_and_pages() {
     let i18n = I18n::load().expect("locales");
     let t = Texts::new(&i18n, Lang::En);

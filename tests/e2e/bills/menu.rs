@@ -79,7 +79,11 @@ async fn a_saved_bill_is_named_renamed_muted_and_deleted() {
     let list = h.bills_list(&user, 1).await;
     let entry = filled(
         "bills.entry_muted",
-        &[("title", LONGEST), ("subscriber", "1000001")],
+        &[
+            ("name", LONGEST),
+            ("institution", ISKI_NAME),
+            ("subscriber", "1000001"),
+        ],
     );
     let entry = words(&user, entry);
     assert!(

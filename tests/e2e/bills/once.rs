@@ -37,7 +37,11 @@ async fn a_saved_bill_is_one_tap_from_its_invoices_and_pays_once() {
         &user,
         filled(
             "bills.entry",
-            &[("title", "Ev suyu"), ("subscriber", "1000002")],
+            &[
+                ("name", "Ev suyu"),
+                ("institution", ISKI_NAME),
+                ("subscriber", "1000002"),
+            ],
         ),
     );
     assert!(
